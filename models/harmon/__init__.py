@@ -1,0 +1,1 @@
+"""Harmon reference implementation (PyTorch), converter and golden-vector writer."""
