@@ -51,9 +51,11 @@ def mask_lengths(n_tokens: int, steps: int) -> list[int]:
 
 
 def cfg_at(settings: GenerateSettings, n_tokens: int, mask_len: int) -> float:
+    """Guidance scale of one step, as a float32 value (the official code computes it in float32)."""
     if settings.cfg_schedule == "linear":
-        return 1 + (settings.cfg - 1) * (n_tokens - mask_len) / n_tokens
-    return settings.cfg
+        f = np.float32
+        return float(f(1) + f(settings.cfg - 1) * (f(n_tokens) - f(mask_len)) / f(n_tokens))
+    return float(np.float32(settings.cfg))
 
 
 def seeded_inputs(seed: int, n: int, n_tokens: int, sampling_steps: int):
@@ -126,11 +128,13 @@ def generate_latents(model: Harmon, codec: TextCodec, prompts: list[str], settin
         # noise rows in prediction order: image by image, token index ascending within a step
         step_noise = torch.cat([noise[b, used[b]: used[b] + cnt] for b in range(n)])
         used += cnt
-        cfg_k = float(np.float32(cfg_at(settings, N, lens[k])))
+        cfg_k = cfg_at(settings, N, lens[k])
         head_trace = [] if trace is not None else None
         new = sample_tokens(model.mar.diffloss.net, z[to_pred], step_noise, sched, cfg_k,
                             settings.temperature, head_trace)
         tokens[to_pred] = new
+        if guided:  # the unconditional rows follow the conditional ones (as the official loop does)
+            tokens[n:] = tokens[:n]
         mask = mask_next if k < settings.steps - 1 else torch.zeros(B, N)
         if trace is not None:
             step_trace.update(to_pred=to_pred, cfg=cfg_k, tokens=tokens.clone(), head=head_trace)

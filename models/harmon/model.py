@@ -17,7 +17,7 @@ GENERATE_INPUT = "Generate an image: {prompt}"
 UNCONDITIONAL_INPUT = "Generate an image."
 IMAGE_PLACEHOLDER = "<image>"
 STOP_TOKENS = ("<|im_end|>", "<|endoftext|>")
-PAD_TOKEN = "<|endoftext|>"
+PAD_TOKEN = "<|im_end|>"  # the official code right-pads with the eos token
 
 
 def mlp2(din: int, dhidden: int, dout: int) -> nn.Sequential:
