@@ -11,6 +11,11 @@ import { Gpu, requestDevice } from './device';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
+// dawn.node tears the whole Dawn instance down when its JS \`GPU\` object is garbage-collected,
+// devices included (the process then aborts inside the driver), so instances are kept for the
+// life of the process.
+const instances: GPU[] = [];
+
 export async function createNodeGpu(backend = 'vulkan'): Promise<Gpu> {
   if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
@@ -18,6 +23,7 @@ export async function createNodeGpu(backend = 'vulkan'): Promise<Gpu> {
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
   const gpu = create([`backend=${backend}`]);
+  instances.push(gpu);
   const adapter = await gpu.requestAdapter();
   if (!adapter) {
     throw new Error(

@@ -1,0 +1,41 @@
+import { existsSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+
+// Kernel tests run WebGPU in Node through Dawn (npm `webgpu`). Here the only Vulkan driver is
+// Chromium's SwiftShader; Debian's chromium ships the Vulkan loader beside it but not on the
+// library path, so the test workers (forked with this env) get both. A machine with its own Vulkan
+// setup keeps it: an existing VK_ICD_FILENAMES wins and the system library path comes first.
+// Vitest 5 states Node ≥ 22; on the Node 20 here it runs, except that its failure report calls
+// Map.groupBy (Node 21+). Supply it so a failing test is reported instead of crashing the reporter.
+const MapWithGroupBy = Map as unknown as { groupBy?: unknown };
+MapWithGroupBy.groupBy ??= <K, V>(items: Iterable<V>, key: (item: V, index: number) => K) => {
+  const groups = new Map<K, V[]>();
+  let i = 0;
+  for (const item of items) {
+    const k = key(item, i++);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+};
+
+const CHROMIUM = '/usr/lib/chromium';
+const gpuEnv: Record<string, string> = {};
+if (existsSync(`${CHROMIUM}/vk_swiftshader_icd.json`)) {
+  gpuEnv.VK_ICD_FILENAMES = process.env.VK_ICD_FILENAMES || `${CHROMIUM}/vk_swiftshader_icd.json`;
+  gpuEnv.LD_LIBRARY_PATH = [process.env.LD_LIBRARY_PATH, CHROMIUM].filter(Boolean).join(':');
+}
+
+export default defineConfig({
+  test: {
+    include: ['kernels/**/*.test.ts', 'src/**/*.test.ts'],
+    environment: 'node',
+    env: gpuEnv,
+    // SwiftShader runs shaders on the CPU: compiling and running a kernel takes seconds.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    teardownTimeout: 10_000,
+    benchmark: { include: ['kernels/**/*.bench.ts'] },
+  },
+});
