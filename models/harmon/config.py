@@ -119,7 +119,7 @@ def preset(name: str) -> HarmonConfig:
         # Small enough for golden vectors and CPU tests: 64² images → a 4×4 token grid.
         return HarmonConfig(
             name="tiny",
-            vae=VAEConfig(ch=32, ch_mult=(1, 1, 2, 2, 4), num_res_blocks=1),
+            vae=VAEConfig(ch=32, ch_mult=(1, 1, 1, 1, 2), num_res_blocks=1),
             mar=MARConfig(width=64, depth=2, heads=4, decoder_width=64, decoder_depth=2,
                           decoder_heads=4, buffer_size=64, grid=4, head_width=64, head_depth=2,
                           num_classes=10),

@@ -87,7 +87,7 @@ def mar_step(model: Harmon, tokens, mask, prompt_mask, cache, h: int, w: int, tr
     x_dec = model.from_llm(x_enc, hid)
     z = model.mar.forward_decoder(x_dec, mask, h, w)
     if trace is not None:
-        trace.update(patch_embed=x, x_enc=x_enc, z_enc=z_enc, attention_mask=attn, position_ids=pos,
+        trace.update(mask=mask.clone(), patch_embed=x, x_enc=x_enc, z_enc=z_enc, attention_mask=attn, position_ids=pos,
                      llm_hidden=hid, x_dec=x_dec, z=z)
     return z
 

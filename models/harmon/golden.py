@@ -1,0 +1,196 @@
+"""`npm run golden`: golden vectors for the engine, from a small random model with a fixed seed.
+
+Writes OUT/package/ (a model package, fp32) and OUT/vectors.safetensors + OUT/vectors.json: every
+intermediate the engine must reproduce (DESIGN.md §6 layouts). Regenerate with the command, never edit.
+
+  npm run golden -- [--out models/golden/tiny] [--seed 0]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+from safetensors.torch import save_file
+
+from .config import preset
+from .export.onnx_export import gather_index
+from .export.package import export_package
+from .generate import GenerateSettings, generate_latents, mask_lengths, prefill, seeded_inputs, to_bytes
+from .model import Harmon
+from .sampler import make_schedule
+from .text import TextCodec
+from .tokenizer_build import build_tokenizer, save_tokenizer
+from .understand import Conversation, image_embeddings, prepare_image
+
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "golden" / "tiny"
+
+# Generation cases: (name, prompts, settings). Small K and S keep the vectors small; every branch of
+# the loop is covered (CFG constant/linear, no CFG, temperature, several images).
+CASES = [
+    ("cfg_constant", ["a red circle above a blue square", "two green triangles"],
+     GenerateSettings(steps=5, cfg=3.0, cfg_schedule="constant", temperature=1.0, sampling_steps=6, size=64)),
+    ("cfg_linear", ["a yellow star"],
+     GenerateSettings(steps=4, cfg=2.5, cfg_schedule="linear", temperature=0.7, sampling_steps=4, size=64)),
+    ("no_cfg", ["Is there a purple square?"],
+     GenerateSettings(steps=3, cfg=1.0, cfg_schedule="constant", temperature=1.0, sampling_steps=3, size=64)),
+]
+QUESTIONS = ["What is in the image?", "How many shapes are there?"]
+MAX_NEW_TOKENS = 8
+
+
+def randomize(model: Harmon, seed: int) -> Harmon:
+    """Random weights at sensible scales (norm gains near 1, matrices ~1/sqrt(fan_in)), so that every
+    stage produces values of order one and errors are visible."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            r = torch.randn(p.shape, generator=g)
+            leaf = name.rsplit(".", 1)[-1]
+            is_norm = any(s in name for s in ("norm", "_ln", "in_ln", "layernorm"))
+            if p.dim() == 1 and is_norm and leaf == "weight":
+                p.copy_(1 + 0.1 * r)
+            elif p.dim() == 1:
+                p.copy_(0.05 * r)
+            elif "pos_embed" in name or name.endswith(("fake_latent", "mask_token")):
+                p.copy_(0.5 * r)
+            elif "embed_tokens" in name:
+                # small, so the (tied) logits are not dominated by the input token and greedy
+                # decoding does not just repeat it
+                p.copy_(0.03 * r)
+            else:
+                p.copy_(r / math.sqrt(p[0].numel()))
+    return model.eval()
+
+
+def test_image(size: int = 80, height: int = 64) -> Image.Image:
+    """A deterministic non-square picture: a gradient with two shapes (exercises the grey padding)."""
+    x = np.linspace(0, 255, size, dtype=np.float32)
+    y = np.linspace(0, 255, height, dtype=np.float32)
+    arr = np.stack([np.tile(x, (height, 1)), np.tile(y[:, None], (1, size)),
+                    np.full((height, size), 90.0)], axis=-1).astype(np.uint8)
+    img = Image.fromarray(arr, "RGB")
+    d = ImageDraw.Draw(img)
+    d.ellipse([8, 8, 36, 36], fill=(220, 30, 30))
+    d.rectangle([44, 24, 72, 56], fill=(30, 30, 220))
+    return img
+
+
+def build(out: Path, seed: int) -> dict:
+    torch.manual_seed(seed)
+    cfg = preset("tiny")
+    model = randomize(Harmon(cfg), seed)
+    tok_dir = out / "tokenizer"
+    save_tokenizer(build_tokenizer(cfg.llm.vocab_size), tok_dir)
+    codec = TextCodec.from_file(tok_dir / "tokenizer.json")
+    export_package(model, tok_dir, out / "package", "fp32", log=lambda *_: None)
+
+    T: dict[str, torch.Tensor] = {}
+    meta: dict = {"seed": seed, "config": cfg.to_dict(), "cases": {}, "understanding": {}}
+
+    def put(key: str, t) -> None:
+        t = torch.as_tensor(t)
+        T[key] = t.detach().to(torch.float32 if t.is_floating_point() else torch.int32).contiguous()
+
+    g = cfg.mar.grid
+    buf = cfg.mar.buffer_size
+    # position embeddings resized to another grid (the engine resizes; 512² images use 2× the grid)
+    put("pos/encoder_2x", model.mar.encoder_pos(2 * g, 2 * g))
+    put("pos/decoder_2x", model.mar.decoder_pos(2 * g, 2 * g))
+    put("pos/diffusion_2x", model.mar.diffusion_pos(2 * g, 2 * g))
+    put("pos/encoder_half", model.mar.encoder_pos(g // 2, g // 2))
+
+    # VAE round trip on a known image
+    img = test_image()
+    pixels = prepare_image(img, cfg.image_size)
+    put("vae/pixels", pixels)
+    latents = model.encode_image(pixels)
+    put("vae/latents", latents)
+    decoded = model.decode_tokens(latents)
+    put("vae/decoded", decoded)
+    put("vae/decoded_bytes", torch.from_numpy(to_bytes(decoded).astype(np.int32)))
+
+    for name, prompts, s in CASES:
+        n, N, S = len(prompts), (s.size // cfg.vae.stride) ** 2, s.sampling_steps
+        orders, noise = seeded_inputs(seed + 1, n, N, S)
+        trace: dict = {}
+        lat = generate_latents(model, codec, prompts, s, orders, noise, trace)
+        p = f"{name}/"
+        put(p + "orders", orders)
+        put(p + "noise", noise)
+        put(p + "prompt_ids", trace["prompt_ids"])
+        put(p + "prompt_mask", trace["prompt_mask"])
+        # the prompt prefill: hidden states and KV cache the loop reuses for every step
+        hid, cache = model.llm_forward(model.embed(trace["prompt_ids"]))
+        put(p + "prompt_hidden", hid)
+        for i, layer in enumerate(cache.layers):
+            put(p + f"prompt_cache/key_{i}", layer.keys)
+            put(p + f"prompt_cache/value_{i}", layer.values)
+        for k, st in enumerate(trace["steps"]):
+            q = f"{p}step{k}/"
+            put(q + "mask", st["mask"])
+            put(q + "gather_index", gather_index(st["mask"], buf))
+            put(q + "to_pred", st["to_pred"])
+            put(q + "tokens", st["tokens"])
+            if k in (0, 1):  # the full chain of two steps (the first with nothing seen)
+                for key in ("patch_embed", "x_enc", "z_enc", "attention_mask", "position_ids", "llm_hidden",
+                            "x_dec", "z"):
+                    put(q + key, st[key])
+                for j, eps, v in st["head"]:
+                    put(q + f"head/eps_{j}", eps)
+                    put(q + f"head/v_{j}", v)
+        put(p + "latents", lat)
+        image = model.decode_tokens(lat)
+        put(p + "image", image)
+        put(p + "image_bytes", torch.from_numpy(to_bytes(image).astype(np.int32)))
+        sched = make_schedule(S)
+        for key, arr in sched.tables().items():
+            put(p + f"schedule/{key}", torch.from_numpy(np.asarray(arr, dtype=np.float64)).float()
+                if arr.dtype != np.int64 else torch.from_numpy(arr))
+        meta["cases"][name] = {
+            "prompts": prompts, "settings": vars(s), "mask_lengths": trace["mask_lengths"],
+            "cfg_per_step": [st["cfg"] for st in trace["steps"]],
+            "prompt_text": [codec.tok.decode(r[m.bool()].tolist(), skip_special_tokens=False)
+                            for r, m in zip(trace["prompt_ids"], trace["prompt_mask"])]}
+
+    # understanding: a two-turn conversation about the test image
+    conv = Conversation(model, codec, pixels)
+    ut: dict = {}
+    image_embeddings(model, pixels, ut)
+    put("understanding/image_embeds", ut["image_embeds"])
+    put("understanding/x_enc", ut["x_enc"])
+    turns = []
+    for t, q in enumerate(QUESTIONS):
+        tr: dict = {}
+        ids = conv.ask(q, max_new_tokens=MAX_NEW_TOKENS, trace=tr)
+        put(f"understanding/turn{t}/first_logits", tr["first_logits"])
+        turns.append({"question": q, "greedy_ids": ids, "text": codec.decode(ids)})
+    meta["understanding"] = {"image_size": list(img.size), "size": cfg.image_size, "turns": turns,
+                             "max_new_tokens": MAX_NEW_TOKENS}
+    out.mkdir(parents=True, exist_ok=True)
+    img.save(out / "image.png")
+    save_file(T, str(out / "vectors.safetensors"))
+    (out / "vectors.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return meta
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="npm run golden --", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    meta = build(a.out, a.seed)
+    size = sum(f.stat().st_size for f in a.out.rglob("*") if f.is_file())
+    print(f"wrote {a.out} ({size / 2**20:.1f} MiB): cases {list(meta['cases'])}, "
+          f"{len(meta['understanding']['turns'])} understanding turns")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
