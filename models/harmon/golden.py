@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -85,10 +86,10 @@ def build(out: Path, seed: int) -> dict:
     torch.manual_seed(seed)
     cfg = preset("tiny")
     model = randomize(Harmon(cfg), seed)
-    tok_dir = out / "tokenizer"
-    save_tokenizer(build_tokenizer(cfg.llm.vocab_size), tok_dir)
-    codec = TextCodec.from_file(tok_dir / "tokenizer.json")
-    export_package(model, tok_dir, out / "package", "fp32", log=lambda *_: None)
+    with tempfile.TemporaryDirectory() as tok_dir:
+        save_tokenizer(build_tokenizer(cfg.llm.vocab_size), Path(tok_dir))
+        export_package(model, Path(tok_dir), out / "package", "fp32", log=lambda *_: None)
+    codec = TextCodec.from_file(out / "package" / "tokenizer.json")
 
     T: dict[str, torch.Tensor] = {}
     meta: dict = {"seed": seed, "config": cfg.to_dict(), "cases": {}, "understanding": {}}

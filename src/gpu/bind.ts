@@ -1,21 +1,22 @@
 // Bind groups and dispatches for 'auto'-layout pipelines: bindings are given as a list whose
-// index is the @binding number in group 0, which is how every kernel here declares them.
+// index is the @binding number in group 0, which is how every kernel here declares them. An
+// 'auto' layout holds only the bindings its entry point uses, so a module with several entry
+// points leaves holes: pass `undefined` there.
 
 export type Binding = GPUBuffer | GPUBufferBinding;
 
 export function bindGroup(
   device: GPUDevice,
   pipeline: GPUComputePipeline,
-  bindings: readonly Binding[],
+  bindings: readonly (Binding | undefined)[],
   label?: string,
 ): GPUBindGroup {
   return device.createBindGroup({
     label,
     layout: pipeline.getBindGroupLayout(0),
-    entries: bindings.map((b, binding) => ({
-      binding,
-      resource: 'buffer' in b ? b : { buffer: b },
-    })),
+    entries: bindings.flatMap((b, binding) =>
+      b === undefined ? [] : [{ binding, resource: 'buffer' in b ? b : { buffer: b } }],
+    ),
   });
 }
 
