@@ -29,13 +29,13 @@ if (existsSync(`${CHROMIUM}/vk_swiftshader_icd.json`)) {
 
 export default defineConfig({
   test: {
-    include: ['kernels/**/*.test.ts', 'src/**/*.test.ts'],
+    // `npm run bench:kernels` sets HARMON_BENCH to run the benches instead of the tests.
+    include: process.env.HARMON_BENCH ? ['kernels/bench/**/*.bench.ts'] : ['kernels/**/*.test.ts', 'src/**/*.test.ts'],
     environment: 'node',
     env: gpuEnv,
     // SwiftShader runs shaders on the CPU: compiling and running a kernel takes seconds.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     teardownTimeout: 10_000,
-    benchmark: { include: ['kernels/**/*.bench.ts'] },
   },
 });

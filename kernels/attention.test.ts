@@ -16,6 +16,8 @@ const CASES: [number, number, number, number, number, number, boolean][] = [
   [2, 33, 17, 6, 2, 64, true], // GQA 3:1, hd 64
   [2, 7, 0, 6, 2, 64, false],
   [3, 33, 0, 4, 4, 16, true],
+  [1, 320, 40, 4, 2, 64, false], // a 256² image's 64 + 256 tokens over a prompt
+  [1, 1088, 30, 2, 1, 16, true], // a 512² image's 64 + 1024 tokens
 ];
 
 describe('attention', () => {

@@ -7,7 +7,7 @@
 
 import type { Gpu } from '../src/gpu/device';
 import { Uniforms } from '../src/gpu/buffers';
-import { type Binding, bindGroup, dispatch, grid } from '../src/gpu/bind';
+import { type Binding, type PreparedDispatch, bindGroup, grid } from '../src/gpu/bind';
 
 const WG = 64;
 
@@ -69,17 +69,11 @@ export interface LayerNormModulateShape {
   eps?: number;
 }
 
-export interface LayerNormModulateCall {
-  pipeline: GPUComputePipeline;
-  group: GPUBindGroup;
-  grid: [number, number];
-}
-
 export function prepareLayerNormModulate(
   gpu: Gpu,
   s: LayerNormModulateShape,
   b: { h: Binding; mods: Binding; y: Binding; gamma?: Binding; beta?: Binding },
-): LayerNormModulateCall {
+): PreparedDispatch {
   const affine = b.gamma !== undefined;
   if (affine !== (b.beta !== undefined)) throw new Error('layernorm_modulate: gamma and beta go together');
   const params = new Uniforms()
@@ -91,8 +85,4 @@ export function prepareLayerNormModulate(
   const bindings: Binding[] = [params.buffer(gpu.device), b.h, b.mods, b.y];
   if (b.gamma && b.beta) bindings.push(b.gamma, b.beta);
   return { pipeline, group: bindGroup(gpu.device, pipeline, bindings), grid: grid(s.m) };
-}
-
-export function dispatchLayerNormModulate(pass: GPUComputePassEncoder, call: LayerNormModulateCall): void {
-  dispatch(pass, call.pipeline, call.group, ...call.grid);
 }

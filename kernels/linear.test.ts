@@ -3,8 +3,9 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { storageBuffer } from '../src/gpu/buffers';
-import { type LinearEpilogue, dispatchLinear, prepareLinear } from './linear';
-import { dispatchLayerNormModulate, prepareLayerNormModulate } from './layernorm_modulate';
+import { dispatchPrepared } from '../src/gpu/bind';
+import { type LinearEpilogue, prepareLinear } from './linear';
+import { prepareLayerNormModulate } from './layernorm_modulate';
 import { layerNormModulateRef, linearRef, silu } from './reference/linear';
 import { ErrorLog, TOLERANCE, randn, relErr, rng, runPass, testGpu } from './testing';
 
@@ -63,7 +64,7 @@ describe('linear', () => {
         mods: storageBuffer(dev, mods),
       },
     );
-    const got = await runPass(gpu, (pass) => dispatchLinear(pass, call), y, m * outDim);
+    const got = await runPass(gpu, (pass) => dispatchPrepared(pass, call), y, m * outDim);
     expect(log.add(relErr(got, ref))).toBeLessThanOrEqual(TOLERANCE);
   });
 });
@@ -99,7 +100,7 @@ describe('layernorm_modulate', () => {
         ...(affine ? { gamma: storageBuffer(dev, gamma), beta: storageBuffer(dev, beta) } : {}),
       },
     );
-    const got = await runPass(gpu, (pass) => dispatchLayerNormModulate(pass, call), y, m * w);
+    const got = await runPass(gpu, (pass) => dispatchPrepared(pass, call), y, m * w);
     expect(log.add(relErr(got, ref))).toBeLessThanOrEqual(TOLERANCE);
   });
 });

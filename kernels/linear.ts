@@ -16,7 +16,7 @@
 
 import type { Gpu } from '../src/gpu/device';
 import { Uniforms } from '../src/gpu/buffers';
-import { type Binding, bindGroup, dispatch } from '../src/gpu/bind';
+import { type Binding, type PreparedDispatch, bindGroup } from '../src/gpu/bind';
 
 const WG = 64;
 
@@ -105,19 +105,13 @@ export interface LinearShape {
   gateOffset?: number;
 }
 
-/** A ready-to-dispatch linear layer: pipeline, bind group and grid, built once and reusable. */
-export interface LinearCall {
-  pipeline: GPUComputePipeline;
-  group: GPUBindGroup;
-  grid: [number, number];
-}
-
+/** A linear layer bound to its buffers; encode it with dispatchPrepared (as often as needed). */
 export function prepareLinear(
   gpu: Gpu,
   variant: LinearVariant,
   s: LinearShape,
   b: { x: Binding; w: Binding; bias: Binding; y: Binding; idx?: Binding; mods?: Binding },
-): LinearCall {
+): PreparedDispatch {
   for (const [name, v] of [['in', s.in], ['out', s.out], ['modStride', s.modStride ?? 0], ['gateOffset', s.gateOffset ?? 0]] as const) {
     if (v % 4 !== 0) throw new Error(`linear: ${name} ${v} must be a multiple of 4`);
   }
@@ -133,8 +127,4 @@ export function prepareLinear(
   const grid: [number, number] = [Math.ceil(s.out / 4 / WG), Math.ceil(s.m / 4)];
   if (grid[1] > 65535) throw new Error(`linear: ${s.m} rows exceed one dispatch`);
   return { pipeline, group: bindGroup(gpu.device, pipeline, bindings), grid };
-}
-
-export function dispatchLinear(pass: GPUComputePassEncoder, call: LinearCall): void {
-  dispatch(pass, call.pipeline, call.group, ...call.grid);
 }

@@ -3,7 +3,7 @@
 // after the GPU pipeline: the combined [x_c; x_c] input of forward_with_cfg, chunk() of each
 // adaLN output, f64 arithmetic on the f32 weights and the f32 schedule tables.
 
-import { respacedSchedule, timestepFeatures } from '../diffusion_schedule';
+import { type DiffusionSchedule, respacedSchedule, timestepFeatures } from '../diffusion_schedule';
 import { layerNormModulateRef, linearRef, silu, type Vec } from './linear';
 
 export interface DiffusionHeadShape {
@@ -62,31 +62,47 @@ export function diffusionSampleRef(wts: Weights, s: DiffusionHeadShape, a: Sampl
   const x = new Float64Array(m * 16);
   for (let r = 0; r < m; r++) for (let c = 0; c < 16; c++) x[r * 16 + c] = slot(r % a.mc, 0, c);
   for (let j = a.steps - 1; j >= 0; j--) {
-    const k = a.steps - j;
     const tEmb = timestepEmbeddingRef(wts, s.width, sched.timesteps[j]);
     // forward_with_cfg: the network sees the conditional half twice.
     const input = new Float64Array(m * 16);
     for (let r = 0; r < m; r++) input.set(x.subarray((r % a.mc) * 16, (r % a.mc + 1) * 16), r * 16);
     const out = diffusionNetRef(wts, s, m, input, tEmb, a.cond);
-    const next = new Float64Array(m * 16);
-    for (let r = 0; r < m; r++) {
-      const i = r % a.mc;
-      for (let c = 0; c < 16; c++) {
-        let eps = out[r * 32 + c];
-        if (cfgOn) {
-          const [ec, eu] = [out[i * 32 + c], out[(a.mc + i) * 32 + c]];
-          eps = eu + a.cfg * (ec - eu);
-        }
-        const v = out[r * 32 + 16 + c];
-        const xt = x[r * 16 + c];
-        const x0 = sched.sqrtRecip[j] * xt - sched.sqrtRecipM1[j] * eps;
-        const mean = sched.coef1[j] * x0 + sched.coef2[j] * xt;
-        const frac = (v + 1) / 2;
-        const logVar = frac * sched.maxLog[j] + (1 - frac) * sched.minLog[j];
-        next[r * 16 + c] = mean + (j > 0 ? Math.exp(0.5 * logVar) * slot(i, k, c) * a.temperature : 0);
-      }
-    }
+    const next = ddpmStepRef(sched, j, x, out, { ...a, m, cfgOn }, slot);
     x.set(next);
   }
   return Float32Array.from(x);
+}
+
+/**
+ * One DDPM step of all M rows at sampling step j (k = S − j): CFG on ε (pairs i, Mc + i), each row
+ * with its own v and its own x; noise of conditional row i, slot k, shared by the pair.
+ */
+export function ddpmStepRef(
+  sched: DiffusionSchedule,
+  j: number,
+  x: Vec,
+  out: Vec,
+  a: { m: number; mc: number; cfgOn: boolean; cfg: number; temperature: number },
+  noise: (i: number, k: number, c: number) => number,
+): Float64Array {
+  const k = sched.steps - j;
+  const next = new Float64Array(a.m * 16);
+  for (let r = 0; r < a.m; r++) {
+    const i = r % a.mc;
+    for (let c = 0; c < 16; c++) {
+      let eps = out[r * 32 + c];
+      if (a.cfgOn) {
+        const [ec, eu] = [out[i * 32 + c], out[(a.mc + i) * 32 + c]];
+        eps = eu + a.cfg * (ec - eu);
+      }
+      const v = out[r * 32 + 16 + c];
+      const xt = x[r * 16 + c];
+      const x0 = sched.sqrtRecip[j] * xt - sched.sqrtRecipM1[j] * eps;
+      const mean = sched.coef1[j] * x0 + sched.coef2[j] * xt;
+      const frac = (v + 1) / 2;
+      const logVar = frac * sched.maxLog[j] + (1 - frac) * sched.minLog[j];
+      next[r * 16 + c] = mean + (j > 0 ? Math.exp(0.5 * logVar) * noise(i, k, c) * a.temperature : 0);
+    }
+  }
+  return next;
 }

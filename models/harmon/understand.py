@@ -49,6 +49,7 @@ class Conversation:
         self.cache = None
         self.length = 0        # tokens in the cache
         self.first = True
+        self.unfed: list[int] = []  # the last answer token when a turn stopped at max_new_tokens
 
     @torch.no_grad()
     def _feed(self, embeds: torch.Tensor) -> torch.Tensor:
@@ -67,9 +68,10 @@ class Conversation:
             parts = [e(torch.tensor([self.codec.encode(before)])), self.image_embeds,
                      e(torch.tensor([self.codec.encode(after)]))]
             return torch.cat(parts, dim=1)
-        # the previous answer's <|im_end|> was never fed: close that turn, then open this one
+        # the previous answer's end (its <|im_end|>, and its last token if it was cut off) was never
+        # fed: close that turn, then open this one
         text = "<|im_end|>\n" + PROMPT_TEMPLATE.format(input=question)
-        return e(torch.tensor([self.codec.encode(text)]))
+        return e(torch.tensor([self.unfed + self.codec.encode(text)]))
 
     @torch.no_grad()
     def ask(self, question: str, max_new_tokens: int = 256, trace: dict | None = None,
@@ -77,7 +79,7 @@ class Conversation:
         if max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be ≥ 1, got {max_new_tokens}")
         logits = self._feed(self.turn_embeddings(question))
-        self.first = False
+        self.first, self.unfed = False, []
         if trace is not None:
             trace["first_logits"] = logits[0].clone()
         out: list[int] = []
@@ -89,6 +91,7 @@ class Conversation:
             if on_token is not None:
                 on_token(nxt)
             if len(out) >= max_new_tokens:
+                self.unfed = [nxt]
                 break
             logits = self._feed(self.model.embed(torch.tensor([[nxt]])))
         return out

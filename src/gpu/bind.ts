@@ -33,6 +33,17 @@ export function dispatch(
   pass.dispatchWorkgroups(x, y, z);
 }
 
+/** A dispatch whose pipeline, bind group and grid are built once and encoded many times. */
+export interface PreparedDispatch {
+  pipeline: GPUComputePipeline;
+  group: GPUBindGroup;
+  grid: [number, number];
+}
+
+export function dispatchPrepared(pass: GPUComputePassEncoder, p: PreparedDispatch): void {
+  dispatch(pass, p.pipeline, p.group, ...p.grid);
+}
+
 /**
  * Workgroup counts for `n` independent workgroups, folded into 2-D when `n` exceeds the 65535
  * per-dimension limit. The shader recovers the flat index as wid.x + wid.y * nwg.x and skips

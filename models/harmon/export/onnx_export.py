@@ -32,6 +32,7 @@ class GraphSpec:
 
 
 def rel_err(a, b) -> float:
+    a, b = (x.detach().numpy() if isinstance(x, torch.Tensor) else x for x in (a, b))
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise AssertionError(f"shape {a.shape} != {b.shape}")

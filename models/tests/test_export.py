@@ -1,0 +1,92 @@
+"""Export: `npm run convert` on official-layout files writes a package whose manifest matches its
+files; every graph was checked against the reference during export."""
+import json
+import subprocess
+from pathlib import Path
+
+import onnx
+import pytest
+
+from harmon.convert import main as convert
+from harmon.export.package import BOUNDS, export_package, verify_package
+
+ROOT = Path(__file__).resolve().parents[2]
+GRAPHS = {"vae_encoder", "vae_decoder", "mar_encoder", "mar_decoder", "llm", "lm_head"}
+
+
+def _check_manifest(pkg: Path, dtype: str) -> dict:
+    manifest = verify_package(pkg)
+    assert manifest["dtype"] == dtype
+    assert set(manifest["graphs"]) == GRAPHS
+    assert all(err <= BOUNDS[dtype] for err in manifest["checks"].values()), manifest["checks"]
+    listed = set(manifest["files"]) | {"manifest.json"}
+    assert {p.name for p in pkg.iterdir()} == listed
+    return manifest
+
+
+def test_convert_fp32_official_layout(tiny_files, tmp_path):
+    out = tmp_path / "pkg"
+    rc = convert(["--checkpoint", str(tiny_files / "harmon_tiny.pth"), "--vae", str(tiny_files / "kl16.ckpt"),
+                  "--llm", str(tiny_files / "qwen"), "--out", str(out)])
+    assert rc == 0
+    m = _check_manifest(out, "fp32")
+    assert max(m["checks"].values()) <= 1e-5
+    assert m["config"]["mar"]["grid"] == 4 and m["config"]["mar"]["buffer_size"] == 64
+
+
+def test_npm_run_convert_q4(tiny_files, tmp_path):
+    """The real command line, through npm."""
+    out = tmp_path / "pkg"
+    r = subprocess.run(["npm", "run", "--silent", "convert", "--", "--checkpoint", str(tiny_files / "harmon_tiny.pth"),
+                        "--vae", str(tiny_files / "kl16.ckpt"), "--llm", str(tiny_files / "qwen"), "--out", str(out),
+                        "--dtype", "q4"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    m = _check_manifest(out, "q4")
+    ops = {n.op_type for n in onnx.load(str(out / "llm.onnx")).graph.node}
+    assert "MatMulNBits" in ops and "MatMul" in ops  # weights quantized; attention's MatMuls stay float
+    assert m["files"]["llm.onnx"]["dtype"] == "q4" and m["files"]["vae_decoder.onnx"]["dtype"] == "fp32"
+
+
+def test_npm_run_convert_reports_bad_checkpoint(tiny_files, tmp_path):
+    (tmp_path / "bad.pth").write_bytes(b"PK\x03\x04garbage")
+    r = subprocess.run(["npm", "run", "--silent", "convert", "--", "--checkpoint", str(tmp_path / "bad.pth"),
+                        "--vae", str(tiny_files / "kl16.ckpt"), "--llm", str(tiny_files / "qwen"),
+                        "--out", str(tmp_path / "o")], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2
+    assert "error:" in r.stderr and "bad.pth" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_convert_hf_fp16(tiny_files, tiny_model, tmp_path):
+    from harmon.load import save_hf
+    save_hf(tiny_model, tiny_files / "qwen", tmp_path / "hf")
+    assert convert(["--hf", str(tmp_path / "hf"), "--out", str(tmp_path / "pkg"), "--dtype", "fp16"]) == 0
+    m = _check_manifest(tmp_path / "pkg", "fp16")
+    assert m["config"] == json.loads(json.dumps(tiny_model.cfg.to_dict()))
+
+
+def test_large_graphs_use_external_data(tiny_model, tiny_files, tmp_path, monkeypatch):
+    import harmon.export.package as package
+    monkeypatch.setattr(package, "EXTERNAL_DATA_BYTES", 100_000)
+    m = export_package(tiny_model, tiny_files / "qwen", tmp_path / "pkg", "fp32", log=lambda *_: None)
+    assert m["files"]["vae_decoder.onnx.data"]["kind"] == "onnx-external-data"
+    assert max(m["checks"].values()) <= 1e-5
+    _check_manifest(tmp_path / "pkg", "fp32")
+
+
+def test_verify_package_detects_tampering(tiny_model, tiny_files, tmp_path):
+    pkg = tmp_path / "pkg"
+    export_package(tiny_model, tiny_files / "qwen", pkg, "fp32", log=lambda *_: None)
+    data = bytearray((pkg / "kernels.safetensors").read_bytes())
+    data[-1] ^= 1
+    (pkg / "kernels.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="kernels.safetensors: SHA-256 mismatch"):
+        verify_package(pkg)
+    (pkg / "lm_head.onnx").write_bytes(b"")
+    with pytest.raises(ValueError, match="lm_head.onnx: 0 bytes"):
+        verify_package(pkg)
+
+
+def test_bad_dtype(tiny_model, tiny_files, tmp_path):
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        export_package(tiny_model, tiny_files / "qwen", tmp_path, "int8")

@@ -1,0 +1,31 @@
+"""The committed golden vectors are exactly what the current reference produces."""
+import json
+from pathlib import Path
+
+from safetensors.torch import load_file
+
+from harmon.export.onnx_export import rel_err
+from harmon.export.package import verify_package
+from harmon.golden import DEFAULT_OUT, build
+
+
+def test_committed_golden_vectors_are_current(tmp_path):
+    meta = build(tmp_path / "g", seed=json.loads((DEFAULT_OUT / "vectors.json").read_text())["seed"])
+    committed = load_file(str(DEFAULT_OUT / "vectors.safetensors"))
+    fresh = load_file(str(tmp_path / "g" / "vectors.safetensors"))
+    assert set(committed) == set(fresh)
+    worst = max((rel_err(fresh[k], committed[k]), k) for k in committed)
+    assert worst[0] <= 1e-5, worst
+    assert json.loads((DEFAULT_OUT / "vectors.json").read_text()) == json.loads(json.dumps(meta))
+    verify_package(DEFAULT_OUT / "package")
+
+
+def test_golden_covers_the_engine_stages():
+    v = load_file(str(DEFAULT_OUT / "vectors.safetensors"))
+    for key in ("vae/latents", "vae/decoded", "pos/encoder_2x", "cfg_constant/step0/patch_embed",
+                "cfg_constant/step0/llm_hidden", "cfg_constant/step1/z", "cfg_constant/prompt_cache/key_0",
+                "cfg_linear/step0/head/eps_0", "no_cfg/latents", "cfg_constant/image_bytes",
+                "understanding/turn0/first_logits", "understanding/image_embeds"):
+        assert key in v, key
+    size = sum(f.stat().st_size for f in Path(DEFAULT_OUT).rglob("*") if f.is_file())
+    assert size < 10 * 2**20
