@@ -217,11 +217,10 @@ export class DiffusionHead {
     const chain: PreparedDispatch[] = [inputProj];
     for (let r = 0; r < R; r++) {
       const p = `res_blocks.${r}.`;
-      const norm = prepareLayerNormModulate(gpu, { m, w: W, modStride, shiftOffset: 3 * r * W, scaleOffset: (3 * r + 1) * W }, {
-        h: s.h, mods: s.mods, y: s.hn, gamma: this.weight(`${p}in_ln.weight`), beta: this.weight(`${p}in_ln.bias`),
-      });
       chain.push(
-        norm,
+        prepareLayerNormModulate(gpu, { m, w: W, modStride, shiftOffset: 3 * r * W, scaleOffset: (3 * r + 1) * W }, {
+          h: s.h, mods: s.mods, y: s.hn, gamma: this.weight(`${p}in_ln.weight`), beta: this.weight(`${p}in_ln.bias`),
+        }),
         prepareLinear(gpu, { gather: false, epilogue: 'silu' }, { m, in: W, out: W }, {
           x: s.hn, w: this.weight(`${p}mlp.0.weight`), bias: this.weight(`${p}mlp.0.bias`), y: s.t,
         }),
@@ -230,11 +229,10 @@ export class DiffusionHead {
         }),
       );
     }
-    const finalNorm = prepareLayerNormModulate(gpu, { m, w: W, modStride, shiftOffset: 3 * R * W, scaleOffset: (3 * R + 1) * W }, {
-      h: s.h, mods: s.mods, y: s.hn,
-    });
     chain.push(
-      finalNorm,
+      prepareLayerNormModulate(gpu, { m, w: W, modStride, shiftOffset: 3 * R * W, scaleOffset: (3 * R + 1) * W }, {
+        h: s.h, mods: s.mods, y: s.hn,
+      }),
       prepareLinear(gpu, plain, { m, in: W, out: 32 }, {
         x: s.hn, w: this.weight('final_layer.linear.weight'), bias: this.weight('final_layer.linear.bias'), y: s.out32,
       }),

@@ -19,8 +19,8 @@ describe('diffusion schedule', () => {
     const s100 = samplingTimesteps(100);
     expect(s100.slice(0, 8)).toEqual([0, 10, 20, 30, 40, 50, 61, 71]); // j·10.0909…
     expect(s100[99]).toBe(999);
-    // Accumulated stride (space_timesteps): 10 × 49.95 sums to just under 499.5.
-    expect(samplingTimesteps(21)[10]).toBe(499);
+    // The closed form of DESIGN.md §2: 10·999/20 = 499.5 exactly → 500 (MAR's accumulated stride gives 499).
+    expect(samplingTimesteps(21)[10]).toBe(500);
   });
 
   it('cosine ᾱ has the closed form a(t+1)/a(0) until β hits its clip', () => {

@@ -28,20 +28,15 @@ export function roundHalfEven(x: number): number {
 }
 
 /**
- * The S kept timesteps, t_j ≈ round(j·999/(S−1)), computed as MAR's space_timesteps does: the
- * stride is accumulated in float64 and each partial sum rounded. The accumulation matters: for 283
- * values of S (21, 23, 27, …) the middle sum lands just below 499.5 and gives 499 where the exact
- * quotient would give 500.
+ * The S kept timesteps t_j = round(j·999/(S−1)) with Python's rounding, as DESIGN.md §2 defines them
+ * (and as models/harmon/sampler.py computes them: the same float64 operations in the same order).
+ * MAR's own space_timesteps accumulates the stride instead; the two differ for some S (e.g. S = 21,
+ * j = 10: 499.5 exactly here → 500, the accumulated sum lands just below → 499), never for S = 100.
  */
 export function samplingTimesteps(steps: number, T = TRAIN_STEPS): number[] {
   if (!Number.isInteger(steps) || steps < 2 || steps > T) throw new Error(`sampling steps ${steps} not in 2..${T}`);
-  const stride = (T - 1) / (steps - 1);
   const out: number[] = [];
-  let cur = 0;
-  for (let j = 0; j < steps; j++) {
-    out.push(roundHalfEven(cur));
-    cur += stride;
-  }
+  for (let j = 0; j < steps; j++) out.push(roundHalfEven((j * (T - 1)) / (steps - 1)));
   return out;
 }
 

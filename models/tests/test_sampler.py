@@ -28,6 +28,7 @@ def test_respaced_timesteps():
     assert ts[-1] == 999 and len(ts) == 100 and len(set(ts)) == 100
     assert respaced_timesteps(1000) == list(range(1000))
     assert respaced_timesteps(2) == [0, 999]
+    assert respaced_timesteps(21)[10] == 500  # 499.5 exactly, to the even neighbour
     # Python's round: halves go to the even neighbour (j·999/(S−1) = 4.5 for S=223, j=1)
     assert respaced_timesteps(223)[1] == 4
     for bad in (0, 1, 1001):
