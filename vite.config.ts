@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 
 // Kernel tests run WebGPU in Node through Dawn (npm `webgpu`). Here the only Vulkan driver is
@@ -27,15 +28,47 @@ if (existsSync(`${CHROMIUM}/vk_swiftshader_icd.json`)) {
   gpuEnv.LD_LIBRARY_PATH = [process.env.LD_LIBRARY_PATH, CHROMIUM].filter(Boolean).join(':');
 }
 
+// Chromium flags for WebGPU on this kind of machine (DESIGN.md §5): SwiftShader, no sandbox, no
+// background traffic.
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu-sandbox', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--enable-unsafe-webgpu',
+];
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+const timeouts = { testTimeout: 120_000, hookTimeout: 120_000, teardownTimeout: 10_000 };
+
 export default defineConfig({
   test: {
-    // `npm run bench:kernels` sets HARMON_BENCH to run the benches instead of the tests.
-    include: process.env.HARMON_BENCH ? ['kernels/bench/**/*.bench.ts'] : ['kernels/**/*.test.ts', 'src/**/*.test.ts'],
-    environment: 'node',
-    env: gpuEnv,
-    // SwiftShader runs shaders on the CPU: compiling and running a kernel takes seconds.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    teardownTimeout: 10_000,
+    projects: [
+      {
+        test: {
+          name: 'node',
+          // `npm run bench:kernels` sets HARMON_BENCH to run the benches instead of the tests.
+          include: process.env.HARMON_BENCH ? ['kernels/bench/**/*.bench.ts'] : ['kernels/**/*.test.ts', 'src/**/*.test.ts'],
+          exclude: ['**/*.browser.test.ts', '**/node_modules/**'],
+          environment: 'node',
+          env: gpuEnv,
+          // SwiftShader runs shaders on the CPU: compiling and running a kernel takes seconds.
+          ...timeouts,
+        },
+      },
+      {
+        // The engine (onnxruntime-web + our kernels on one GPUDevice) in real Chromium.
+        test: {
+          name: 'browser',
+          include: process.env.HARMON_BENCH ? [] : ['src/**/*.browser.test.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({ launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS } }),
+            instances: [{ browser: 'chromium' }],
+            screenshotFailures: false,
+          },
+          ...timeouts,
+        },
+      },
+    ],
   },
 });
