@@ -8,8 +8,9 @@ Graph interfaces (B batch, L = buffer + seen tokens, T new LLM tokens, P cached 
   vae_encoder   image (B,3,H,W) in [-1,1]                → latents (B,h,w,16), scaled posterior mean
   vae_decoder   latents (B,h,w,16)                        → image (B,3,H,W) in [-1,1]
   mar_encoder   x (B,L,D) patch-embedded tokens           → x_enc (B,L,D), z_enc (B,L,Hd) buffers last
-  llm           inputs_embeds (B,T,Hd), attention_mask (B,P+T) i64, position_ids (B,T) i64,
-                past_key_i / past_value_i (B,kv,P,hd)     → hidden (B,T,Hd) after the final RMSNorm,
+  llm           inputs_embeds (B,T,Hd), attention_mask (B,P+T) i64, rope_cos / rope_sin (B,T,hd)
+                (see rope_tables), past_key_i / past_value_i (B,kv,P,hd)
+                                                          → hidden (B,T,Hd) after the final RMSNorm,
                                                             present_key_i / present_value_i (B,kv,P+T,hd)
   lm_head       hidden (B,T,Hd)                           → logits (B,T,V)
   mar_decoder   x_enc (B,L,D), hidden (B,L,Hd) in LLM order (buffers last), gather_index (B,buf+N) i64
@@ -82,6 +83,18 @@ def rotate_half(x):
     return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
 
 
+def rope_tables(position_ids: torch.Tensor, head_dim: int, theta: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rotary cos/sin (B,T,hd) for integer positions, computed as transformers' Qwen2 does (float32).
+
+    They are graph INPUTS rather than computed inside: GPU sin/cos (WGSL's, on any adapter) lose
+    precision on arguments of tens to thousands of radians, and the engine computes these tables
+    on the CPU in a few microseconds."""
+    inv = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64).float() / head_dim))
+    freqs = position_ids.float()[..., None] * inv
+    emb = torch.cat([freqs, freqs], dim=-1)
+    return emb.cos(), emb.sin()
+
+
 class LLMBody(nn.Module):
     """Qwen2 decoder body with explicit KV-cache tensors (the transformers modules' weights)."""
 
@@ -91,14 +104,10 @@ class LLMBody(nn.Module):
         c = model.cfg.llm
         self.layers, self.norm = m.layers, m.norm
         self.heads, self.kv_heads, self.head_dim = c.num_attention_heads, c.num_key_value_heads, c.head_dim
-        inv = 1.0 / (c.rope_theta ** (torch.arange(0, self.head_dim, 2, dtype=torch.int64).float() / self.head_dim))
-        self.register_buffer("inv_freq", inv, persistent=False)
 
-    def forward(self, inputs_embeds, attention_mask, position_ids, *past):
+    def forward(self, inputs_embeds, attention_mask, rope_cos, rope_sin, *past):
         b, t, _ = inputs_embeds.shape
-        freqs = position_ids.float()[..., None] * self.inv_freq
-        emb = torch.cat([freqs, freqs], dim=-1)
-        cos, sin = emb.cos()[:, None], emb.sin()[:, None]
+        cos, sin = rope_cos[:, None], rope_sin[:, None]
         total = attention_mask.shape[1]
         q_pos = torch.arange(t) + (total - t)
         causal = torch.arange(total)[None, :] <= q_pos[:, None]                  # (t, total)

@@ -1,0 +1,166 @@
+// `npm run harmon -- generate|ask …` (DESIGN.md §6): runs the real engine in headless Chromium.
+//   exit 0: done; 1: the engine, the page or the browser failed; 2: bad arguments; 130/143: signal.
+// Errors are one line on stderr, "error: …"; progress goes to stderr; `ask` prints its answer on
+// stdout. HARMON_DEBUG=1 also forwards the page's console errors, Vite's log and stack traces.
+
+import path from 'node:path';
+import {
+  checkDeterministicInputs,
+  parseCommand,
+  repoRoot,
+  UsageError,
+  type AskCommand,
+  type GenerateCommand,
+} from './args';
+import type { Session } from './session';
+
+const debug = !!process.env.HARMON_DEBUG;
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** Closes whatever is open; set once the browser side starts. */
+let cleanup: (() => Promise<void>) | undefined;
+let interrupted = false;
+
+function onSignal(signal: 'SIGINT' | 'SIGTERM'): void {
+  const code = signal === 'SIGINT' ? 130 : 143;
+  if (interrupted) process.exit(code);
+  interrupted = true;
+  log(`interrupted (${signal}); closing the browser`);
+  void (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(code));
+}
+
+async function fetchManifest(url: string): Promise<unknown> {
+  const where = new URL('manifest.json', url).href;
+  let res: Response;
+  try {
+    res = await fetch(where);
+  } catch (e) {
+    throw new UsageError(`could not read ${where}: ${(e as Error).message}`);
+  }
+  if (!res.ok) throw new UsageError(`could not read ${where}: HTTP ${res.status}`);
+  try {
+    return await res.json();
+  } catch {
+    throw new UsageError(`${where} is not valid JSON`);
+  }
+}
+
+async function openSession(root: string, cmd: GenerateCommand | AskCommand, onEvent: (e: import('./wire').HostEvent) => void): Promise<Session> {
+  const { Session } = await import('./session');
+  const session = await Session.open({ root, model: cmd.model, debug, onEvent, log });
+  cleanup = () => session.close();
+  return session;
+}
+
+function describeModel(cmd: GenerateCommand | AskCommand): string {
+  return cmd.model.kind === 'dir' ? path.relative(process.cwd(), cmd.model.dir) || '.' : cmd.model.url;
+}
+
+async function loadModel(session: Session, cmd: GenerateCommand | AskCommand): Promise<void> {
+  log(`loading ${describeModel(cmd)}`);
+  const info = await session.load();
+  log(`model ${info.name} (${info.dtype}, ${info.imageSize}px) on ${info.adapter || 'unknown adapter'}`);
+}
+
+async function runGenerate(root: string, cmd: GenerateCommand): Promise<void> {
+  const { Progress } = await import('./progress');
+  const { writeGenEvalPrompt, writeLatents, writePng } = await import('./output');
+  const { HarmonError } = await import('./session');
+  const progress = new Progress(log, Date.now, debug);
+  const session = await openSession(root, cmd, (e) => progress.handle(e));
+  try {
+    await loadModel(session, cmd);
+    const noiseUrl = cmd.noise ? session.addInput('noise.f32', cmd.noise) : undefined;
+    const n = cmd.options.n;
+    const total = cmd.prompts.length;
+    for (const [i, entry] of cmd.prompts.entries()) {
+      if (cmd.genEval) {
+        const short = entry.prompt.length > 80 ? `${entry.prompt.slice(0, 77)}…` : entry.prompt;
+        log(`prompt ${i + 1}/${total}: ${short}`);
+      }
+      progress.reset();
+      const r = await session.generate(entry.prompt, { ...cmd.options, orders: cmd.orders, noiseUrl });
+      if (r.images.length !== n) throw new HarmonError(`the engine returned ${r.images.length} images, expected ${n}`);
+      const side = r.images[0].width;
+      const want = n * (side / 16) ** 2 * 16;
+      if (r.latents.length !== want) {
+        throw new HarmonError(`the engine returned ${r.latents.length} latent values, expected n·N·16 = ${want}`);
+      }
+      if (cmd.genEval) {
+        writeGenEvalPrompt(cmd.out, i, entry.line, r.images);
+      } else {
+        writePng(cmd.out, r.images);
+        log(`wrote ${path.relative(process.cwd(), cmd.out)}`);
+        if (cmd.latents) {
+          writeLatents(cmd.latents, r.latents);
+          log(`wrote ${path.relative(process.cwd(), cmd.latents)}`);
+        }
+      }
+      log(`generated ${n} image${n === 1 ? '' : 's'} in ${(r.ms / 1000).toFixed(1)} s`);
+    }
+    if (cmd.genEval) log(`wrote ${total} prompt folder${total === 1 ? '' : 's'} under ${path.relative(process.cwd(), cmd.out) || '.'}`);
+  } finally {
+    await session.close();
+  }
+}
+
+async function runAsk(root: string, cmd: AskCommand): Promise<void> {
+  const { Progress } = await import('./progress');
+  const progress = new Progress(log, Date.now, debug);
+  const session = await openSession(root, cmd, (e) => progress.handle(e));
+  try {
+    const imageUrl = session.addInput('image', cmd.image);
+    // Decode first: a bad image fails before the model loads.
+    await session.checkImage(imageUrl, cmd.imageName);
+    await loadModel(session, cmd);
+    const options = cmd.maxNewTokens === undefined ? {} : { maxNewTokens: cmd.maxNewTokens };
+    const r = await session.ask(imageUrl, cmd.imageName, cmd.question, options);
+    process.stdout.write(`${r.text}\n`);
+    if (cmd.tokens) process.stdout.write(`${JSON.stringify(r.tokenIds)}\n`);
+    log(`answered in ${(r.ms / 1000).toFixed(1)} s`);
+  } finally {
+    await session.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const root = repoRoot();
+  try {
+    const cmd = parseCommand(argv, { root });
+    if (cmd.command === 'help') {
+      process.stdout.write(`${cmd.text}\n`);
+      return 0;
+    }
+    if (cmd.command === 'generate' && cmd.pendingDeterministicCheck && cmd.model.kind === 'url') {
+      checkDeterministicInputs(cmd, await fetchManifest(cmd.model.url));
+    }
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    if (cmd.command === 'generate') await runGenerate(root, cmd);
+    else await runAsk(root, cmd);
+    return 0;
+  } catch (e) {
+    if (interrupted) return 130;
+    if (e instanceof UsageError) {
+      log(`error: ${oneLine(e.message)}`);
+      return 2;
+    }
+    const err = e as Error;
+    if (debug) log(err?.stack ?? String(e));
+    log(`error: ${oneLine(err?.message || String(e))}`);
+    return 1;
+  } finally {
+    await cleanup?.().catch(() => {});
+  }
+}
+
+const code = await main(process.argv.slice(2));
+// Vite and Playwright may keep handles open; everything is closed by now.
+process.exit(code);

@@ -1,0 +1,160 @@
+// The page `npm run harmon` drives in headless Chromium (host.html): the real engine, the same code
+// the web page runs. It exposes
+//   window.harmonHost: the engine calls with typed values (load, generate, ask, info, decodeImage);
+//   window.harmonWire: the same for the CLI over page.evaluate (plain JSON, base64 for bulk bytes,
+//     inputs fetched from the CLI's server, errors returned as messages instead of thrown).
+// Progress goes to window.harmonReport when the CLI has exposed it.
+
+import type {
+  AskOptions,
+  AskResult,
+  GenerateOptions,
+  GenerateResult,
+  InputImage,
+  LoadProgress,
+  ModelInfo,
+  StepEvent,
+} from '../engine/api';
+import { Engine } from '../engine/engine';
+import type { HarmonWire, HostEvent, WireGenerateResult, WireResult } from './wire';
+
+export interface HarmonHost {
+  /** Creates the engine (acquires WebGPU) on first use and loads the package at `url`. */
+  load(url: string): Promise<ModelInfo>;
+  generate(prompt: string, options: GenerateOptions): Promise<GenerateResult>;
+  /** `imageBytes`: an encoded image file (PNG, JPEG, WebP, …), decoded here. */
+  ask(imageBytes: Uint8Array, question: string, options: AskOptions, name?: string): Promise<AskResult>;
+  info(): ModelInfo;
+  decodeImage(bytes: Uint8Array, name?: string): Promise<InputImage>;
+}
+
+declare global {
+  interface Window {
+    harmonHost: HarmonHost;
+  }
+}
+
+let engine: Engine | undefined;
+
+function report(event: HostEvent): void {
+  try {
+    void window.harmonReport?.(event);
+  } catch {
+    // progress is best effort
+  }
+}
+
+function message(e: unknown): string {
+  if (e instanceof Error || e instanceof DOMException) return e.message || e.name;
+  if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
+    return (e as { message: string }).message;
+  }
+  return String(e);
+}
+
+function loaded(): Engine {
+  if (!engine) throw new Error('no model loaded');
+  return engine;
+}
+
+/** Decodes an encoded image file to RGBA (createImageBitmap → OffscreenCanvas). */
+export async function decodeImage(bytes: Uint8Array, name = 'image'): Promise<InputImage> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), {
+      colorSpaceConversion: 'none',
+      premultiplyAlpha: 'none',
+    });
+  } catch (e) {
+    throw new Error(`could not decode the image ${name}: ${message(e)}`);
+  }
+  try {
+    const { width, height } = bitmap;
+    if (width === 0 || height === 0) throw new Error(`could not decode the image ${name}: it is empty`);
+    const canvas = new OffscreenCanvas(width, height);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    if (!ctx) throw new Error('could not decode the image: no 2D canvas context');
+    ctx.drawImage(bitmap, 0, 0);
+    return { width, height, rgba: ctx.getImageData(0, 0, width, height).data };
+  } finally {
+    bitmap.close();
+  }
+}
+
+const host: HarmonHost = {
+  async load(url) {
+    engine ??= await Engine.create();
+    await engine.load({ url }, { onProgress: (progress: LoadProgress) => report({ kind: 'load', progress }) });
+    return engine.info();
+  },
+  generate(prompt, options) {
+    return loaded().generate(prompt, options, {
+      onStep: (e: StepEvent) => report({ kind: 'step', step: e.step, steps: e.steps }),
+    });
+  },
+  async ask(imageBytes, question, options, name) {
+    const image = await decodeImage(imageBytes, name);
+    return loaded().ask(image, question, options, {});
+  },
+  info: () => loaded().info(),
+  decodeImage,
+};
+
+function toBase64(bytes: Uint8Array): string {
+  const native = (bytes as Uint8Array & { toBase64?: () => string }).toBase64;
+  if (typeof native === 'function') return native.call(bytes);
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}
+
+function bytesOf(view: ArrayBufferView): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`could not read ${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+async function wrap<T>(fn: () => Promise<T>): Promise<WireResult<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (e) {
+    console.error(e);
+    return { ok: false, error: message(e) };
+  }
+}
+
+const wire: HarmonWire = {
+  load: (url) => wrap(() => host.load(url)),
+  checkImage: (url, name) =>
+    wrap(async () => {
+      const image = await decodeImage(await fetchBytes(url), name);
+      return { width: image.width, height: image.height };
+    }),
+  generate: (prompt, wireOptions) =>
+    wrap(async (): Promise<WireGenerateResult> => {
+      const { noiseUrl, ...rest } = wireOptions;
+      const options: GenerateOptions = { ...rest };
+      if (noiseUrl) {
+        const b = await fetchBytes(noiseUrl);
+        options.noise = new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+      }
+      const r = await host.generate(prompt, options);
+      return {
+        images: r.images.map((im) => ({ width: im.width, height: im.height, rgba: toBase64(bytesOf(im.rgba)) })),
+        latents: toBase64(bytesOf(r.latents)),
+        latentCount: r.latents.length,
+        ms: r.ms,
+      };
+    }),
+  ask: (imageUrl, name, question, options) =>
+    wrap(async () => host.ask(await fetchBytes(imageUrl), question, options, name)),
+};
+
+window.harmonHost = host;
+window.harmonWire = wire;

@@ -1,0 +1,62 @@
+// Progress lines on stderr: one per MAR step ("step k/K"), downloads at most once a second per file
+// (plus when a file completes), graph compilation.
+
+import type { HostEvent } from './wire';
+
+const MB = 1024 * 1024;
+
+function mb(bytes: number): string {
+  return (bytes / MB).toFixed(bytes < 10 * MB ? 2 : 1);
+}
+
+export class Progress {
+  private lastPrint = new Map<string, number>();
+  private stepOffset: number | undefined;
+
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly now: () => number = Date.now,
+    private readonly verbose = false,
+  ) {}
+
+  /** Call before each generation: step numbering is detected afresh. */
+  reset(): void {
+    this.stepOffset = undefined;
+  }
+
+  handle(e: HostEvent): void {
+    if (e.kind === 'step') {
+      // Printed 1-based: "step 1/64" … "step 64/64". An engine that counts from 0 is detected by
+      // its first event.
+      this.stepOffset ??= e.step === 0 ? 1 : 0;
+      this.write(`step ${e.step + this.stepOffset}/${e.steps}`);
+      return;
+    }
+    const p = e.progress;
+    switch (p.phase) {
+      case 'manifest':
+        this.write('reading the model manifest');
+        break;
+      case 'download': {
+        const done = p.total > 0 && p.loaded >= p.total;
+        const t = this.now();
+        const last = this.lastPrint.get(p.file);
+        if (!done && last !== undefined && t - last < 1000) return;
+        if (done && last === -1) return; // already reported complete
+        this.lastPrint.set(p.file, done ? -1 : t);
+        const pct = p.total > 0 ? `${Math.floor((100 * p.loaded) / p.total)}% ` : '';
+        const rate = p.bytesPerSecond > 0 ? `, ${mb(p.bytesPerSecond)} MB/s` : '';
+        this.write(`download ${p.file} ${pct}(${mb(p.loaded)}/${mb(p.total)} MB${rate})`);
+        break;
+      }
+      case 'verify':
+        if (this.verbose) this.write(`verify ${p.file}`);
+        break;
+      case 'compile':
+        this.write(`compile ${p.graph}`);
+        break;
+      case 'ready':
+        break;
+    }
+  }
+}

@@ -1,0 +1,180 @@
+// One run of the CLI's browser side: the server, headless Chromium (Playwright, never a downloaded
+// browser) and the host page, with typed calls into window.harmonWire.
+
+import type { Browser, Page } from 'playwright';
+import type { AskOptions, AskResult, ModelInfo } from '../engine/api';
+import type { ModelRef } from './args';
+import { chromiumArgs, chromiumPath } from './chromium';
+import type { RgbaImage } from './output';
+import { HOST_PAGE, MODEL_ROUTE, startServer, type HostServer } from './server';
+import type { HostEvent, WireGenerateOptions, WireResult } from './wire';
+
+/** An error to report as "error: <message>" with exit status 1 (engine, page, browser). */
+export class HarmonError extends Error {
+  override name = 'HarmonError';
+}
+
+export interface SessionOptions {
+  root: string;
+  model: ModelRef;
+  debug: boolean;
+  onEvent: (event: HostEvent) => void;
+  /** where debug output goes (stderr) */
+  log: (line: string) => void;
+}
+
+export interface GenerateOutput {
+  images: RgbaImage[];
+  latents: Float32Array;
+  ms: number;
+}
+
+const START_TIMEOUT_MS = 180_000;
+
+function stripAnsi(s: string): string {
+  return s.replace(/\x1b\[[0-9;]*m/g, '');
+}
+
+function firstLine(s: string): string {
+  return s.split('\n').find((l) => l.trim() !== '')?.trim() ?? s;
+}
+
+export class Session {
+  private constructor(
+    private readonly server: HostServer,
+    private readonly browser: Browser,
+    private readonly page: Page,
+    private readonly model: ModelRef,
+    private readonly problems: { pageErrors: string[]; consoleErrors: string[] },
+  ) {}
+
+  /** Starts the server and the browser and waits for the host page. Everything opened so far is
+   * closed again when a step fails. */
+  static async open(opts: SessionOptions): Promise<Session> {
+    const server = await startServer({
+      root: opts.root,
+      modelDir: opts.model.kind === 'dir' ? opts.model.dir : undefined,
+      debug: opts.debug,
+    });
+    let browser: Browser | undefined;
+    try {
+      const { chromium } = await import('playwright');
+      const executablePath = chromiumPath();
+      try {
+        browser = await chromium.launch({
+          executablePath,
+          args: chromiumArgs(),
+          headless: true,
+          // The CLI closes the browser itself (also on Ctrl-C).
+          handleSIGINT: false,
+          handleSIGTERM: false,
+          handleSIGHUP: false,
+        });
+      } catch (e) {
+        throw new HarmonError(`could not start Chromium at ${executablePath} (set CHROMIUM_PATH): ${firstLine((e as Error).message)}`);
+      }
+      const page = await browser.newPage();
+      const problems = { pageErrors: [] as string[], consoleErrors: [] as string[] };
+      page.on('pageerror', (e) => {
+        problems.pageErrors.push(e.message);
+        if (opts.debug) opts.log(`[page error] ${e.stack ?? e.message}`);
+      });
+      page.on('console', (m) => {
+        const type = m.type();
+        if (type === 'error') problems.consoleErrors.push(m.text());
+        if (opts.debug && (type === 'error' || type === 'warning')) opts.log(`[page ${type}] ${m.text()}`);
+      });
+      await page.exposeFunction('harmonReport', (e: HostEvent) => opts.onEvent(e));
+      const session = new Session(server, browser, page, opts.model, problems);
+      await session.start();
+      return session;
+    } catch (e) {
+      await browser?.close().catch(() => {});
+      await server.close().catch(() => {});
+      throw e;
+    }
+  }
+
+  private async start(): Promise<void> {
+    const url = `${this.server.origin}${HOST_PAGE}`;
+    // A page whose module graph failed (or met a late dependency re-optimization) gets one reload.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        if (attempt === 0) await this.page.goto(url, { timeout: START_TIMEOUT_MS, waitUntil: 'load' });
+        else await this.page.reload({ timeout: START_TIMEOUT_MS, waitUntil: 'load' });
+        await this.page.waitForFunction(() => 'harmonWire' in window, undefined, { timeout: 5_000, polling: 100 });
+        return;
+      } catch (e) {
+        if (attempt === 1) {
+          // The most telling first: an exception in the page, Vite's transform error, a console error.
+          const why = [...this.problems.pageErrors, ...this.server.errors, ...this.problems.consoleErrors];
+          const detail = firstLine(stripAnsi(why[0] ?? (e as Error).message));
+          throw new HarmonError(`the host page did not start: ${detail}`);
+        }
+      }
+    }
+  }
+
+  /** The page's URL for the model: /__model/ for a local folder, else the URL itself. */
+  get modelUrl(): string {
+    return this.model.kind === 'dir' ? MODEL_ROUTE : this.model.url;
+  }
+
+  addInput(name: string, bytes: Uint8Array): string {
+    return this.server.addInput(name, bytes);
+  }
+
+  private async call<T>(fn: () => Promise<WireResult<T>>): Promise<T> {
+    let r: WireResult<T>;
+    try {
+      r = await fn();
+    } catch (e) {
+      const msg = firstLine((e as Error).message).replace(/^page\.evaluate:\s*/, '');
+      if (/crashed/i.test(msg)) throw new HarmonError(`the browser page crashed (out of memory?): ${msg}`);
+      throw new HarmonError(msg);
+    }
+    if (!r.ok) throw new HarmonError(r.error);
+    return r.value;
+  }
+
+  load(): Promise<ModelInfo> {
+    return this.call(() => this.page.evaluate((u) => window.harmonWire.load(u), this.modelUrl));
+  }
+
+  checkImage(url: string, name: string): Promise<{ width: number; height: number }> {
+    return this.call(() => this.page.evaluate(([u, n]) => window.harmonWire.checkImage(u, n), [url, name] as const));
+  }
+
+  async generate(prompt: string, options: WireGenerateOptions): Promise<GenerateOutput> {
+    const r = await this.call(() =>
+      this.page.evaluate(([p, o]) => window.harmonWire.generate(p, o), [prompt, options] as const),
+    );
+    const images = r.images.map((im) => {
+      const b = Buffer.from(im.rgba, 'base64');
+      return { width: im.width, height: im.height, rgba: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
+    });
+    const lb = Buffer.from(r.latents, 'base64');
+    if (lb.byteLength !== r.latentCount * 4) throw new HarmonError(`the page sent ${lb.byteLength} latent bytes for ${r.latentCount} values`);
+    const latents = new Float32Array(r.latentCount);
+    const view = new DataView(lb.buffer, lb.byteOffset, lb.byteLength);
+    for (let i = 0; i < latents.length; i++) latents[i] = view.getFloat32(i * 4, true);
+    return { images, latents, ms: r.ms };
+  }
+
+  ask(imageUrl: string, name: string, question: string, options: AskOptions): Promise<AskResult> {
+    return this.call(() =>
+      this.page.evaluate(([u, n, q, o]) => window.harmonWire.ask(u, n, q, o), [imageUrl, name, question, options] as const),
+    );
+  }
+
+  private closing?: Promise<void>;
+
+  /** Closes the browser, then the server. Safe to call more than once. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.browser.close().catch(() => {});
+      await this.server.close().catch(() => {});
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,82 @@
+// The engine's public interface: the same whether the engine runs in-process or behind the worker
+// (Comlink). Everything here is structured-clonable; callbacks are proxied by Comlink.
+
+/** A model package: a URL prefix / folder URL holding manifest.json, or files handed over directly. */
+export type PackageSource =
+  | { url: string }
+  | { files: Map<string, Blob | ArrayBuffer> };
+
+export type LoadProgress =
+  | { phase: 'manifest' }
+  | { phase: 'download'; file: string; loaded: number; total: number; bytesPerSecond: number }
+  | { phase: 'verify'; file: string }
+  | { phase: 'compile'; graph: string }
+  | { phase: 'ready' };
+
+export interface ModelInfo {
+  name: string;
+  dtype: 'fp32' | 'fp16' | 'q4';
+  imageSize: number;
+  bytes: number;
+  adapter: string;
+  features: string[];
+}
+
+export interface GenerateOptions {
+  /** images per prompt */
+  n?: number;
+  /** image side in pixels (a multiple of the VAE stride, 16) */
+  size?: number;
+  /** MAR iterations K */
+  steps?: number;
+  cfg?: number;
+  cfgSchedule?: 'constant' | 'linear';
+  temperature?: number;
+  /** diffusion sampling steps S */
+  samplingSteps?: number;
+  seed?: number;
+  /** deterministic inputs (DESIGN.md §6): one permutation of 0…N−1 per image */
+  orders?: number[][];
+  /** little-endian float32, per image N × (S+1) × 16 */
+  noise?: Float32Array;
+  /** ask for a preview image after every step (costs a decode and a readback per step) */
+  preview?: boolean;
+}
+
+export interface StepEvent {
+  step: number;
+  steps: number;
+  /** present when `preview` was requested: RGBA of the partly generated images */
+  preview?: GeneratedImage[];
+}
+
+export interface GeneratedImage {
+  width: number;
+  height: number;
+  /** RGBA bytes, row-major */
+  rgba: Uint8ClampedArray;
+}
+
+export interface GenerateResult {
+  images: GeneratedImage[];
+  /** final token latents, per image N × 16 row-major, scaled latent space */
+  latents: Float32Array;
+  ms: number;
+}
+
+export interface AskOptions {
+  maxNewTokens?: number;
+}
+
+export interface AskResult {
+  text: string;
+  tokenIds: number[];
+  ms: number;
+}
+
+/** An image for understanding: RGBA pixels of any size (the engine pads and resizes). */
+export interface InputImage {
+  width: number;
+  height: number;
+  rgba: Uint8ClampedArray;
+}

@@ -1,0 +1,136 @@
+// The text-to-image loop's bookkeeping, all computed on the CPU before the loop starts (DESIGN.md
+// §2): mask sizes, which tokens each step predicts, the encoder's kept positions, the decoder's
+// gather index, the LLM's attention mask and positions, the diffusion head's row selections and the
+// guidance scale. Nothing inside the loop needs to come back from the GPU.
+
+export interface StepPlan {
+  /** tokens still masked after this step */
+  maskLen: number;
+  /** guidance scale of this step (a float32 value, as the official code computes it) */
+  cfg: number;
+  /** per image: token indices predicted at this step, ascending */
+  predicted: number[][];
+  /** kept positions of the buffer+N sequence, per row (B, L): buffers then seen tokens ascending */
+  keep: Uint32Array;
+  /** L = buffer + seen tokens */
+  l: number;
+  /** decoder gather index per row (B, buffer+N): 0 = mask token, j+1 = encoder row j */
+  gather: BigInt64Array;
+  /** LLM attention mask (B, P+L) and position ids (B, L) over the prompt cache */
+  attentionMask: BigInt64Array;
+  positionIds: Int32Array;
+  /** diffusion head: decoder-output row for each sampled row (M = Mc or 2·Mc) */
+  condRows: Uint32Array;
+  /** diffusion head: noise row (image·N + slot) for each conditional row (Mc) */
+  noiseRows: Uint32Array;
+  /** token rows (B·N) that receive conditional sample r: rows r (cond) and Mc + r (uncond) */
+  targets: Uint32Array;
+}
+
+export interface PlanInput {
+  n: number;              // images
+  tokens: number;         // N = grid²
+  buffer: number;         // buffer slots
+  steps: number;          // K
+  cfg: number;
+  cfgSchedule: 'constant' | 'linear';
+  orders: number[][];     // one permutation per image
+  promptValid: number[];  // valid prompt length per row (B rows)
+  promptLen: number;      // P (padded)
+}
+
+/** floor(N·cos(π/2·(k+1)/K)) clamped to [1, masked − 1]: tokens left masked after each step. */
+export function maskLengths(n: number, steps: number): number[] {
+  const out: number[] = [];
+  let masked = n;
+  for (let k = 0; k < steps; k++) {
+    let ml = Math.floor(n * Math.cos((Math.PI / 2) * ((k + 1) / steps)));
+    ml = Math.max(1, Math.min(masked - 1, ml));
+    out.push(ml);
+    masked = ml;
+  }
+  return out;
+}
+
+export function cfgAt(cfg: number, schedule: 'constant' | 'linear', n: number, maskLen: number): number {
+  const f = Math.fround;
+  if (schedule === 'linear') return f(f(1) + f(f(f(cfg - 1) * f(f(n) - f(maskLen))) / f(n)));
+  return f(cfg);
+}
+
+export function checkOrders(orders: number[][], n: number, tokens: number): void {
+  if (!Array.isArray(orders) || orders.length !== n) throw new Error(`orders: expected ${n} permutation(s), got ${Array.isArray(orders) ? orders.length : typeof orders}`);
+  orders.forEach((o, b) => {
+    const seen = new Uint8Array(tokens);
+    if (!Array.isArray(o) || o.length !== tokens || o.some((v) => !Number.isInteger(v) || v < 0 || v >= tokens || seen[v]++))
+      throw new Error(`orders[${b}] is not a permutation of 0…${tokens - 1}`);
+  });
+}
+
+export function planSteps(p: PlanInput): StepPlan[] {
+  checkOrders(p.orders, p.n, p.tokens);
+  const guided = p.cfg !== 1;
+  const B = guided ? 2 * p.n : p.n;
+  const N = p.tokens;
+  const lens = maskLengths(N, p.steps);
+  const masked = p.orders.map(() => new Uint8Array(N).fill(1)); // per image (uncond rows share it)
+  const used = new Array(p.n).fill(0);                            // noise slots consumed per image
+  const plans: StepPlan[] = [];
+  for (let k = 0; k < p.steps; k++) {
+    const last = k === p.steps - 1;
+    const next = p.orders.map((o) => {
+      const m = new Uint8Array(N);
+      if (!last) for (const i of o.slice(0, lens[k])) m[i] = 1;
+      return m;
+    });
+    const predicted = masked.map((m, b) => {
+      const out: number[] = [];
+      for (let i = 0; i < N; i++) if (m[i] && !next[b][i]) out.push(i);
+      return out;
+    });
+    const seen = masked.map((m) => {
+      const out: number[] = [];
+      for (let i = 0; i < N; i++) if (!m[i]) out.push(i);
+      return out;
+    });
+    const l = p.buffer + seen[0].length;
+    const keep = new Uint32Array(B * l);
+    const gather = new BigInt64Array(B * (p.buffer + N));
+    const total = p.promptLen + l;
+    const attentionMask = new BigInt64Array(B * total);
+    const positionIds = new Int32Array(B * l);
+    for (let r = 0; r < B; r++) {
+      const img = r % p.n;
+      for (let j = 0; j < p.buffer; j++) keep[r * l + j] = j;
+      seen[img].forEach((i, j) => (keep[r * l + p.buffer + j] = p.buffer + i));
+      for (let j = 0; j < l; j++) gather[r * (p.buffer + N) + keep[r * l + j]] = BigInt(j + 1);
+      for (let j = 0; j < p.promptValid[r]; j++) attentionMask[r * total + j] = 1n;
+      for (let j = 0; j < l; j++) {
+        attentionMask[r * total + p.promptLen + j] = 1n;
+        positionIds[r * l + j] = p.promptValid[r] + j;
+      }
+    }
+    const mc = predicted.reduce((s, x) => s + x.length, 0);
+    const condRows = new Uint32Array(guided ? 2 * mc : mc);
+    const noiseRows = new Uint32Array(mc);
+    const targets = new Uint32Array(guided ? 2 * mc : mc);
+    let r = 0;
+    predicted.forEach((idx, b) => {
+      idx.forEach((i, j) => {
+        condRows[r] = b * N + i;
+        noiseRows[r] = b * N + used[b] + j;
+        targets[r] = b * N + i;
+        if (guided) {
+          condRows[mc + r] = (p.n + b) * N + i;
+          targets[mc + r] = (p.n + b) * N + i;
+        }
+        r++;
+      });
+      used[b] += idx.length;
+    });
+    plans.push({ maskLen: lens[k], cfg: cfgAt(p.cfg, p.cfgSchedule, N, lens[k]), predicted, keep, l, gather,
+      attentionMask, positionIds, condRows, noiseRows, targets });
+    next.forEach((m, b) => masked[b].set(m));
+  }
+  return plans;
+}

@@ -1,0 +1,32 @@
+// Test helpers for the browser tests: the committed golden vectors (models/golden/tiny) and the
+// error metric the whole project uses (max |a − b| / max |b|).
+
+import { parseSafetensors, type SafeTensors } from './safetensors';
+
+export const GOLDEN = '/models/golden/tiny';
+
+export async function goldenVectors(): Promise<{ v: SafeTensors; meta: any }> {
+  const [bin, meta] = await Promise.all([
+    fetch(`${GOLDEN}/vectors.safetensors`).then((r) => r.arrayBuffer()),
+    fetch(`${GOLDEN}/vectors.json`).then((r) => r.json()),
+  ]);
+  return { v: parseSafetensors(bin), meta };
+}
+
+export function vec(v: SafeTensors, name: string): Float32Array | Int32Array {
+  const t = v.get(name);
+  if (!t) throw new Error(`golden vectors have no ${name}`);
+  return t.data as Float32Array | Int32Array;
+}
+
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let diff = 0;
+  let scale = 1e-12;
+  for (let i = 0; i < b.length; i++) {
+    if (!Number.isFinite(a[i])) return Infinity;
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / scale;
+}

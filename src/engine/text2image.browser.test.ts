@@ -1,0 +1,61 @@
+// The engine's text-to-image loop against the PyTorch reference's golden vectors: same orders and
+// noise injected, every stage of two steps compared, every step's tokens, the final latents.
+
+import { describe, expect, it } from 'vitest';
+import { Gpu } from '../gpu/device';
+import { readF32 } from '../gpu/buffers';
+import { HarmonModel, type PackageReader } from './model';
+import { configureOrt } from './ort';
+import { parseSafetensors } from './safetensors';
+import { text2image } from './text2image';
+import { GOLDEN, goldenVectors, relErr, vec } from './testing_golden';
+
+async function fetchPackage(base: string): Promise<PackageReader> {
+  const manifest = await (await fetch(`${base}/manifest.json`)).json();
+  const files = new Map<string, Uint8Array>();
+  for (const name of Object.keys(manifest.files)) files.set(name, new Uint8Array(await (await fetch(`${base}/${name}`)).arrayBuffer()));
+  return { manifest, bytes: (n) => files.get(n)!, tensors: (n) => parseSafetensors(files.get(n)!) as any };
+}
+
+describe('text-to-image vs the PyTorch reference', async () => {
+  configureOrt();
+  const gpu = await Gpu.fromNavigator();
+  const model = await HarmonModel.load(gpu, await fetchPackage(`${GOLDEN}/package`));
+  const { v, meta } = await goldenVectors();
+
+  for (const name of Object.keys(meta.cases)) {
+    it(name, async () => {
+      const c = meta.cases[name];
+      const s = c.settings;
+      const n = c.prompts.length;
+      const grid = s.size / model.stride;
+      const N = grid * grid;
+      const ids = vec(v, `${name}/prompt_ids`) as Int32Array;
+      const mask = vec(v, `${name}/prompt_mask`) as Int32Array;
+      const B = v.get(`${name}/prompt_ids`)!.shape[0];
+      const P = ids.length / B;
+      const rows = Array.from({ length: B }, (_, b) => ids.slice(b * P, (b + 1) * P));
+      const valid = Array.from({ length: B }, (_, b) => mask.slice(b * P, (b + 1) * P).reduce((a, x) => a + x, 0));
+      const ordersFlat = vec(v, `${name}/orders`);
+      const orders = Array.from({ length: n }, (_, b) => Array.from(ordersFlat.slice(b * N, (b + 1) * N)));
+      const got = new Map<string, Float32Array>();
+      const tokens = await text2image(model, {
+        prompts: c.prompts, promptIds: rows, promptValid: valid, grid, steps: s.steps, cfg: s.cfg,
+        cfgSchedule: s.cfg_schedule, temperature: s.temperature, samplingSteps: s.sampling_steps, orders,
+        noise: vec(v, `${name}/noise`) as Float32Array,
+      }, {
+        onStep: async (k, buf) => void got.set(`step${k}/tokens`, await readF32(gpu.device, buf, B * N * 16)),
+        capture: { steps: [0, 1], put: (k, stage, data) => got.set(`step${k}/${stage}`, data) },
+      });
+      const report: Record<string, number> = {};
+      for (const [key, data] of got) report[key] = relErr(data, vec(v, `${name}/${key}`));
+      report.latents = relErr(await readF32(gpu.device, tokens, n * N * 16), vec(v, `${name}/latents`));
+      tokens.destroy();
+      console.log(name, JSON.stringify(report));
+      for (const [key, err] of Object.entries(report)) {
+        const bound = key.endsWith('tokens') || key === 'latents' ? 1e-3 : 1e-4;
+        expect(err, key).toBeLessThanOrEqual(bound);
+      }
+    });
+  }
+});
