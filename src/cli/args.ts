@@ -2,7 +2,7 @@
 // before anything heavy starts (no server, no browser). A bad argument is a UsageError: the entry
 // prints "error: <message>" on one line and exits with status 2.
 
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GenerateOptions } from '../engine/api';
@@ -234,6 +234,27 @@ function statOrUndefined(p: string) {
   }
 }
 
+/** An output path must be creatable: its nearest existing ancestor is a writable folder. Checked
+ * up front so that a long run does not fail only when it writes. */
+function checkWritable(flag: string, raw: string, p: string): void {
+  let dir = path.dirname(p);
+  for (;;) {
+    const st = statOrUndefined(dir);
+    if (st) {
+      if (!st.isDirectory()) throw new UsageError(`--${flag} ${raw}: ${dir} is not a folder`);
+      try {
+        accessSync(dir, constants.W_OK);
+      } catch {
+        throw new UsageError(`--${flag} ${raw}: cannot write in ${dir}`);
+      }
+      return;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return;
+    dir = up;
+  }
+}
+
 function isFile(p: string): boolean {
   return statOrUndefined(p)?.isFile() ?? false;
 }
@@ -338,7 +359,8 @@ export function manifestDefaults(manifest: unknown): { size?: number; samplingSt
   };
 }
 
-/** Checks --orders / --noise against N and S (flags first, then the manifest, then §6's defaults). */
+/** Checks --orders / --noise against N and S (flags first, then the manifest, then §6's defaults),
+ * and pins options.size (and samplingSteps with --noise) to the values checked. */
 export function checkDeterministicInputs(cmd: GenerateCommand, manifest: unknown, labels: { orders?: string; noise?: string } = {}): void {
   const d = manifestDefaults(manifest);
   const size = cmd.options.size ?? d.size ?? FALLBACK_SIZE;
@@ -347,6 +369,9 @@ export function checkDeterministicInputs(cmd: GenerateCommand, manifest: unknown
   const N = tokensFor(size);
   if (cmd.orders) checkOrders(cmd.orders, N, labels.orders ?? 'file');
   if (cmd.noise) checkNoise(cmd.noise.byteLength, cmd.options.n, N, S, labels.noise ?? 'file');
+  // Ask the engine for exactly what the inputs were checked against (its own defaults may differ).
+  cmd.options.size = size;
+  if (cmd.noise) cmd.options.samplingSteps = S;
   cmd.pendingDeterministicCheck = false;
 }
 
@@ -397,15 +422,18 @@ function parseGenerate(flags: Map<string, string | true>, ctx: ParseContext): Ge
   let latents: string | undefined;
   if (promptsFile !== undefined) {
     if (outStat && !outStat.isDirectory()) throw new UsageError(`--out ${outRaw} exists and is not a folder (--prompts writes a folder)`);
+    checkWritable('out', outRaw, path.join(out, '00000'));
     if (latentsRaw !== undefined) throw new UsageError('--latents needs --prompt (one prompt), not --prompts');
   } else {
     if (!/\.png$/i.test(outRaw)) throw new UsageError(`--out ${outRaw} must be a .png file`);
     if (outStat?.isDirectory()) throw new UsageError(`--out ${outRaw} is a folder`);
+    checkWritable('out', outRaw, out);
     if (latentsRaw !== undefined) {
       if (latentsRaw.trim() === '') throw new UsageError('--latents is empty');
       latents = path.resolve(cwd, latentsRaw);
       if (statOrUndefined(latents)?.isDirectory()) throw new UsageError(`--latents ${latentsRaw} is a folder`);
       if (latents === out) throw new UsageError('--latents and --out name the same file');
+      checkWritable('latents', latentsRaw, latents);
     }
   }
 

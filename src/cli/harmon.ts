@@ -13,11 +13,18 @@ import {
   type GenerateCommand,
 } from './args';
 import type { Session } from './session';
+import type { HostEvent } from './wire';
 
 const debug = !!process.env.HARMON_DEBUG;
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
+}
+
+/** A path for messages: relative to the working folder when inside it. */
+function shown(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? p : rel;
 }
 
 function oneLine(s: string): string {
@@ -52,7 +59,7 @@ async function fetchManifest(url: string): Promise<unknown> {
   }
 }
 
-async function openSession(root: string, cmd: GenerateCommand | AskCommand, onEvent: (e: import('./wire').HostEvent) => void): Promise<Session> {
+async function openSession(root: string, cmd: GenerateCommand | AskCommand, onEvent: (e: HostEvent) => void): Promise<Session> {
   const { Session } = await import('./session');
   const session = await Session.open({ root, model: cmd.model, debug, onEvent, log });
   cleanup = () => session.close();
@@ -60,7 +67,7 @@ async function openSession(root: string, cmd: GenerateCommand | AskCommand, onEv
 }
 
 function describeModel(cmd: GenerateCommand | AskCommand): string {
-  return cmd.model.kind === 'dir' ? path.relative(process.cwd(), cmd.model.dir) || '.' : cmd.model.url;
+  return cmd.model.kind === 'dir' ? shown(cmd.model.dir) : cmd.model.url;
 }
 
 async function loadModel(session: Session, cmd: GenerateCommand | AskCommand): Promise<void> {
@@ -97,15 +104,15 @@ async function runGenerate(root: string, cmd: GenerateCommand): Promise<void> {
         writeGenEvalPrompt(cmd.out, i, entry.line, r.images);
       } else {
         writePng(cmd.out, r.images);
-        log(`wrote ${path.relative(process.cwd(), cmd.out)}`);
+        log(`wrote ${shown(cmd.out)}`);
         if (cmd.latents) {
           writeLatents(cmd.latents, r.latents);
-          log(`wrote ${path.relative(process.cwd(), cmd.latents)}`);
+          log(`wrote ${shown(cmd.latents)}`);
         }
       }
       log(`generated ${n} image${n === 1 ? '' : 's'} in ${(r.ms / 1000).toFixed(1)} s`);
     }
-    if (cmd.genEval) log(`wrote ${total} prompt folder${total === 1 ? '' : 's'} under ${path.relative(process.cwd(), cmd.out) || '.'}`);
+    if (cmd.genEval) log(`wrote ${total} prompt folder${total === 1 ? '' : 's'} under ${shown(cmd.out)}`);
   } finally {
     await session.close();
   }

@@ -54,6 +54,7 @@ export function serveFolder(dir: string, rel: string, req: http.IncomingMessage,
   if (decoded.includes('\0')) return send(res, 400, 'bad path');
   const root = path.resolve(dir);
   const file = path.resolve(root, `.${path.sep}${decoded}`);
+  if (file === root) return send(res, 404, 'not found');
   if (!file.startsWith(root + path.sep)) return send(res, 403, 'outside the package');
   let st: Stats;
   try {

@@ -31,6 +31,12 @@ export interface GenerateOutput {
 
 const START_TIMEOUT_MS = 180_000;
 
+/** Vite's client (pulled in by Vite's import rewriting) dials a websocket that we do not run (no HMR,
+ * so no reload mid-run can happen); its complaints are noise. */
+function isViteClientNoise(text: string): boolean {
+  return /\[vite\]|WebSocket connection to|WebSocket closed without opened/.test(text);
+}
+
 function stripAnsi(s: string): string {
   return s.replace(/\x1b\[[0-9;]*m/g, '');
 }
@@ -76,13 +82,15 @@ export class Session {
       const page = await browser.newPage();
       const problems = { pageErrors: [] as string[], consoleErrors: [] as string[] };
       page.on('pageerror', (e) => {
+        if (isViteClientNoise(e.message)) return;
         problems.pageErrors.push(e.message);
-        if (opts.debug) opts.log(`[page error] ${e.stack ?? e.message}`);
+        if (opts.debug) opts.log(`[page exception] ${e.stack ?? e.message}`);
       });
       page.on('console', (m) => {
         const type = m.type();
+        if (isViteClientNoise(m.text())) return;
         if (type === 'error') problems.consoleErrors.push(m.text());
-        if (opts.debug && (type === 'error' || type === 'warning')) opts.log(`[page ${type}] ${m.text()}`);
+        if (opts.debug && (type === 'error' || type === 'warning')) opts.log(`[page console.${type}] ${m.text()}`);
       });
       await page.exposeFunction('harmonReport', (e: HostEvent) => opts.onEvent(e));
       const session = new Session(server, browser, page, opts.model, problems);

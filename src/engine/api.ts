@@ -80,3 +80,30 @@ export interface InputImage {
   height: number;
   rgba: Uint8ClampedArray;
 }
+
+export interface LoadHooks {
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface GenerateHooks {
+  onStep?: (e: StepEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface AskHooks {
+  /** each generated token as it comes: its text and id */
+  onToken?: (text: string, id: number) => void;
+  signal?: AbortSignal;
+}
+
+/** What both the in-process Engine and the worker client offer. */
+export interface EngineApi {
+  load(source: PackageSource, hooks?: LoadHooks): Promise<ModelInfo>;
+  info(): ModelInfo | Promise<ModelInfo>;
+  generate(prompt: string, options?: GenerateOptions, hooks?: GenerateHooks): Promise<GenerateResult>;
+  /** a question about a new image, or the next turn of a conversation (its id) */
+  ask(image: InputImage | string, question: string, options?: AskOptions, hooks?: AskHooks): Promise<AskResult & { conversation: string }>;
+  endConversation(id: string): void | Promise<void>;
+  dispose(): Promise<void>;
+}

@@ -26,6 +26,7 @@ export async function createSession(
     preferredOutputLocation: 'gpu-buffer',
     externalData,
     graphOptimizationLevel: 'all',
+    logSeverityLevel: 3, // ORT warns that shape ops run on the CPU: by design, not news
   });
 }
 

@@ -16,8 +16,8 @@ export interface StepPlan {
   l: number;
   /** decoder gather index per row (B, buffer+N): 0 = mask token, j+1 = encoder row j */
   gather: BigInt64Array;
-  /** LLM attention mask (B, P+L) and position ids (B, L) over the prompt cache */
-  attentionMask: BigInt64Array;
+  /** LLM attention bias (B, 1, L, P+L) and position ids (B, L) over the prompt cache */
+  attentionBias: Float32Array;
   positionIds: Int32Array;
   /** diffusion head: decoder-output row for each sampled row (M = Mc or 2·Mc) */
   condRows: Uint32Array;
@@ -67,6 +67,25 @@ export function checkOrders(orders: number[][], n: number, tokens: number): void
   });
 }
 
+export const MASKED = -3.4028234663852886e38; // float32 minimum, as the reference's mask
+
+/**
+ * Additive attention bias (B, 1, T, C+T) for T new tokens after C cached ones per row: a query sees
+ * the first valid[r] cached positions (the rest is padding) and the new tokens up to itself.
+ */
+export function attentionBiasFor(valid: number[], cached: number, t: number): Float32Array {
+  const total = cached + t;
+  const out = new Float32Array(valid.length * t * total).fill(MASKED);
+  valid.forEach((v, r) => {
+    for (let i = 0; i < t; i++) {
+      const row = (r * t + i) * total;
+      out.fill(0, row, row + v);
+      out.fill(0, row + cached, row + cached + i + 1);
+    }
+  });
+  return out;
+}
+
 export function planSteps(p: PlanInput): StepPlan[] {
   checkOrders(p.orders, p.n, p.tokens);
   const guided = p.cfg !== 1;
@@ -96,19 +115,14 @@ export function planSteps(p: PlanInput): StepPlan[] {
     const l = p.buffer + seen[0].length;
     const keep = new Uint32Array(B * l);
     const gather = new BigInt64Array(B * (p.buffer + N));
-    const total = p.promptLen + l;
-    const attentionMask = new BigInt64Array(B * total);
+    const attentionBias = attentionBiasFor(p.promptValid.slice(0, B), p.promptLen, l);
     const positionIds = new Int32Array(B * l);
     for (let r = 0; r < B; r++) {
       const img = r % p.n;
       for (let j = 0; j < p.buffer; j++) keep[r * l + j] = j;
       seen[img].forEach((i, j) => (keep[r * l + p.buffer + j] = p.buffer + i));
       for (let j = 0; j < l; j++) gather[r * (p.buffer + N) + keep[r * l + j]] = BigInt(j + 1);
-      for (let j = 0; j < p.promptValid[r]; j++) attentionMask[r * total + j] = 1n;
-      for (let j = 0; j < l; j++) {
-        attentionMask[r * total + p.promptLen + j] = 1n;
-        positionIds[r * l + j] = p.promptValid[r] + j;
-      }
+      for (let j = 0; j < l; j++) positionIds[r * l + j] = p.promptValid[r] + j;
     }
     const mc = predicted.reduce((s, x) => s + x.length, 0);
     const condRows = new Uint32Array(guided ? 2 * mc : mc);
@@ -129,7 +143,7 @@ export function planSteps(p: PlanInput): StepPlan[] {
       used[b] += idx.length;
     });
     plans.push({ maskLen: lens[k], cfg: cfgAt(p.cfg, p.cfgSchedule, N, lens[k]), predicted, keep, l, gather,
-      attentionMask, positionIds, condRows, noiseRows, targets });
+      attentionBias, positionIds, condRows, noiseRows, targets });
     next.forEach((m, b) => masked[b].set(m));
   }
   return plans;

@@ -10,7 +10,7 @@ import { encodeScatterRows } from '../../kernels/scatter_rows';
 import { readF32, storageBuffer } from '../gpu/buffers';
 import type { HarmonModel } from './model';
 import { cpuTensor, disposeExcept, gpuBufferOf, gpuTensor, ort } from './ort';
-import { planSteps } from './plan';
+import { attentionBiasFor, planSteps } from './plan';
 
 export interface Text2ImageRequest {
   /** one prompt per image (conditional rows) */
@@ -46,7 +46,8 @@ export async function prefillPrompt(m: HarmonModel, ids: Int32Array[]): Promise<
   ids.forEach((row, b) => embeds.set(m.embed(row), b * P * H));
   const feeds: Record<string, ort.Tensor> = {
     inputs_embeds: cpuTensor(embeds, [B, P, H]),
-    attention_mask: cpuTensor(new BigInt64Array(B * P).fill(1n), [B, P]),
+    // the prompts run causally only, as in the reference: right padding never reaches a valid token
+    attention_bias: cpuTensor(attentionBiasFor(ids.map(() => 0), 0, P), [B, 1, P, P]),
     ...m.rope(Int32Array.from({ length: B * P }, (_, i) => i % P), B, P),
   };
   for (let i = 0; i < layers; i++) {
@@ -101,6 +102,12 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
       if (hooks.signal?.aborted) throw hooks.signal.reason ?? new DOMException('aborted', 'AbortError');
       const p = plans[k];
       const sb = stepBuffers[k];
+      if (p.noiseRows.length === 0) {
+        // Once one token is left, the clamped schedule keeps it masked until the last step: such a
+        // step predicts nothing, and its network outputs would be thrown away (as in the reference).
+        await hooks.onStep?.(k, tokens);
+        continue;
+      }
       let enc = dev.createCommandEncoder({ label: `step${k}.front` });
       let pass = enc.beginComputePass();
       encodePatchEmbed(gpu, pass, { tokens, keep: sb.keep, zProjWeight: m.weight('mar.z_proj.weight'),
@@ -111,7 +118,7 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
       const e = await m.sessions.mar_encoder.run({ x: gpuTensor(x, [B, p.l, D]) });
       const l = await m.sessions.llm.run({
         inputs_embeds: e.z_enc,
-        attention_mask: cpuTensor(p.attentionMask, [B, P + p.l]),
+        attention_bias: cpuTensor(p.attentionBias, [B, 1, p.l, P + p.l]),
         ...m.rope(p.positionIds, B, p.l),
         ...cache,
       });

@@ -6,6 +6,8 @@ import { encodePatchEmbed } from '../../kernels/patch_embed';
 import { readF32, storageBuffer } from '../gpu/buffers';
 import type { InputImage } from './api';
 import type { HarmonModel } from './model';
+import { attentionBiasFor } from './plan';
+import type { TurnPieces } from './tokenizer';
 import { cpuTensor, disposeExcept, gpuBufferOf, gpuTensor, type ort } from './ort';
 
 const PAD = 127;
@@ -68,7 +70,8 @@ export async function imageEmbeddings(m: HarmonModel, pixels: Float32Array, size
 export class Conversation {
   private cache: Record<string, ort.Tensor> = {};
   private length = 0;
-  private unfed: number[] = [];
+  /** the last answer token when a turn stopped at maxNewTokens: the next turn feeds it first */
+  unfed: number[] = [];
   turns = 0;
 
   constructor(private readonly m: HarmonModel, private readonly image: ort.Tensor) {}
@@ -79,7 +82,7 @@ export class Conversation {
     const { hidden_size: H, num_hidden_layers: layers, num_key_value_heads: kv, vocab_size: V } = m.config.llm;
     const feeds: Record<string, ort.Tensor> = {
       inputs_embeds: gpuTensor(embeds, [1, t, H]),
-      attention_mask: cpuTensor(new BigInt64Array(this.length + t).fill(1n), [1, this.length + t]),
+      attention_bias: cpuTensor(attentionBiasFor([this.length], this.length, t), [1, 1, t, this.length + t]),
       ...m.rope(Int32Array.from({ length: t }, (_, i) => this.length + i), 1, t),
     };
     for (let i = 0; i < layers; i++) {
@@ -107,12 +110,12 @@ export class Conversation {
   }
 
   /** Embeddings of [before, image, after] (first turn) or of the turn's ids, as one GPU buffer. */
-  private turnEmbeddings(pieces: { before: number[]; after: number[] } | number[]): { buffer: GPUBuffer; t: number } {
+  private turnEmbeddings(pieces: TurnPieces): { buffer: GPUBuffer; t: number } {
     const m = this.m;
     const H = m.config.llm.hidden_size;
     const dev = m.gpu.device;
-    if (Array.isArray(pieces)) {
-      return { buffer: storageBuffer(dev, m.embed(pieces)), t: pieces.length };
+    if (!pieces.withImage) {
+      return { buffer: storageBuffer(dev, m.embed(pieces.ids)), t: pieces.ids.length };
     }
     const img = this.image.dims[1];
     const t = pieces.before.length + img + pieces.after.length;
@@ -125,12 +128,13 @@ export class Conversation {
     return { buffer, t };
   }
 
-  /** One turn of greedy decoding. `pieces`: the first turn's ids around the image, or a later turn's ids. */
-  async turn(pieces: { before: number[]; after: number[] } | number[], stopIds: Set<number>, maxNewTokens: number,
+  /** One turn of greedy decoding. `pieces`: the first turn's ids around the image, or a later
+   * turn's ids (which start with `unfed`, see TextCodec.questionPieces). */
+  async turn(pieces: TurnPieces, stopIds: ReadonlySet<number>, maxNewTokens: number,
     hooks: { onToken?: (id: number) => void; signal?: AbortSignal; onFirstLogits?: (l: Float32Array) => void } = {}): Promise<number[]> {
-    if (!(maxNewTokens >= 1)) throw new Error(`maxNewTokens must be ≥ 1, got ${maxNewTokens}`);
-    const ids = Array.isArray(pieces) ? [...this.unfed, ...pieces] : pieces;
-    const { buffer, t } = this.turnEmbeddings(ids);
+    if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new Error(`maxNewTokens must be an integer ≥ 1, got ${maxNewTokens}`);
+    if (pieces.withImage !== (this.turns === 0)) throw new Error('the first turn (only) carries the image');
+    const { buffer, t } = this.turnEmbeddings(pieces);
     let logits = await this.feed(buffer, t);
     buffer.destroy();
     hooks.onFirstLogits?.(logits);

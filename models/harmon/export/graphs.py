@@ -8,8 +8,8 @@ Graph interfaces (B batch, L = buffer + seen tokens, T new LLM tokens, P cached 
   vae_encoder   image (B,3,H,W) in [-1,1]                → latents (B,h,w,16), scaled posterior mean
   vae_decoder   latents (B,h,w,16)                        → image (B,3,H,W) in [-1,1]
   mar_encoder   x (B,L,D) patch-embedded tokens           → x_enc (B,L,D), z_enc (B,L,Hd) buffers last
-  llm           inputs_embeds (B,T,Hd), attention_mask (B,P+T) i64, rope_cos / rope_sin (B,T,hd)
-                (see rope_tables), past_key_i / past_value_i (B,kv,P,hd)
+  llm           inputs_embeds (B,T,Hd), attention_bias (B,1,T,P+T) (see attention_bias),
+                rope_cos / rope_sin (B,T,hd) (see rope_tables), past_key_i / past_value_i (B,kv,P,hd)
                                                           → hidden (B,T,Hd) after the final RMSNorm,
                                                             present_key_i / present_value_i (B,kv,P+T,hd)
   lm_head       hidden (B,T,Hd)                           → logits (B,T,V)
@@ -95,6 +95,18 @@ def rope_tables(position_ids: torch.Tensor, head_dim: int, theta: float) -> tupl
     return emb.cos(), emb.sin()
 
 
+def attention_bias(attention_mask: torch.Tensor, t: int) -> torch.Tensor:
+    """Additive attention bias (B,1,T,P+T) for T new tokens after P cached ones: 0 where a query may
+    look (valid per `attention_mask` (B,P+T) and causal), the float32 minimum elsewhere.
+
+    An input rather than built in the graph: mask arithmetic on shapes makes onnxruntime-web split
+    the graph between CPU and GPU and read data back on every run."""
+    total = attention_mask.shape[1]
+    causal = torch.arange(total)[None, :] <= (torch.arange(t) + (total - t))[:, None]
+    allowed = causal[None, None] & attention_mask[:, None, None, :].bool()
+    return torch.zeros(allowed.shape).masked_fill(~allowed, torch.finfo(torch.float32).min)
+
+
 class LLMBody(nn.Module):
     """Qwen2 decoder body with explicit KV-cache tensors (the transformers modules' weights)."""
 
@@ -105,15 +117,9 @@ class LLMBody(nn.Module):
         self.layers, self.norm = m.layers, m.norm
         self.heads, self.kv_heads, self.head_dim = c.num_attention_heads, c.num_key_value_heads, c.head_dim
 
-    def forward(self, inputs_embeds, attention_mask, rope_cos, rope_sin, *past):
+    def forward(self, inputs_embeds, attention_bias, rope_cos, rope_sin, *past):
         b, t, _ = inputs_embeds.shape
         cos, sin = rope_cos[:, None], rope_sin[:, None]
-        total = attention_mask.shape[1]
-        q_pos = torch.arange(t) + (total - t)
-        causal = torch.arange(total)[None, :] <= q_pos[:, None]                  # (t, total)
-        allowed = causal[None, None] & attention_mask[:, None, None, :].bool()   # (b,1,t,total)
-        bias = torch.zeros(allowed.shape, dtype=inputs_embeds.dtype).masked_fill(
-            ~allowed, torch.finfo(inputs_embeds.dtype).min)
         group = self.heads // self.kv_heads
         x, presents = inputs_embeds, []
         for i, layer in enumerate(self.layers):
@@ -127,9 +133,9 @@ class LLMBody(nn.Module):
             k = torch.cat([past[2 * i], k], dim=2)
             v = torch.cat([past[2 * i + 1], v], dim=2)
             presents += [k, v]
-            kr = k[:, :, None].expand(-1, -1, group, -1, -1).reshape(b, self.heads, total, self.head_dim)
-            vr = v[:, :, None].expand(-1, -1, group, -1, -1).reshape(b, self.heads, total, self.head_dim)
-            w = torch.softmax(q @ kr.transpose(2, 3) * self.head_dim ** -0.5 + bias, dim=-1)
+            kr = torch.repeat_interleave(k, group, dim=1)
+            vr = torch.repeat_interleave(v, group, dim=1)
+            w = torch.softmax(q @ kr.transpose(2, 3) * self.head_dim ** -0.5 + attention_bias, dim=-1)
             o = (w @ vr).transpose(1, 2).reshape(b, t, -1)
             x = x + a.o_proj(o)
             x = x + layer.mlp(layer.post_attention_layernorm(x))

@@ -131,9 +131,10 @@ def specs(model: Harmon, grid: int) -> list[GraphSpec]:
         ref_t, cache = m.llm_forward(emb_t, attention_mask=attn, position_ids=pos, cache=cache)
         empty = np.zeros((2, kv, 0, hd), dtype=np.float32)
         rope = lambda p: dict(zip(("rope_cos", "rope_sin"), map(_np, graphs.rope_tables(p, hd, cfg.llm.rope_theta))))
-        got_p = run({"inputs_embeds": _np(emb_p), "attention_mask": np.ones((2, P), dtype=np.int64),
+        bias = lambda mask, t: _np(graphs.attention_bias(mask, t))
+        got_p = run({"inputs_embeds": _np(emb_p), "attention_bias": bias(torch.ones(2, P, dtype=torch.long), P),
                      **rope(torch.arange(P)[None].expand(2, -1)), **{n: empty for n in past_names}})
-        got_t = run({"inputs_embeds": _np(emb_t), "attention_mask": _np(attn), **rope(pos),
+        got_t = run({"inputs_embeds": _np(emb_t), "attention_bias": bias(attn, T), **rope(pos),
                      **dict(zip(past_names, got_p[1:]))})
         errs = [rel_err(got_p[0], _np(ref_p)), rel_err(got_t[0], _np(ref_t))]
         for i in range(layers):  # the cache after both calls
@@ -141,14 +142,14 @@ def specs(model: Harmon, grid: int) -> list[GraphSpec]:
                      rel_err(got_t[2 + 2 * i], _np(cache.layers[i].values))]
         return max(errs)
 
-    dyn = {"inputs_embeds": {0: "batch", 1: "new"}, "attention_mask": {0: "batch", 1: "total"},
+    dyn = {"inputs_embeds": {0: "batch", 1: "new"}, "attention_bias": {0: "batch", 2: "new", 3: "total"},
            "rope_cos": {0: "batch", 1: "new"}, "rope_sin": {0: "batch", 1: "new"}, "hidden": {0: "batch", 1: "new"}}
     dyn.update({n: {0: "batch", 2: "past"} for n in past_names})
     dyn.update({n: {0: "batch", 2: "total"} for n in present_names})
     ex_past = [rnd(1, kv, 2, hd) for _ in past_names]
     out.append(GraphSpec("llm", graphs.LLMBody(model),
-                         (rnd(1, 3, H), torch.ones(1, 5, dtype=torch.long), rnd(1, 3, hd), rnd(1, 3, hd), *ex_past),
-                         ["inputs_embeds", "attention_mask", "rope_cos", "rope_sin", *past_names],
+                         (rnd(1, 3, H), torch.zeros(1, 1, 3, 5), rnd(1, 3, hd), rnd(1, 3, hd), *ex_past),
+                         ["inputs_embeds", "attention_bias", "rope_cos", "rope_sin", *past_names],
                          ["hidden", *present_names], dyn, check_llm))
 
     def check_head(m, run):

@@ -1,0 +1,381 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkDeterministicInputs,
+  manifestDefaults,
+  parseCommand,
+  parsePromptsJsonl,
+  UsageError,
+  type AskCommand,
+  type Command,
+  type GenerateCommand,
+} from './args';
+
+// A scratch "repository" (for the embedded default) and a scratch working folder.
+let tmp: string;
+let root: string;
+let cwd: string;
+let pkg: string;
+const MANIFEST = { name: 'fake', defaults: { size: 64 }, diffusion: { default_sampling_steps: 10 }, config: { image_size: 64 } };
+
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'harmon-args-'));
+  root = path.join(tmp, 'repo');
+  cwd = path.join(tmp, 'work');
+  pkg = path.join(cwd, 'pkg');
+  mkdirSync(root, { recursive: true });
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(path.join(pkg, 'manifest.json'), JSON.stringify(MANIFEST));
+  mkdirSync(path.join(cwd, 'nomanifest'));
+  writeFileSync(path.join(cwd, 'img.png'), 'whatever bytes');
+  writeFileSync(path.join(cwd, 'empty.png'), '');
+  mkdirSync(path.join(cwd, 'adir'));
+});
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const ctx = () => ({ root, cwd });
+const parse = (...argv: string[]): Command => parseCommand(argv, ctx());
+const gen = (...argv: string[]) => parse('generate', '--model', 'pkg', ...argv) as GenerateCommand;
+const ask = (...argv: string[]) => parse('ask', '--model', 'pkg', ...argv) as AskCommand;
+
+/** The UsageError message of a failing parse. */
+function err(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    const msg = (e as Error).message;
+    expect(msg).not.toContain('\n');
+    return msg;
+  }
+  throw new Error('expected a UsageError');
+}
+const genErr = (...argv: string[]) => err(() => gen(...argv));
+const askErr = (...argv: string[]) => err(() => ask(...argv));
+
+function file(name: string, data: string | Uint8Array): string {
+  writeFileSync(path.join(cwd, name), data);
+  return name;
+}
+
+describe('commands and flags', () => {
+  it('needs a known command first', () => {
+    expect(err(() => parse())).toMatch(/expected a command: generate or ask/);
+    expect(err(() => parse('draw'))).toMatch(/unknown command "draw"/);
+    expect(err(() => parse('--prompt', 'x'))).toMatch(/expected a command \(generate or ask\) before --prompt/);
+  });
+
+  it('help', () => {
+    for (const a of [['--help'], ['-h'], ['help'], ['generate', '--help'], ['ask', '-h']]) {
+      const c = parse(...a);
+      expect(c.command).toBe('help');
+      if (c.command === 'help') expect(c.text).toMatch(/npm run harmon -- generate/);
+    }
+  });
+
+  it('rejects unknown flags, per command', () => {
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--bogus', '1')).toBe('unknown option --bogus for generate (see --help)');
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--tokens')).toMatch(/unknown option --tokens for generate/);
+    expect(askErr('--image', 'img.png', '--question', 'q', '--prompt', 'x')).toMatch(/unknown option --prompt for ask/);
+    expect(genErr('--prompt', 'x', '--out', 'o.png', 'stray')).toBe('unexpected argument "stray"');
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '-n', '2')).toBe('unexpected argument "-n"');
+  });
+
+  it('values: missing, repeated, --flag=value', () => {
+    expect(genErr('--prompt')).toBe('--prompt needs a value');
+    expect(genErr('--prompt', '--out', 'o.png')).toBe('--prompt needs a value');
+    expect(genErr('--prompt', 'a', '--prompt', 'b', '--out', 'o.png')).toBe('--prompt given more than once');
+    expect(gen('--prompt=--weird', '--out=o.png', '--n=2').prompts[0].prompt).toBe('--weird');
+    expect(askErr('--image', 'img.png', '--question', 'q', '--tokens=1')).toBe('--tokens takes no value');
+  });
+
+  it('required flags', () => {
+    expect(genErr('--out', 'o.png')).toBe('generate needs --prompt TEXT or --prompts FILE');
+    expect(genErr('--prompt', 'x')).toBe('generate needs --out FILE.png');
+    expect(genErr('--prompts', 'p.jsonl')).toBe('generate needs --out DIR');
+    expect(genErr('--prompt', 'x', '--prompts', 'p.jsonl', '--out', 'o')).toBe('--prompt and --prompts cannot be used together');
+    expect(askErr('--question', 'q')).toBe('ask needs --image FILE');
+    expect(askErr('--image', 'img.png')).toBe('ask needs --question TEXT');
+  });
+});
+
+describe('generate', () => {
+  it('defaults: n 1, seed 0, the rest left to the package', () => {
+    const c = gen('--prompt', 'a red cube', '--out', 'sub/o.png');
+    expect(c.command).toBe('generate');
+    expect(c.options).toEqual({ n: 1, seed: 0 });
+    expect(c.prompts).toEqual([{ prompt: 'a red cube', line: '{"prompt":"a red cube"}', lineNumber: 0 }]);
+    expect(c.genEval).toBe(false);
+    expect(c.out).toBe(path.join(cwd, 'sub/o.png'));
+    expect(c.model).toEqual({ kind: 'dir', dir: pkg });
+    expect(c.latents).toBeUndefined();
+    expect(c.orders).toBeUndefined();
+    expect(c.noise).toBeUndefined();
+  });
+
+  it('all options', () => {
+    const c = gen(
+      '--prompt', 'x', '--out', 'o.png', '--n', '4', '--size', '512', '--steps', '32', '--cfg', '4.5',
+      '--cfg-schedule', 'linear', '--temperature', '0', '--sampling-steps', '50', '--seed', '-7', '--latents', 'l.f32',
+    );
+    expect(c.options).toEqual({
+      n: 4, size: 512, steps: 32, cfg: 4.5, cfgSchedule: 'linear', temperature: 0, samplingSteps: 50, seed: -7,
+    });
+    expect(c.latents).toBe(path.join(cwd, 'l.f32'));
+    expect(gen('--prompt', 'x', '--out', 'o.png', '--cfg', '1', '--temperature', '1e-1').options).toMatchObject({ cfg: 1, temperature: 0.1 });
+    expect(gen('--prompt', 'x', '--out', 'O.PNG', '--cfg-schedule', 'constant').options.cfgSchedule).toBe('constant');
+  });
+
+  it.each([
+    ['--n', '0', '--n must be an integer ≥ 1 (got "0")'],
+    ['--n', '1.5', '--n must be an integer ≥ 1 (got "1.5")'],
+    ['--n', 'two', '--n must be an integer ≥ 1 (got "two")'],
+    ['--n', '', '--n must be an integer ≥ 1 (got "")'],
+    ['--size', '100', '--size must be a positive multiple of 16 (got "100")'],
+    ['--size', '0', '--size must be a positive multiple of 16 (got "0")'],
+    ['--size', '-256', '--size must be a positive multiple of 16 (got "-256")'],
+    ['--size', '256.0', '--size must be a positive multiple of 16 (got "256.0")'],
+    ['--steps', '0', '--steps must be an integer ≥ 1 (got "0")'],
+    ['--cfg', '0.5', '--cfg must be a finite number ≥ 1 (got "0.5")'],
+    ['--cfg', 'abc', '--cfg must be a finite number ≥ 1 (got "abc")'],
+    ['--cfg', 'Infinity', '--cfg must be a finite number ≥ 1 (got "Infinity")'],
+    ['--cfg', 'NaN', '--cfg must be a finite number ≥ 1 (got "NaN")'],
+    ['--cfg', '1e999', '--cfg must be a finite number ≥ 1 (got "1e999")'],
+    ['--cfg', '0x10', '--cfg must be a finite number ≥ 1 (got "0x10")'],
+    ['--cfg-schedule', 'cosine', '--cfg-schedule must be constant or linear (got "cosine")'],
+    ['--temperature', '-0.1', '--temperature must be a finite number ≥ 0 (got "-0.1")'],
+    ['--temperature', 'hot', '--temperature must be a finite number ≥ 0 (got "hot")'],
+    ['--sampling-steps', '1', '--sampling-steps must be an integer from 2 to 1000 (got "1")'],
+    ['--sampling-steps', '1001', '--sampling-steps must be an integer from 2 to 1000 (got "1001")'],
+    ['--seed', '1.5', '--seed must be an integer (got "1.5")'],
+    ['--seed', '99999999999999999999', '--seed must be an integer (got "99999999999999999999")'],
+  ])('%s %j → error', (flag, value, message) => {
+    expect(genErr('--prompt', 'x', '--out', 'o.png', flag, value)).toBe(message);
+  });
+
+  it('accepts the bounds', () => {
+    expect(gen('--prompt', 'x', '--out', 'o.png', '--sampling-steps', '2').options.samplingSteps).toBe(2);
+    expect(gen('--prompt', 'x', '--out', 'o.png', '--sampling-steps', '1000').options.samplingSteps).toBe(1000);
+    expect(gen('--prompt', 'x', '--out', 'o.png', '--size', '16', '--steps', '1').options).toMatchObject({ size: 16, steps: 1 });
+  });
+
+  it('prompt: empty, whitespace, too long', () => {
+    expect(genErr('--prompt', '', '--out', 'o.png')).toBe('the prompt is empty');
+    expect(genErr('--prompt', '  \n\t ', '--out', 'o.png')).toBe('the prompt is empty');
+    expect(genErr('--prompt', 'x'.repeat(2001), '--out', 'o.png')).toBe(
+      'the prompt is longer than the limit of 2000 characters (it has 2001)',
+    );
+    expect(gen('--prompt', 'x'.repeat(2000), '--out', 'o.png').prompts[0].prompt).toHaveLength(2000);
+    // characters, not UTF-16 units
+    expect(gen('--prompt', '🐱'.repeat(2000), '--out', 'o.png').prompts[0].prompt).toHaveLength(4000);
+  });
+
+  it('the empty prompt is reported before a missing model', () => {
+    expect(err(() => parse('generate', '--prompt', '', '--out', 'o.png'))).toBe('the prompt is empty');
+  });
+
+  it('outputs', () => {
+    expect(genErr('--prompt', 'x', '--out', 'o.jpg')).toBe('--out o.jpg must be a .png file');
+    expect(genErr('--prompt', 'x', '--out', '')).toMatch(/--out/);
+    expect(genErr('--prompt', 'x', '--out', 'adir')).toMatch(/must be a .png file/);
+    mkdirSync(path.join(cwd, 'dir.png'), { recursive: true });
+    expect(genErr('--prompt', 'x', '--out', 'dir.png')).toBe('--out dir.png is a folder');
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--latents', 'adir')).toBe('--latents adir is a folder');
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--latents', 'o.png')).toBe('--latents and --out name the same file');
+    // the nearest existing ancestor must be a folder
+    expect(genErr('--prompt', 'x', '--out', 'img.png/sub/o.png')).toBe(`--out img.png/sub/o.png: ${path.join(cwd, 'img.png')} is not a folder`);
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--latents', 'img.png/l.f32')).toMatch(/^--latents img\.png\/l\.f32: .* is not a folder$/);
+    expect(gen('--prompt', 'x', '--out', 'new/deeper/o.png').out).toBe(path.join(cwd, 'new/deeper/o.png'));
+  });
+});
+
+describe('model', () => {
+  it('a folder with manifest.json, relative or absolute, or the manifest itself', () => {
+    expect(gen('--prompt', 'x', '--out', 'o.png').model).toEqual({ kind: 'dir', dir: pkg });
+    const abs = parse('generate', '--model', pkg, '--prompt', 'x', '--out', 'o.png') as GenerateCommand;
+    expect(abs.model).toEqual({ kind: 'dir', dir: pkg });
+    const m = parse('generate', '--model', 'pkg/manifest.json', '--prompt', 'x', '--out', 'o.png') as GenerateCommand;
+    expect(m.model).toEqual({ kind: 'dir', dir: pkg });
+  });
+
+  it('missing folder, not a folder, no manifest', () => {
+    const p = (model: string) => err(() => parse('generate', '--model', model, '--prompt', 'x', '--out', 'o.png'));
+    expect(p('nope')).toBe('model folder not found: nope');
+    expect(p('img.png')).toBe('--model img.png is not a folder');
+    expect(p('nomanifest')).toBe('--model nomanifest has no manifest.json (not a model package)');
+    expect(p('')).toBe('--model is empty');
+    expect(p('ftp://host/pkg')).toMatch(/only http\(s\) URLs or local folders/);
+    expect(err(() => parse('ask', '--model', 'nope', '--image', 'img.png', '--question', 'q'))).toBe('model folder not found: nope');
+  });
+
+  it('a URL is passed through unchecked, as a folder URL', () => {
+    const u = (model: string) => (parse('generate', '--model', model, '--prompt', 'x', '--out', 'o.png') as GenerateCommand).model;
+    expect(u('https://example.com/harmon-0.5b')).toEqual({ kind: 'url', url: 'https://example.com/harmon-0.5b/' });
+    expect(u('http://127.0.0.1:8000/pkg/')).toEqual({ kind: 'url', url: 'http://127.0.0.1:8000/pkg/' });
+    expect(u('https://h/pkg?sig=1')).toEqual({ kind: 'url', url: 'https://h/pkg?sig=1' });
+  });
+
+  it('without --model: the embedded default, or a clear error', () => {
+    const msg = 'no embedded default model at models/default/package; pass --model PKG_DIR';
+    expect(err(() => parse('generate', '--prompt', 'x', '--out', 'o.png'))).toBe(msg);
+    expect(err(() => parse('ask', '--image', 'img.png', '--question', 'q'))).toBe(msg);
+    const dir = path.join(root, 'models/default/package');
+    mkdirSync(dir, { recursive: true });
+    expect(err(() => parse('generate', '--prompt', 'x', '--out', 'o.png'))).toBe(msg); // no manifest yet
+    writeFileSync(path.join(dir, 'manifest.json'), '{}');
+    try {
+      expect((parse('generate', '--prompt', 'x', '--out', 'o.png') as GenerateCommand).model).toEqual({ kind: 'dir', dir });
+    } finally {
+      rmSync(path.join(root, 'models'), { recursive: true });
+    }
+  });
+});
+
+describe('--prompts (GenEval metadata)', () => {
+  const LINES = [
+    '{"tag": "single_object", "include": [{"class": "bench", "count": 1}], "prompt": "a photo of a bench"}',
+    '{"prompt":"two cats","tag":"counting"}',
+  ];
+
+  it('reads each line, unchanged; skips blank lines; counts lines from 1', () => {
+    const f = file('p.jsonl', `${LINES[0]}\r\n\n${LINES[1]}\n`);
+    const c = gen('--prompts', f, '--out', 'outdir', '--n', '4');
+    expect(c.genEval).toBe(true);
+    expect(c.out).toBe(path.join(cwd, 'outdir'));
+    expect(c.prompts).toEqual([
+      { prompt: 'a photo of a bench', line: LINES[0], lineNumber: 1 },
+      { prompt: 'two cats', line: LINES[1], lineNumber: 3 },
+    ]);
+  });
+
+  it('says which line is bad', () => {
+    const bad = (text: string) => genErr('--prompts', file('bad.jsonl', text), '--out', 'outdir');
+    expect(bad(`${LINES[0]}\n{"prompt": 1}\n`)).toBe('bad.jsonl line 2: expected a JSON object with a "prompt" string');
+    expect(bad(`${LINES[0]}\n\n{not json\n`)).toMatch(/^bad\.jsonl line 3: not valid JSON/);
+    expect(bad('["a"]\n')).toBe('bad.jsonl line 1: expected a JSON object with a "prompt" string');
+    expect(bad('"a photo"\n')).toBe('bad.jsonl line 1: expected a JSON object with a "prompt" string');
+    expect(bad('{"tag": "x"}\n')).toBe('bad.jsonl line 1: expected a JSON object with a "prompt" string');
+    expect(bad(`${LINES[1]}\n{"prompt": "   "}\n`)).toBe('bad.jsonl line 2: the prompt is empty');
+    expect(bad(`{"prompt": "${'y'.repeat(2001)}"}\n`)).toBe(
+      'bad.jsonl line 1: the prompt is longer than the limit of 2000 characters (it has 2001)',
+    );
+    expect(bad('\n\n')).toBe('bad.jsonl has no prompts');
+  });
+
+  it('strips a byte-order mark', () => {
+    expect(parsePromptsJsonl(`\ufeff${LINES[1]}`, 'f')[0].line).toBe(LINES[1]);
+  });
+
+  it('file and output checks', () => {
+    expect(genErr('--prompts', 'missing.jsonl', '--out', 'outdir')).toBe('--prompts missing.jsonl: file not found');
+    expect(genErr('--prompts', 'adir', '--out', 'outdir')).toBe('--prompts adir: not a file');
+    const f = file('ok.jsonl', `${LINES[1]}\n`);
+    expect(genErr('--prompts', f, '--out', 'img.png')).toBe('--out img.png exists and is not a folder (--prompts writes a folder)');
+    expect(genErr('--prompts', f, '--out', 'outdir', '--latents', 'l.f32')).toBe('--latents needs --prompt (one prompt), not --prompts');
+  });
+});
+
+describe('--orders and --noise', () => {
+  const perm = (N: number, shift = 0) => Array.from({ length: N }, (_, i) => (i + shift) % N);
+  const noise = (values: number) => new Uint8Array(values * 4);
+
+  it('orders: n permutations of 0…N−1, N from --size', () => {
+    const f = file('o.json', JSON.stringify([perm(16), perm(16, 3)]));
+    const c = gen('--prompt', 'x', '--out', 'o.png', '--n', '2', '--size', '64', '--orders', f);
+    expect(c.orders).toEqual([perm(16), perm(16, 3)]);
+    expect(c.pendingDeterministicCheck).toBe(false);
+  });
+
+  it('orders: N from the package manifest when --size is left out', () => {
+    const f = file('o.json', JSON.stringify([perm(16)]));
+    const c = gen('--prompt', 'x', '--out', 'o.png', '--orders', f);
+    expect(c.orders).toEqual([perm(16)]);
+    expect(c.options).toEqual({ n: 1, seed: 0, size: 64 }); // pinned to what was checked
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--size', '256', '--orders', f)).toBe(
+      '--orders o.json: entry 0 is not a permutation of 0…255 (N = 256 tokens)',
+    );
+  });
+
+  it('orders: bad files', () => {
+    const o = (data: unknown, n = 1) =>
+      genErr('--prompt', 'x', '--out', 'o.png', '--size', '64', '--n', String(n), '--orders', file('o.json', typeof data === 'string' ? data : JSON.stringify(data)));
+    expect(o('[[0,1')).toMatch(/^--orders o\.json: not valid JSON/);
+    expect(o({ a: 1 })).toBe('--orders o.json: expected a JSON array with one permutation per image');
+    expect(o([perm(16)], 2)).toBe('--orders o.json: has 1 order; expected one per image (--n 2)');
+    expect(o([perm(16), perm(16), perm(16)], 2)).toBe('--orders o.json: has 3 orders; expected one per image (--n 2)');
+    expect(o([perm(16), 'x'], 2)).toBe('--orders o.json: entry 1 is not an array of integers');
+    expect(o([[...perm(16).slice(0, 15), 0.5]])).toBe('--orders o.json: entry 0 is not an array of integers');
+    expect(o([perm(15)])).toBe('--orders o.json: entry 0 is not a permutation of 0…15 (N = 16 tokens)');
+    expect(o([[...perm(16).slice(0, 15), 0]])).toMatch(/entry 0 is not a permutation/); // repeat
+    expect(o([[...perm(16).slice(0, 15), 16]])).toMatch(/entry 0 is not a permutation/); // out of range
+    expect(o([[...perm(16).slice(0, 15), -1]])).toMatch(/entry 0 is not a permutation/);
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--orders', 'nope.json')).toBe('--orders nope.json: file not found');
+  });
+
+  it('noise: exactly n·N·(S+1)·16 float32', () => {
+    // size 64 → N = 16; S = 10 from the manifest
+    const good = 2 * 16 * 11 * 16;
+    const f = file('n.f32', noise(good));
+    const c = gen('--prompt', 'x', '--out', 'o.png', '--n', '2', '--noise', f);
+    expect(c.noise!.byteLength).toBe(good * 4);
+    expect(c.options).toEqual({ n: 2, seed: 0, size: 64, samplingSteps: 10 });
+    const f2 = file('n2.f32', noise(1 * 4 * 22 * 16));
+    const c2 = gen('--prompt', 'x', '--out', 'o.png', '--n', '1', '--size', '32', '--sampling-steps', '21', '--noise', f2);
+    expect(c2.noise!.byteLength).toBe(1 * 4 * 22 * 16 * 4);
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--n', '1', '--noise', f)).toBe(
+      `--noise n.f32: has ${good * 4} bytes; expected n·N·(S+1)·16·4 = 1·16·11·16·4 = ${16 * 11 * 16 * 4}`,
+    );
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--noise', file('odd.f32', new Uint8Array(7)))).toBe(
+      '--noise odd.f32: 7 bytes is not a whole number of float32 values',
+    );
+  });
+
+  it('a URL model without --size/--sampling-steps leaves the check for later', () => {
+    const f = file('o.json', JSON.stringify([perm(16)]));
+    const c = parse('generate', '--model', 'https://h/pkg', '--prompt', 'x', '--out', 'o.png', '--orders', f) as GenerateCommand;
+    expect(c.pendingDeterministicCheck).toBe(true);
+    checkDeterministicInputs(c, MANIFEST, { orders: 'o.json' });
+    expect(c.pendingDeterministicCheck).toBe(false);
+    expect(c.options.size).toBe(64);
+    delete c.options.size;
+    expect(err(() => checkDeterministicInputs(c, { defaults: { size: 256 } }, { orders: 'o.json' }))).toMatch(/0…255/);
+    // with no manifest defaults: §6's 256 and 100
+    expect(err(() => checkDeterministicInputs(c, {}, { orders: 'o.json' }))).toMatch(/N = 256 tokens/);
+    const withSize = parse('generate', '--model', 'https://h/pkg', '--prompt', 'x', '--out', 'o.png', '--size', '64', '--orders', f);
+    expect((withSize as GenerateCommand).pendingDeterministicCheck).toBe(false);
+  });
+
+  it('manifest defaults', () => {
+    expect(manifestDefaults(MANIFEST)).toEqual({ size: 64, samplingSteps: 10 });
+    expect(manifestDefaults({ config: { image_size: 512 } })).toEqual({ size: 512, samplingSteps: undefined });
+    expect(manifestDefaults(undefined)).toEqual({ size: undefined, samplingSteps: undefined });
+  });
+});
+
+describe('ask', () => {
+  it('parses', () => {
+    const c = ask('--image', 'img.png', '--question', 'What is this?', '--max-new-tokens', '32', '--tokens');
+    expect(c.command).toBe('ask');
+    expect(c.imageName).toBe('img.png');
+    expect(Buffer.from(c.image).toString()).toBe('whatever bytes');
+    expect(c.question).toBe('What is this?');
+    expect(c.maxNewTokens).toBe(32);
+    expect(c.tokens).toBe(true);
+    const d = ask('--image', 'img.png', '--question', 'q');
+    expect(d.maxNewTokens).toBeUndefined();
+    expect(d.tokens).toBe(false);
+  });
+
+  it('errors', () => {
+    expect(askErr('--image', 'missing.png', '--question', 'q')).toBe('--image missing.png: file not found');
+    expect(askErr('--image', 'adir', '--question', 'q')).toBe('--image adir: not a file');
+    expect(askErr('--image', 'empty.png', '--question', 'q')).toBe('--image empty.png: the file is empty');
+    expect(askErr('--image', 'img.png', '--question', ' ')).toBe('the question is empty');
+    expect(askErr('--image', 'img.png', '--question', 'q'.repeat(2001))).toMatch(/question is longer than the limit of 2000/);
+    expect(askErr('--image', 'img.png', '--question', 'q', '--max-new-tokens', '0')).toBe('--max-new-tokens must be an integer ≥ 1 (got "0")');
+    expect(askErr('--image', 'img.png', '--question', 'q', '--max-new-tokens', 'lots')).toMatch(/--max-new-tokens must be/);
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { Progress } from './progress';
+
+function collect(now = () => 0) {
+  const lines: string[] = [];
+  return { lines, p: new Progress((l) => lines.push(l), now) };
+}
+
+describe('progress lines', () => {
+  it('one line per MAR step, 1-based, whether the engine counts from 1 or from 0', () => {
+    const a = collect();
+    for (let k = 1; k <= 3; k++) a.p.handle({ kind: 'step', step: k, steps: 3 });
+    expect(a.lines).toEqual(['step 1/3', 'step 2/3', 'step 3/3']);
+    const b = collect();
+    for (let k = 0; k < 3; k++) b.p.handle({ kind: 'step', step: k, steps: 3 });
+    expect(b.lines).toEqual(['step 1/3', 'step 2/3', 'step 3/3']);
+    b.p.reset();
+    b.p.handle({ kind: 'step', step: 1, steps: 2 });
+    expect(b.lines.at(-1)).toBe('step 1/2');
+  });
+
+  it('downloads: at most once a second per file, and once when complete', () => {
+    let t = 0;
+    const { lines, p } = collect(() => t);
+    const dl = (loaded: number) =>
+      p.handle({ kind: 'load', progress: { phase: 'download', file: 'llm.onnx', loaded, total: 4 * 1024 * 1024, bytesPerSecond: 1024 * 1024 } });
+    dl(0);
+    t = 500;
+    dl(1024 * 1024);
+    t = 1200;
+    dl(2 * 1024 * 1024);
+    dl(4 * 1024 * 1024);
+    dl(4 * 1024 * 1024);
+    expect(lines).toEqual([
+      'download llm.onnx 0% (0.00/4.00 MB, 1.00 MB/s)',
+      'download llm.onnx 50% (2.00/4.00 MB, 1.00 MB/s)',
+      'download llm.onnx 100% (4.00/4.00 MB, 1.00 MB/s)',
+    ]);
+  });
+
+  it('other phases', () => {
+    const { lines, p } = collect();
+    p.handle({ kind: 'load', progress: { phase: 'manifest' } });
+    p.handle({ kind: 'load', progress: { phase: 'verify', file: 'a' } });
+    p.handle({ kind: 'load', progress: { phase: 'compile', graph: 'llm' } });
+    p.handle({ kind: 'load', progress: { phase: 'ready' } });
+    expect(lines).toEqual(['reading the model manifest', 'compile llm']);
+  });
+});

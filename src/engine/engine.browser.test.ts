@@ -1,0 +1,111 @@
+// The Engine's public interface in real Chromium on the golden tiny model: understanding matches
+// the reference's greedy tokens, generation with injected inputs matches its latents and bytes, no
+// GPU→CPU readback inside the loop, cancellation leaves the engine usable, bad input is refused.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from './engine';
+import { GOLDEN, goldenVectors, relErr, vec } from './testing_golden';
+
+let engine: Engine;
+let golden: Awaited<ReturnType<typeof goldenVectors>>;
+
+beforeAll(async () => {
+  engine = await Engine.create();
+  await engine.load({ url: `${GOLDEN}/package/` });
+  golden = await goldenVectors();
+});
+
+function goldenImage() {
+  // vae/pixels (1,3,S,S) in [-1,1] are exact byte values: 2·(b/255) − 1
+  const px = vec(golden.v, 'vae/pixels') as Float32Array;
+  const S = Math.round(Math.sqrt(px.length / 3));
+  const rgba = new Uint8ClampedArray(S * S * 4);
+  for (let i = 0; i < S * S; i++) {
+    for (let c = 0; c < 3; c++) rgba[i * 4 + c] = Math.round(((px[c * S * S + i] + 1) * 255) / 2);
+    rgba[i * 4 + 3] = 255;
+  }
+  return { width: S, height: S, rgba };
+}
+
+describe('engine', () => {
+  it('answers like the reference (greedy ids of a two-turn conversation)', async () => {
+    const turns = golden.meta.understanding.turns;
+    const streamed: number[] = [];
+    const first = await engine.ask(goldenImage(), turns[0].question, { maxNewTokens: golden.meta.understanding.max_new_tokens },
+      { onToken: (_t, id) => streamed.push(id) });
+    expect(first.tokenIds).toEqual(turns[0].greedy_ids);
+    expect(streamed).toEqual(turns[0].greedy_ids);
+    expect(first.text).toBe(turns[0].text);
+    const second = await engine.ask(first.conversation, turns[1].question, { maxNewTokens: golden.meta.understanding.max_new_tokens });
+    expect(second.tokenIds).toEqual(turns[1].greedy_ids);
+    engine.endConversation(first.conversation);
+  });
+
+  it('generates like the reference with injected orders and noise', async () => {
+    const c = golden.meta.cases.cfg_constant;
+    const s = c.settings;
+    const N = (s.size / 16) ** 2;
+    const orders = vec(golden.v, 'cfg_constant/orders');
+    const res = await engine.generate(c.prompts[0], {
+      n: 1, size: s.size, steps: s.steps, cfg: s.cfg, cfgSchedule: s.cfg_schedule, temperature: s.temperature,
+      samplingSteps: s.sampling_steps, orders: [Array.from(orders.slice(0, N))],
+      noise: (vec(golden.v, 'cfg_constant/noise') as Float32Array).slice(0, N * (s.sampling_steps + 1) * 16),
+    });
+    // image 0 of the golden case had a second prompt beside it: rows are independent
+    expect(relErr(res.latents, vec(golden.v, 'cfg_constant/latents').slice(0, N * 16))).toBeLessThanOrEqual(1e-3);
+    const bytes = vec(golden.v, 'cfg_constant/image_bytes'); // (n, H, W, 3)
+    const img = res.images[0];
+    let worst = 0;
+    for (let i = 0; i < img.width * img.height; i++)
+      for (let ch = 0; ch < 3; ch++) worst = Math.max(worst, Math.abs(img.rgba[i * 4 + ch] - bytes[i * 3 + ch]));
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  it('reads nothing back from the GPU inside a 64-step generation', async () => {
+    const proto = GPUBuffer.prototype as unknown as { mapAsync: (...a: unknown[]) => Promise<void> };
+    const original = proto.mapAsync;
+    let maps = 0;
+    proto.mapAsync = function (this: GPUBuffer, ...a: unknown[]) {
+      maps++;
+      return original.apply(this, a);
+    };
+    const perStep: number[] = [];
+    try {
+      // 128² → 64 tokens: every one of the 64 steps predicts at least one token
+      await engine.generate('a red circle', { steps: 64, samplingSteps: 2, seed: 3, size: 128 }, { onStep: () => perStep.push(maps) });
+    } finally {
+      proto.mapAsync = original;
+    }
+    expect(perStep.length).toBe(64);
+    expect(perStep[63]).toBe(0);
+    expect(maps).toBeGreaterThan(0); // the final image and latents do come back
+  }, 600_000); // 64 steps of ORT on SwiftShader (the CPU): a few seconds each
+
+  it('stops when cancelled and stays usable', async () => {
+    const ctl = new AbortController();
+    const run = engine.generate('two squares', { steps: 6, samplingSteps: 2 }, {
+      signal: ctl.signal, onStep: (e) => { if (e.step === 1) ctl.abort(); },
+    });
+    await expect(run).rejects.toThrow(/abort/i);
+    const ok = await engine.generate('two squares', { steps: 2, samplingSteps: 2, preview: true }, {
+      onStep: (e) => expect(e.preview?.[0].width).toBe(64),
+    });
+    expect(ok.images[0].rgba.length).toBe(64 * 64 * 4);
+  });
+
+  it('refuses bad input with a clear message', async () => {
+    await expect(engine.generate('', {})).rejects.toThrow('the prompt is empty');
+    await expect(engine.generate('x'.repeat(2001), {})).rejects.toThrow(/2000/);
+    await expect(engine.generate('ok', { size: 60 })).rejects.toThrow('size must be a positive multiple of 16');
+    await expect(engine.generate('ok', { cfg: Number.NaN })).rejects.toThrow('cfg must be');
+    await expect(engine.generate('ok', { orders: [[0, 0]] })).rejects.toThrow(/permutation/);
+    await expect(engine.ask({ width: 2, height: 2, rgba: new Uint8ClampedArray(3) }, 'what?')).rejects.toThrow('malformed image');
+    await expect(engine.ask('c999', 'what?')).rejects.toThrow('no conversation');
+  });
+
+  it('reports a package that does not exist or fails its hash', async () => {
+    const other = await Engine.create();
+    await expect(other.load({ url: '/models/golden/nowhere/' })).rejects.toThrow(/404/);
+    await other.dispose();
+  });
+});

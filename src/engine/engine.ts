@@ -1,0 +1,244 @@
+// The engine: one object per page (or worker) holding the GPU, a loaded model and its
+// conversations. The same interface runs in-process and behind the worker (worker.ts / client.ts).
+
+import { readF32 } from '../gpu/buffers';
+import { Gpu } from '../gpu/device';
+import type {
+  AskHooks, AskOptions, AskResult, EngineApi, GenerateHooks, GenerateOptions, GenerateResult, GeneratedImage,
+  InputImage, LoadHooks, ModelInfo, PackageSource,
+} from './api';
+import { HarmonModel } from './model';
+import { configureOrt, gpuBufferOf, gpuTensor } from './ort';
+import { loadPackage, type LoadedPackage } from './package';
+import { checkOrders } from './plan';
+import { seededInputs } from './rng';
+import { text2image } from './text2image';
+import { TextCodec } from './tokenizer';
+import { Conversation, imageEmbeddings, imageToPixels } from './understand';
+
+export interface EngineOptions {
+  /** where onnxruntime-web's .wasm files are served (default: next to the package in node_modules) */
+  wasmPaths?: string;
+}
+
+export class EngineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+const MAX_IMAGES = 16;
+
+export class Engine implements EngineApi {
+  private model?: HarmonModel;
+  private codec?: TextCodec;
+  private pkg?: LoadedPackage;
+  private readonly conversations = new Map<string, Conversation>();
+  private nextId = 1;
+  private busy = false;
+  private lost?: string;
+
+  private constructor(readonly gpu: Gpu) {
+    gpu.device.lost.then((info) => {
+      this.lost = `the GPU device was lost (${info.reason}): ${info.message}`;
+    });
+  }
+
+  static async create(opts: EngineOptions = {}): Promise<Engine> {
+    if (typeof navigator === 'undefined' || !navigator.gpu) {
+      throw new EngineError('WebGPU is not available in this browser (navigator.gpu is missing)');
+    }
+    const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new EngineError('WebGPU is available but no GPU adapter was found');
+    configureOrt(opts.wasmPaths);
+    const { requestDevice } = await import('../gpu/device');
+    return new Engine(new Gpu(await requestDevice(adapter), adapter.info));
+  }
+
+  async load(source: PackageSource, hooks: LoadHooks = {}): Promise<ModelInfo> {
+    this.check(false);
+    return this.exclusive(async () => {
+      const pkg = await loadPackage(source, { onProgress: hooks.onProgress, signal: hooks.signal });
+      if (pkg.manifest.dtype === 'fp16' && !this.gpu.caps.f16) {
+        throw new EngineError('this package is fp16 but the GPU has no shader-f16; use an fp32 or q4 package');
+      }
+      const model = await HarmonModel.load(this.gpu, pkg, (graph) => hooks.onProgress?.({ phase: 'compile', graph }));
+      await this.unload();
+      this.model = model;
+      this.pkg = pkg;
+      this.codec = TextCodec.fromPackage(pkg);
+      hooks.onProgress?.({ phase: 'ready' });
+      return this.info();
+    });
+  }
+
+  info(): ModelInfo {
+    const m = this.check();
+    const caps = this.gpu.caps;
+    return {
+      name: this.pkg!.manifest.name,
+      dtype: this.pkg!.manifest.dtype as ModelInfo['dtype'],
+      imageSize: m.config.image_size,
+      bytes: m.bytes,
+      adapter: [caps.adapter.vendor, caps.adapter.architecture, caps.adapter.description].filter(Boolean).join(' ') || 'unknown',
+      features: [...this.gpu.device.features] as string[],
+    };
+  }
+
+  async generate(prompt: string, options: GenerateOptions = {}, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+    const m = this.check();
+    const codec = this.codec!;
+    const o = resolveGenerate(options, m.config.image_size, m.stride);
+    return this.exclusive(async () => {
+      const t0 = performance.now();
+      const grid = o.size / m.stride;
+      const N = grid * grid;
+      const prompts = Array.from({ length: o.n }, () => prompt);
+      const guided = o.cfg !== 1;
+      const ids = codec.generationPrompts(prompts, guided);
+      // injected orders / noise (DESIGN.md §6) replace the seeded ones, each on its own
+      const seeded = o.orders && o.noise ? undefined : seededInputs(o.seed, o.n, N, o.samplingSteps);
+      const orders = o.orders ?? seeded!.orders;
+      const noise = o.noise ?? seeded!.noise;
+      checkOrders(orders, o.n, N);
+      const want = o.n * N * (o.samplingSteps + 1) * 16;
+      if (noise.length !== want) throw new EngineError(`noise must hold ${want} floats (n × N × (S+1) × 16), got ${noise.length}`);
+      const tokens = await text2image(m, {
+        prompts, promptIds: ids.ids, promptValid: ids.validLengths, grid, steps: o.steps, cfg: o.cfg,
+        cfgSchedule: o.cfgSchedule, temperature: o.temperature, samplingSteps: o.samplingSteps, orders, noise,
+      }, {
+        signal: hooks.signal,
+        onStep: async (step, buf) => {
+          if (!hooks.onStep) return;
+          const preview = o.preview ? await this.decode(buf, o.n, grid) : undefined;
+          hooks.onStep({ step, steps: o.steps, preview });
+        },
+      });
+      try {
+        const images = await this.decode(tokens, o.n, grid);
+        const latents = await readF32(this.gpu.device, tokens, o.n * N * 16);
+        return { images, latents, ms: performance.now() - t0 };
+      } finally {
+        tokens.destroy();
+      }
+    });
+  }
+
+  /** VAE-decodes the first n token rows (B, N, 16) → RGBA images (one readback). */
+  private async decode(tokens: GPUBuffer, n: number, grid: number): Promise<GeneratedImage[]> {
+    const m = this.model!;
+    const N = grid * grid;
+    const dev = this.gpu.device;
+    const lat = dev.createBuffer({ size: n * N * 16 * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    const enc = dev.createCommandEncoder();
+    enc.copyBufferToBuffer(tokens, 0, lat, 0, n * N * 16 * 4);
+    dev.queue.submit([enc.finish()]);
+    const out = await m.sessions.vae_decoder.run({ latents: gpuTensor(lat, [n, grid, grid, 16]) });
+    const [, , H, W] = out.image.dims;
+    const px = await readF32(dev, gpuBufferOf(out.image), n * 3 * H * W);
+    out.image.dispose();
+    lat.destroy();
+    return Array.from({ length: n }, (_, b) => toRgba(px.subarray(b * 3 * H * W, (b + 1) * 3 * H * W), W, H));
+  }
+
+  /** Starts a conversation about an image; returns its id for `ask`. */
+  async startConversation(image: InputImage): Promise<string> {
+    const m = this.check();
+    return this.exclusive(async () => {
+      const size = m.config.image_size;
+      const embeds = await imageEmbeddings(m, imageToPixels(image, size), size);
+      const id = `c${this.nextId++}`;
+      this.conversations.set(id, new Conversation(m, embeds));
+      return id;
+    });
+  }
+
+  /** A question about an image (a new conversation) or, given a conversation id, its next turn. */
+  async ask(image: InputImage | string, question: string, options: AskOptions = {}, hooks: AskHooks = {}): Promise<AskResult & { conversation: string }> {
+    this.check();
+    const codec = this.codec!;
+    const maxNew = options.maxNewTokens ?? 256;
+    if (!(Number.isInteger(maxNew) && maxNew >= 1)) throw new EngineError(`maxNewTokens must be an integer ≥ 1, got ${maxNew}`);
+    const pieces0 = codec.questionPieces(question, true); // validates the question before any GPU work
+    const id = typeof image === 'string' ? image : await this.startConversation(image);
+    const conv = this.conversations.get(id);
+    if (!conv) throw new EngineError(`no conversation ${id}`);
+    return this.exclusive(async () => {
+      const t0 = performance.now();
+      const pieces = conv.turns === 0 ? pieces0 : codec.questionPieces(question, false, conv.unfed);
+      const ids = await conv.turn(pieces, codec.stopIds, maxNew, {
+        signal: hooks.signal,
+        onToken: (tok) => hooks.onToken?.(codec.decode([tok]), tok),
+      });
+      return { text: codec.decode(ids), tokenIds: ids, ms: performance.now() - t0, conversation: id };
+    });
+  }
+
+  endConversation(id: string): void {
+    this.conversations.get(id)?.dispose();
+    this.conversations.delete(id);
+  }
+
+  private async unload(): Promise<void> {
+    for (const id of [...this.conversations.keys()]) this.endConversation(id);
+    await this.model?.dispose();
+    this.model = undefined;
+  }
+
+  async dispose(): Promise<void> {
+    await this.unload();
+    this.gpu.device.destroy();
+  }
+
+  private check(needModel = true): HarmonModel {
+    if (this.lost) throw new EngineError(this.lost);
+    if (needModel && !this.model) throw new EngineError('no model loaded: call load() first');
+    return this.model!;
+  }
+
+  /** One GPU job at a time: the loop's buffers and ORT's sessions are not re-entrant. */
+  private async exclusive<T>(job: () => Promise<T>): Promise<T> {
+    if (this.busy) throw new EngineError('the engine is busy with another request');
+    this.busy = true;
+    try {
+      return await job();
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+interface Resolved {
+  n: number; size: number; steps: number; cfg: number; cfgSchedule: 'constant' | 'linear'; temperature: number;
+  samplingSteps: number; seed: number; orders?: number[][]; noise?: Float32Array; preview: boolean;
+}
+
+export function resolveGenerate(o: GenerateOptions, defaultSize: number, stride: number): Resolved {
+  const r: Resolved = {
+    n: o.n ?? 1, size: o.size ?? defaultSize, steps: o.steps ?? 64, cfg: o.cfg ?? 3.0,
+    cfgSchedule: o.cfgSchedule ?? 'constant', temperature: o.temperature ?? 1.0, samplingSteps: o.samplingSteps ?? 100,
+    seed: o.seed ?? 0, orders: o.orders, noise: o.noise, preview: o.preview ?? false,
+  };
+  const bad = (what: string) => { throw new EngineError(what); };
+  if (!Number.isInteger(r.n) || r.n < 1 || r.n > MAX_IMAGES) bad(`n must be an integer from 1 to ${MAX_IMAGES}, got ${r.n}`);
+  if (!Number.isInteger(r.size) || r.size <= 0 || r.size % stride) bad(`size must be a positive multiple of ${stride}, got ${r.size}`);
+  if (!Number.isInteger(r.steps) || r.steps < 1) bad(`steps must be an integer ≥ 1, got ${r.steps}`);
+  if (!(Number.isFinite(r.cfg) && r.cfg >= 1)) bad(`cfg must be a finite number ≥ 1, got ${r.cfg}`);
+  if (r.cfgSchedule !== 'constant' && r.cfgSchedule !== 'linear') bad(`cfg schedule must be 'constant' or 'linear', got ${r.cfgSchedule}`);
+  if (!(Number.isFinite(r.temperature) && r.temperature >= 0)) bad(`temperature must be a finite number ≥ 0, got ${r.temperature}`);
+  if (!Number.isInteger(r.samplingSteps) || r.samplingSteps < 2 || r.samplingSteps > 1000) bad(`sampling steps must be an integer from 2 to 1000, got ${r.samplingSteps}`);
+  if (!Number.isInteger(r.seed)) bad(`seed must be an integer, got ${r.seed}`);
+  return r;
+}
+
+/** (3,H,W) floats in [-1,1] → RGBA bytes, clamp(127.5·x + 128) truncated like the reference. */
+export function toRgba(px: Float32Array, w: number, h: number): GeneratedImage {
+  const rgba = new Uint8ClampedArray(w * h * 4);
+  const plane = w * h;
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) rgba[i * 4 + c] = Math.trunc(Math.min(255, Math.max(0, 127.5 * px[c * plane + i] + 128)));
+    rgba[i * 4 + 3] = 255;
+  }
+  return { width: w, height: h, rgba };
+}
