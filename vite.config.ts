@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import { chromiumArgs, chromiumPath } from './src/cli/chromium';
 
 // Kernel tests run WebGPU in Node through Dawn (npm `webgpu`). Here the only Vulkan driver is
 // Chromium's SwiftShader; Debian's chromium ships the Vulkan loader beside it but not on the
@@ -28,15 +29,6 @@ if (existsSync(`${CHROMIUM}/vk_swiftshader_icd.json`)) {
   gpuEnv.LD_LIBRARY_PATH = [process.env.LD_LIBRARY_PATH, CHROMIUM].filter(Boolean).join(':');
 }
 
-// Chromium flags for WebGPU on this kind of machine (DESIGN.md §5): SwiftShader, no sandbox, no
-// background traffic.
-export const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu-sandbox', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--enable-unsafe-webgpu',
-];
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-
 const timeouts = { testTimeout: 120_000, hookTimeout: 120_000, teardownTimeout: 10_000 };
 
 export default defineConfig({
@@ -62,7 +54,7 @@ export default defineConfig({
           browser: {
             enabled: true,
             headless: true,
-            provider: playwright({ launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS } }),
+            provider: playwright({ launchOptions: { executablePath: chromiumPath(), args: chromiumArgs() } }),
             instances: [{ browser: 'chromium' }],
             screenshotFailures: false,
           },

@@ -1,5 +1,5 @@
-// How the CLI launches Chromium (DESIGN.md §5). Same flags as vite.config.ts's CHROMIUM_ARGS (kept in
-// step by hand for now): Debian's chromium, headless, WebGPU on SwiftShader where there is no GPU.
+// How the CLI, the bench and the browser tests (vite.config.ts) launch Chromium (DESIGN.md §5):
+// Debian's chromium, headless, WebGPU on SwiftShader where there is no GPU.
 
 /** Flags for WebGPU on this kind of machine: no sandbox, no background traffic. */
 export const CHROMIUM_ARGS: readonly string[] = [

@@ -1,3 +1,5 @@
+import type { HarmonConfig } from './model';
+
 // The engine's public interface: the same whether the engine runs in-process or behind the worker
 // (Comlink). Everything here is structured-clonable; callbacks are proxied by Comlink.
 
@@ -15,6 +17,8 @@ export type LoadProgress =
 
 export interface ModelInfo {
   name: string;
+  /** the package's model config (sizes, grid, buffer, VAE) */
+  config: HarmonConfig;
   dtype: 'fp32' | 'fp16' | 'q4';
   imageSize: number;
   bytes: number;
@@ -89,6 +93,17 @@ export interface LoadHooks {
 export interface GenerateHooks {
   onStep?: (e: StepEvent) => void;
   signal?: AbortSignal;
+  /** benchmarks only: wait for the GPU after every stage and report its time (slows generation) */
+  onStage?: (e: StageEvent) => void;
+}
+
+export interface StageEvent {
+  /** MAR step, or −1 for work outside the loop (prompt prefill, VAE decode) */
+  step: number;
+  stage: 'prefill' | 'patch_embed' | 'mar_encoder' | 'llm' | 'mar_decoder' | 'diffusion_head' | 'vae_decode';
+  ms: number;
+  /** shapes of the step (for FLOP counts): rows, encoder tokens, prompt length, sampled rows */
+  shape?: { b: number; l: number; p: number; m: number };
 }
 
 export interface AskHooks {

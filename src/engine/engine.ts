@@ -78,6 +78,7 @@ export class Engine implements EngineApi {
     const caps = this.gpu.caps;
     return {
       name: this.pkg!.manifest.name,
+      config: m.config,
       dtype: this.pkg!.manifest.dtype as ModelInfo['dtype'],
       imageSize: m.config.image_size,
       bytes: m.bytes,
@@ -109,6 +110,7 @@ export class Engine implements EngineApi {
         cfgSchedule: o.cfgSchedule, temperature: o.temperature, samplingSteps: o.samplingSteps, orders, noise,
       }, {
         signal: hooks.signal,
+        profile: hooks.onStage,
         onStep: async (step, buf) => {
           if (!hooks.onStep) return;
           const preview = o.preview ? await this.decode(buf, o.n, grid) : undefined;
@@ -116,7 +118,9 @@ export class Engine implements EngineApi {
         },
       });
       try {
+        const t1 = performance.now();
         const images = await this.decode(tokens, o.n, grid);
+        hooks.onStage?.({ step: -1, stage: 'vae_decode', ms: performance.now() - t1 });
         const latents = await readF32(this.gpu.device, tokens, o.n * N * 16);
         return { images, latents, ms: performance.now() - t0 };
       } finally {

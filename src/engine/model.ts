@@ -3,8 +3,9 @@
 // there, and the table can exceed one storage binding).
 
 import { DiffusionHead } from '../../kernels/diffusion_head';
-import { packPatchEmbedVectors } from '../../kernels/patch_embed';
-import { encodeResizePosEmbed } from '../../kernels/resize_pos_embed';
+import { PATCH_EMBED_WGSL, packPatchEmbedVectors } from '../../kernels/patch_embed';
+import { RESIZE_POS_EMBED_WGSL, encodeResizePosEmbed } from '../../kernels/resize_pos_embed';
+import { SCATTER_ROWS_WGSL } from '../../kernels/scatter_rows';
 import { storageBuffer } from '../gpu/buffers';
 import type { Gpu } from '../gpu/device';
 import { cpuTensor, createSession, type ort } from './ort';
@@ -24,7 +25,7 @@ export interface HarmonConfig {
   };
   llm: {
     hidden_size: number; num_hidden_layers: number; num_attention_heads: number;
-    num_key_value_heads: number; vocab_size: number; rope_theta: number;
+    num_key_value_heads: number; vocab_size: number; rope_theta: number; intermediate_size: number;
   };
 }
 
@@ -72,7 +73,10 @@ export class HarmonModel {
       sessions[g] = await createSession(gpu.device, pkg.bytes(file), external);
     }
     const dev = gpu.device;
+    // the per-step kernels compile in the background while the weights upload
+    const warm = Promise.all([PATCH_EMBED_WGSL, SCATTER_ROWS_WGSL, RESIZE_POS_EMBED_WGSL].map((code) => gpu.pipelines.getAsync({ code })));
     const kernels = pkg.tensors('kernels.safetensors');
+    checkLimits(gpu, kernels);
     const weights = new Map<string, GPUBuffer>();
     const f32 = (name: string): Float32Array => {
       const t = kernels.get(name);
@@ -97,6 +101,7 @@ export class HarmonModel {
     const emb = pkg.tensors('embeddings.safetensors').get('llm.model.embed_tokens.weight');
     if (!emb) throw new Error('embeddings.safetensors has no llm.model.embed_tokens.weight');
     const bytes = Object.values(pkg.manifest.files).reduce((s, f) => s + f.bytes, 0);
+    await warm;
     return new HarmonModel(gpu, cfg, sessions, emb.data as Float32Array, weights, patchVectors, head, bytes);
   }
 
@@ -154,5 +159,17 @@ export class HarmonModel {
     for (const b of this.kernelWeights.values()) b.destroy();
     for (const t of this.posCache.values()) Object.values(t).forEach((b) => b.destroy());
     this.patchVectors.destroy();
+  }
+}
+
+/** A clear error when a kernel weight would not fit one storage binding of this device. */
+function checkLimits(gpu: Gpu, kernels: Map<string, { shape: number[] }>): void {
+  const limit = gpu.caps.maxStorageBufferBindingSize;
+  for (const [name, t] of kernels) {
+    const bytes = t.shape.reduce((a, b) => a * b, 1) * 4;
+    if (bytes > limit) {
+      throw new Error(`${name} needs a ${bytes}-byte storage buffer but this GPU allows ${limit} ` +
+        '(maxStorageBufferBindingSize): the model is too large for this device');
+    }
   }
 }

@@ -8,9 +8,12 @@
 import { encodePatchEmbed } from '../../kernels/patch_embed';
 import { encodeScatterRows } from '../../kernels/scatter_rows';
 import { readF32, storageBuffer } from '../gpu/buffers';
+import type { StageEvent } from './api';
 import type { HarmonModel } from './model';
 import { cpuTensor, disposeExcept, gpuBufferOf, gpuTensor, ort } from './ort';
 import { attentionBiasFor, planSteps } from './plan';
+
+type Stage = Exclude<StageEvent['stage'], 'vae_decode'>;
 
 export interface Text2ImageRequest {
   /** one prompt per image (conditional rows) */
@@ -33,6 +36,8 @@ export interface Text2ImageHooks {
   signal?: AbortSignal;
   /** called after every step; `tokens` is the GPU buffer of token latents (B, N, 16) */
   onStep?: (step: number, tokens: GPUBuffer) => Promise<void> | void;
+  /** benchmark hook: waits for the GPU after every stage and reports its wall time (slows the loop) */
+  profile?: (e: StageEvent) => void;
   /** test hook: intermediates of the given steps, read back (only when asked) */
   capture?: { steps: number[]; put: (step: number, name: string, data: Float32Array) => void };
 }
@@ -96,8 +101,21 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
   const decoderPos = gpuTensor(pos.decoder, [1, buf + N, Dd]);
   const diffusionPos = gpuTensor(pos.diffusion, [1, N, Dd]);
   let cache: Record<string, ort.Tensor> = {};
+  // With a profile hook, each stage ends by waiting for the queue (ORT's run() returns before the GPU
+  // is done), so its time is the GPU time of that stage plus the submit overhead.
+  let mark = performance.now();
+  const done = async (step: number, stage: Stage) => {
+    if (!hooks.profile) return;
+    await dev.queue.onSubmittedWorkDone();
+    const now = performance.now();
+    const p = plans[step];
+    const shape = p && { b: B, l: p.l, p: P, m: p.condRows.length };
+    hooks.profile({ step, stage, ms: now - mark, shape });
+    mark = now;
+  };
   try {
     cache = await prefillPrompt(m, r.promptIds);
+    await done(-1, 'prefill');
     for (let k = 0; k < plans.length; k++) {
       if (hooks.signal?.aborted) throw hooks.signal.reason ?? new DOMException('aborted', 'AbortError');
       const p = plans[k];
@@ -114,8 +132,10 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
         vectors: m.patchVectors, pos: pos.encoder, out: x, batch: B, l: p.l, n: N, d: D, buf });
       pass.end();
       dev.queue.submit([enc.finish()]);
+      await done(k, 'patch_embed');
 
       const e = await m.sessions.mar_encoder.run({ x: gpuTensor(x, [B, p.l, D]) });
+      await done(k, 'mar_encoder');
       const l = await m.sessions.llm.run({
         inputs_embeds: e.z_enc,
         attention_bias: cpuTensor(p.attentionBias, [B, 1, p.l, P + p.l]),
@@ -123,9 +143,11 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
         ...cache,
       });
       disposeExcept(l, ['hidden']);
+      await done(k, 'llm');
       const d = await m.sessions.mar_decoder.run({ x_enc: e.x_enc, hidden: l.hidden,
         gather_index: cpuTensor(p.gather, [B, buf + N]), decoder_pos: decoderPos, diffusion_pos: diffusionPos });
       const z = gpuBufferOf(d.z);
+      await done(k, 'mar_decoder');
 
       enc = dev.createCommandEncoder({ label: `step${k}.head` });
       m.head.encode(enc, { steps: S, cfg: p.cfg, temperature: r.temperature, rows: p.noiseRows.length,
@@ -135,12 +157,14 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
         count: p.targets.length, mc: p.noiseRows.length, width: 16 });
       pass.end();
       dev.queue.submit([enc.finish()]);
+      await done(k, 'diffusion_head');
 
       if (hooks.capture?.steps.includes(k)) await capture(m, hooks.capture.put, k, { x: gpuTensor(x, [B, p.l, D]), ...e, ...l, z: d.z, tokens: gpuTensor(tokens, [B, N, 16]) });
       disposeExcept(e);
       disposeExcept(l);
       disposeExcept(d);
       await hooks.onStep?.(k, tokens);
+      mark = performance.now();
     }
     return tokens;
   } catch (err) {
