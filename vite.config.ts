@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { chromiumArgs, chromiumPath } from './src/cli/chromium';
+import { appConfig } from './src/app/vite-app';
 
 // Kernel tests run WebGPU in Node through Dawn (npm `webgpu`). Here the only Vulkan driver is
 // Chromium's SwiftShader; Debian's chromium ships the Vulkan loader beside it but not on the
@@ -32,6 +33,9 @@ if (existsSync(`${CHROMIUM}/vk_swiftshader_icd.json`)) {
 const timeouts = { testTimeout: 120_000, hookTimeout: 120_000, teardownTimeout: 10_000 };
 
 export default defineConfig({
+  // The demo page (npm run dev / build / preview): root src/app, output dist/ (src/app/vite-app.ts).
+  // Vitest (which sets VITEST) keeps the repository root for the test projects below.
+  ...(process.env.VITEST ? {} : appConfig()),
   test: {
     projects: [
       {
@@ -59,6 +63,17 @@ export default defineConfig({
             screenshotFailures: false,
           },
           ...timeouts,
+        },
+      },
+      {
+        // The built demo page (dist/) in headless Chromium through Playwright (e2e/app.e2e.ts).
+        test: {
+          name: 'e2e',
+          include: process.env.HARMON_BENCH ? [] : ['e2e/**/*.e2e.ts'],
+          environment: 'node',
+          // SwiftShader: a 2-step 64² generation takes 15–30 s; the suite builds the site first
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
         },
       },
     ],

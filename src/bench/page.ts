@@ -94,7 +94,8 @@ async function benchModel(engine: Engine, label: string, url: string, o: Require
     const r = rows.get(e.stage) ?? { stage: e.stage, ms: 0, flops: 0, calls: 0 };
     r.ms += e.ms;
     r.calls++;
-    if (e.shape) r.flops += stageFlops(cfg, { ...e.shape, n: N, s: o.samplingSteps })[e.stage as keyof ReturnType<typeof stageFlops>] ?? 0;
+    const key = (e.stage === 'prefill' ? 'llm' : e.stage) as keyof ReturnType<typeof stageFlops>;
+    if (e.shape) r.flops += stageFlops(cfg, { ...e.shape, n: N, s: o.samplingSteps })[key] ?? 0;
     if (e.stage === 'vae_decode') r.flops += vaeDecoderFlops(cfg, grid);
     rows.set(e.stage, r);
   }

@@ -109,7 +109,8 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
     await dev.queue.onSubmittedWorkDone();
     const now = performance.now();
     const p = plans[step];
-    const shape = p && { b: B, l: p.l, p: P, m: p.condRows.length };
+    // the prefill is the LLM over the P prompt tokens with nothing cached
+    const shape = p ? { b: B, l: p.l, p: P, m: p.condRows.length } : { b: B, l: P, p: 0, m: 0 };
     hooks.profile({ step, stage, ms: now - mark, shape });
     mark = now;
   };

@@ -1,0 +1,304 @@
+// The demo page end to end: the BUILT site (vite build of src/app, as `npm run build` makes it) on a
+// plain static server on 127.0.0.1, in Debian's headless Chromium (WebGPU on SwiftShader), driven
+// through Playwright like a user. The model is the golden tiny package (random weights: it draws
+// noise and answers gibberish, which is all these tests need), served at /test-models/tiny/.
+//
+// The tests in this file share one page and run in order: bad inputs first (each leaves the page
+// usable, which the later tests then prove), then load, generate, chat.
+//
+//   HARMON_E2E_SITE=dir   test an existing build instead of building into a temporary folder
+//   HARMON_SCREENSHOTS=1  also save screenshots (idle, generating, finished) to e2e/screenshots/
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumArgs, chromiumPath } from '../src/cli/chromium';
+import { serveStatic, type StaticServer } from './server';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const TINY_DIR = path.join(root, 'models/golden/tiny/package');
+const TINY = '/test-models/tiny/';
+const TAMPERED = '/test-models/tampered/';
+const MISSING = '/test-models/missing/';
+const PROMPT = 'a red circle on the left';
+const SCREENSHOTS = process.env.HARMON_SCREENSHOTS ? path.join(root, 'e2e/screenshots') : null;
+const tinyManifest = JSON.parse(readFileSync(path.join(TINY_DIR, 'manifest.json'), 'utf8'));
+const tinyBytes = Object.values(tinyManifest.files as Record<string, { bytes: number }>).reduce((s, f) => s + f.bytes, 0);
+// the package's first file, with one byte changed in the middle (same size, different SHA-256)
+const [tamperedFile, tamperedMeta] = Object.entries(tinyManifest.files as Record<string, { bytes: number }>)[0];
+
+let tmp: string;
+let server: StaticServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+/** `vite build` as `npm run build` runs it (outside vitest), into `outDir`. */
+function buildSite(outDir: string): Promise<void> {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('VITEST') || k === 'NODE_ENV' || k === 'TEST') delete env[k];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--logLevel', 'warn'],
+      { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stdout.on('data', (d) => (log += d));
+    child.stderr.on('data', (d) => (log += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`vite build failed (${code}):\n${log}`))));
+  });
+}
+
+/** Records, in the page, when things appear: load progress texts, preview steps, finished images,
+ * streamed answer text. Mutation observers only: nothing in the app exists for the tests. */
+function recordEvents(): void {
+  type Ev = { kind: string; detail: string; t: number };
+  const events: Ev[] = [];
+  (window as unknown as { __e2e: Ev[] }).__e2e = events;
+  const last: Record<string, string> = {};
+  const rec = (kind: string, detail: string | null | undefined) => {
+    if (detail === null || detail === undefined || last[kind] === detail) return;
+    last[kind] = detail;
+    events.push({ kind, detail, t: performance.now() });
+  };
+  new MutationObserver(() => {
+    rec('load', document.getElementById('load-text')?.textContent);
+    const steps = [...document.querySelectorAll<HTMLCanvasElement>('#previews canvas[data-step]')].map((c) => c.dataset.step);
+    if (steps.length) rec('preview', steps.join(','));
+    rec('img', String(document.querySelectorAll('#history img').length));
+    const answers = document.querySelectorAll('#chat-log .answer-text');
+    if (answers.length) rec('answer', `${answers.length}:${answers[answers.length - 1].textContent}`);
+  }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+}
+
+async function events(kind?: string): Promise<{ kind: string; detail: string; t: number }[]> {
+  const all = await page.evaluate(() => (window as unknown as { __e2e: { kind: string; detail: string; t: number }[] }).__e2e);
+  return kind ? all.filter((e) => e.kind === kind) : all;
+}
+
+async function shot(name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+const alertOf = (id: string) => page.locator(`#${id}`);
+
+/** The page still takes input: the main buttons are enabled and the prompt can be typed into. */
+async function expectUsable(): Promise<void> {
+  await expect.poll(() => page.getByRole('button', { name: 'Generate', exact: true }).isEnabled()).toBe(true);
+  await expect.poll(() => page.getByRole('button', { name: 'Load model' }).isEnabled()).toBe(true);
+  const box = page.getByRole('textbox', { name: 'Prompt', exact: true });
+  await box.fill('still typing');
+  expect(await box.inputValue()).toBe('still typing');
+  await box.fill('');
+}
+
+async function loadUrl(url: string): Promise<void> {
+  await page.getByRole('combobox', { name: 'Model', exact: true }).selectOption('url');
+  await page.getByRole('textbox', { name: 'Model URL' }).fill(url);
+  await page.getByRole('button', { name: 'Load model' }).click();
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'harmon-app-e2e-'));
+  const site = process.env.HARMON_E2E_SITE ? path.resolve(root, process.env.HARMON_E2E_SITE) : path.join(tmp, 'site');
+  if (!process.env.HARMON_E2E_SITE) await buildSite(site);
+  server = await serveStatic(site, [
+    { prefix: TINY, dir: TINY_DIR },
+    { prefix: TAMPERED, dir: TINY_DIR, tamper: { file: tamperedFile, offset: Math.floor(tamperedMeta.bytes / 2) } },
+  ]);
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs(), headless: true });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.addInitScript(recordEvents);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('the demo page (built site, headless Chromium)', () => {
+  it('loads, starts the engine and shows the capability panel', async () => {
+    await page.goto(`${server.origin}/`);
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 60_000 }).toContain('Engine ready');
+    const caps = page.getByRole('region', { name: 'Your GPU' });
+    await expect.poll(() => caps.locator('[data-cap=webgpu]').textContent()).toBe('available');
+    expect(await caps.locator('[data-cap=adapter]').textContent()).toMatch(/\w/);
+    expect(await caps.locator('[data-cap="shader-f16"]').textContent()).toMatch(/^(yes|no)\b/);
+    expect(Number((await caps.locator('[data-cap=maxComputeInvocationsPerWorkgroup]').textContent())!.replace(/,/g, ''))).toBeGreaterThanOrEqual(64);
+    // this build has no embedded default model: the page says so and asks for a URL
+    expect(await page.locator('#no-default-note').isVisible()).toBe(true);
+    expect(await page.getByRole('combobox', { name: 'Model', exact: true }).inputValue()).toBe('url');
+    expect(await page.locator('#no-webgpu').isVisible()).toBe(false);
+    // the runtime came from the build's own ort/ folder, not a CDN or node_modules (loaded lazily
+    // with the first graph, so only the worker and page assets so far)
+    expect(server.requests.some((r) => r.startsWith('/node_modules/'))).toBe(false);
+    await shot('idle');
+  });
+
+  it('refuses an empty prompt with a message', async () => {
+    await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('   ');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await expect.poll(() => alertOf('gen-message').textContent()).toMatch(/Enter a prompt first/);
+    expect(await page.getByRole('alert').filter({ hasText: 'Enter a prompt first' }).isVisible()).toBe(true);
+    await expectUsable();
+  });
+
+  it('says so when the model URL is a 404', async () => {
+    await loadUrl(MISSING);
+    await expect.poll(() => alertOf('model-error').textContent(), { timeout: 30_000 }).toMatch(/No model package found.*404/);
+    expect(await alertOf('model-error').getAttribute('data-kind')).toBe('error');
+    expect(await alertOf('model-error').textContent()).toContain(`${MISSING}manifest.json`);
+    await expectUsable();
+  });
+
+  it('refuses a package whose file does not match its SHA-256', async () => {
+    await loadUrl(TAMPERED);
+    await expect.poll(() => alertOf('model-error').textContent(), { timeout: 60_000 }).toMatch(/SHA-256 mismatch/);
+    const text = (await alertOf('model-error').textContent())!;
+    expect(text).toContain(tamperedFile);
+    expect(text).toMatch(/^Could not load the model: Verification failed/);
+    await expectUsable();
+    // nothing was loaded: generating says so instead of failing somewhere deeper
+    await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill(PROMPT);
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await expect.poll(() => alertOf('gen-message').textContent()).toMatch(/Load a model first/);
+  });
+
+  it('loads the tiny package by URL with download progress', async () => {
+    await loadUrl(TINY);
+    await expect.poll(() => alertOf('model-error').textContent(), { timeout: 120_000 }).toMatch(/^Loaded tiny \(fp32/);
+    const texts = (await events('load')).map((e) => e.detail);
+    const total = tinyBytes >= 1e6 ? `${(tinyBytes / 1e6).toFixed(2)} MB` : `${(tinyBytes / 1e3).toFixed(1)} kB`;
+    expect(texts.some((t) => t.startsWith('Downloading: ') && t.includes(` of ${total}`))).toBe(true);
+    expect(texts.some((t) => /^Checking \S+ \(SHA-256\)/.test(t))).toBe(true);
+    expect(texts.some((t) => /^Preparing \S+ on the GPU/.test(t))).toBe(true);
+    expect(texts.at(-1)).toBe('Ready.');
+    expect(await page.locator('#model-info').textContent()).toContain('64 × 64');
+    // the model's default size filled the settings, and it is now kept offline
+    expect(await page.getByLabel('Size (px)').inputValue()).toBe('64');
+    const cached = page.locator(`#cached-list li[data-base-url="${server.origin}${TINY}"]`);
+    await expect.poll(() => cached.count()).toBe(1);
+    expect(await cached.textContent()).toContain(total);
+    // the ORT runtime was fetched from the build's ort/ folder
+    expect(server.requests.filter((r) => /^\/ort\/ort-wasm[\w.-]+\.(mjs|wasm)$/.test(r)).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('generates step by step: previews in a canvas, then <img alt=prompt>', async () => {
+    await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill(PROMPT);
+    await page.getByRole('spinbutton', { name: 'Steps', exact: true }).fill('2');
+    await page.getByRole('spinbutton', { name: 'Sampling steps' }).fill('2');
+    await page.getByRole('spinbutton', { name: 'Size (px)' }).fill('64');
+    expect(await page.getByRole('checkbox', { name: 'Show the image at each step' }).isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Stop' }).isEnabled()).toBe(true);
+    await page.locator('#previews canvas[data-step]').first().waitFor({ timeout: 120_000 });
+    await shot('generating');
+    const img = page.getByRole('img', { name: PROMPT, exact: true });
+    await img.waitFor({ timeout: 180_000 });
+    const previews = await events('preview');
+    const imgs = (await events('img')).filter((e) => e.detail === '1');
+    expect(previews.length).toBeGreaterThan(0);
+    expect(previews[0].t).toBeLessThan(imgs[0].t);
+    expect(previews.at(-1)!.detail).toBe('2');
+    // the preview canvas holds real pixels
+    const drawn = await page.evaluate(() => {
+      const c = document.querySelector<HTMLCanvasElement>('#previews canvas')!;
+      const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      return { w: c.width, opaque: px.filter((_, i) => i % 4 === 3 && px[i] === 255).length };
+    });
+    expect(drawn).toEqual({ w: 64, opaque: 64 * 64 });
+    // the finished image: decoded PNG, its timing, a PNG download
+    expect(await img.evaluate((e: HTMLImageElement) => e.complete && e.naturalWidth)).toBe(64);
+    const card = page.locator('#history li').first();
+    expect(await card.locator('.result-time').textContent()).toMatch(/^1 image in [\d.]+ (ms|s)|^1 image in \d+ min/);
+    expect(await card.locator('.result-meta').textContent()).toContain('64×64 · 2 steps');
+    const link = card.getByRole('link', { name: /Download image 1 of result 1 as PNG/ });
+    expect(await link.getAttribute('download')).toMatch(/^harmon-a-red-circle-on-the-left-seed0-1\.png$/);
+    const signature = await link.evaluate(async (a: HTMLAnchorElement) =>
+      Array.from(new Uint8Array(await (await fetch(a.href)).arrayBuffer()).slice(0, 8)));
+    expect(signature).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect(await alertOf('gen-message').textContent()).toMatch(/^Done: 1 image in/);
+    await shot('finished');
+  });
+
+  it('answers questions about the generated image, streamed, over two turns', async () => {
+    await page.getByRole('button', { name: 'Ask about image 1 of result 1' }).click();
+    expect(await page.locator('#chat-canvas').getAttribute('aria-label')).toBe('Chat image: image 1 of result 1');
+    await page.getByRole('spinbutton', { name: 'Max answer tokens' }).fill('4');
+    await page.getByRole('textbox', { name: 'Question' }).fill('What is in the image?');
+    await page.getByRole('button', { name: 'Ask', exact: true }).click();
+    const first = page.locator('#chat-log .turn').nth(0);
+    await expect.poll(() => first.getAttribute('data-tokens'), { timeout: 120_000 }).toMatch(/^[1-9]\d*$/);
+    const streamed = (await events('answer')).filter((e) => e.detail.startsWith('1:') && e.detail.length > 2);
+    expect(streamed.length).toBeGreaterThan(0);
+    expect(await first.locator('.answer-meta').textContent()).toMatch(/\(\d+ tokens, /);
+    // a second turn continues the conversation (its KV cache)
+    await page.getByRole('spinbutton', { name: 'Max answer tokens' }).fill('2');
+    await page.getByRole('textbox', { name: 'Question' }).fill('And what colour is it?');
+    await page.getByRole('button', { name: 'Ask', exact: true }).click();
+    const second = page.locator('#chat-log .turn').nth(1);
+    await expect.poll(() => second.getAttribute('data-tokens'), { timeout: 120_000 }).toMatch(/^\d+$/);
+    expect(await page.locator('#chat-log .turn').count()).toBe(2);
+    expect(await page.getByRole('button', { name: 'New conversation' }).isEnabled()).toBe(true);
+    expect(await alertOf('chat-message').isVisible()).toBe(false);
+  });
+
+  it('refuses a file that is not an image and keeps the chat image', async () => {
+    const chooser = page.locator('#chat-file');
+    await chooser.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') });
+    await expect.poll(() => alertOf('chat-message').textContent()).toMatch(/“notes\.txt” is not an image/);
+    // an "image" that is not one
+    await chooser.setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('this is no PNG at all') });
+    await expect.poll(() => alertOf('chat-message').textContent()).toMatch(/“broken\.png” could not be read as an image/);
+    expect(await page.locator('#chat-canvas').getAttribute('aria-label')).toBe('Chat image: image 1 of result 1');
+    expect(await page.locator('#chat-log .turn').count()).toBe(2);
+    expect(await page.getByRole('button', { name: 'Ask', exact: true }).isEnabled()).toBe(true);
+    await expectUsable();
+  });
+
+  it('stops a generation with the Stop button', async () => {
+    await page.getByRole('checkbox', { name: 'Show the image at each step' }).setChecked(false);
+    await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('a blue square');
+    await page.getByRole('spinbutton', { name: 'Steps', exact: true }).fill('8');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Stop' }).isEnabled()).toBe(true);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => alertOf('gen-message').textContent(), { timeout: 120_000 }).toMatch(/^Stopped after \d of 8 steps/);
+    expect(await page.getByRole('img', { name: 'a blue square' }).count()).toBe(0);
+    expect(await page.locator('#history li').count()).toBe(1);
+    await expectUsable();
+  });
+
+  it('deletes a cached model', async () => {
+    const entry = page.locator(`#cached-list li[data-base-url="${server.origin}${TINY}"]`);
+    await entry.getByRole('button', { name: /^Delete tiny/ }).click();
+    await expect.poll(() => entry.count()).toBe(0);
+    expect(await alertOf('model-error').textContent()).toMatch(/^Deleted tiny from the offline cache/);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('explains what to do when the browser has no WebGPU', async () => {
+    const other = await browser.newPage();
+    try {
+      await other.addInitScript(() => {
+        Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+      });
+      await other.goto(`${server.origin}/`);
+      const help = other.getByRole('region', { name: 'This browser cannot run Harmon' });
+      await help.waitFor({ timeout: 30_000 });
+      expect(await help.textContent()).toContain('navigator.gpu is missing');
+      expect(await help.textContent()).toContain('chrome://flags/#enable-unsafe-webgpu');
+      expect(await other.locator('#app').isVisible()).toBe(false);
+      expect(await other.locator('#status').textContent()).toBe('WebGPU is not available here.');
+    } finally {
+      await other.close();
+    }
+  });
+});

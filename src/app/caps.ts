@@ -1,0 +1,113 @@
+// The capability panel (adapter, shader-f16, limits) and the page shown when there is no WebGPU.
+// The page asks for its own adapter here only to describe it; the engine's device lives in the worker.
+
+import { el } from './dom';
+import { formatBytes } from './format';
+
+export interface GpuReport {
+  /** why WebGPU cannot run here; absent when it can */
+  problem?: 'insecure' | 'no-webgpu' | 'no-adapter';
+  adapter?: { vendor: string; architecture: string; device: string; description: string };
+  features: string[];
+  limits: Record<string, number>;
+  /** a CPU implementation (SwiftShader, llvmpipe, WARP) or the browser's fallback adapter */
+  software: boolean;
+}
+
+const SOFTWARE = /swiftshader|llvmpipe|lavapipe|warp|microsoft basic render/i;
+
+const SHOWN_LIMITS: [string, 'bytes' | 'count'][] = [
+  ['maxBufferSize', 'bytes'],
+  ['maxStorageBufferBindingSize', 'bytes'],
+  ['maxComputeWorkgroupStorageSize', 'bytes'],
+  ['maxComputeInvocationsPerWorkgroup', 'count'],
+  ['maxComputeWorkgroupSizeX', 'count'],
+  ['maxComputeWorkgroupsPerDimension', 'count'],
+  ['maxStorageBuffersPerShaderStage', 'count'],
+];
+
+export async function probeGpu(): Promise<GpuReport> {
+  const empty: GpuReport = { features: [], limits: {}, software: false };
+  if (!('gpu' in navigator) || !navigator.gpu) {
+    return { ...empty, problem: window.isSecureContext ? 'no-webgpu' : 'insecure' };
+  }
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch {
+    adapter = null;
+  }
+  if (!adapter) return { ...empty, problem: 'no-adapter' };
+  const info = adapter.info;
+  const a = {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+  };
+  const limits: Record<string, number> = {};
+  for (const [name] of SHOWN_LIMITS) {
+    const v = (adapter.limits as unknown as Record<string, number>)[name];
+    if (typeof v === 'number') limits[name] = v;
+  }
+  const fallback = Boolean((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter
+    ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter);
+  return {
+    adapter: a,
+    features: [...adapter.features].map(String).sort(),
+    limits,
+    software: fallback || SOFTWARE.test(Object.values(a).join(' ')),
+  };
+}
+
+function adapterName(r: GpuReport): string {
+  const a = r.adapter;
+  if (!a) return 'none';
+  return [a.vendor, a.architecture, a.description || a.device].filter(Boolean).join(' · ') || 'unnamed adapter';
+}
+
+/** Fills the capability panel's definition list. */
+export function renderCaps(r: GpuReport, list: HTMLElement, note: HTMLElement): void {
+  list.replaceChildren();
+  const row = (term: string, value: string | Node, id?: string) =>
+    list.append(el('dt', { text: term }), el('dd', id ? { 'data-cap': id } : {}, value));
+  if (r.problem) {
+    row('WebGPU', r.problem === 'no-adapter' ? 'present, but no adapter' : 'not available', 'webgpu');
+    return;
+  }
+  row('WebGPU', 'available', 'webgpu');
+  row('Adapter', adapterName(r), 'adapter');
+  const f16 = r.features.includes('shader-f16');
+  row('shader-f16', f16 ? 'yes (fp16 packages can run)' : 'no (use fp32 or q4 packages)', 'shader-f16');
+  row('subgroups', r.features.includes('subgroups') ? 'yes' : 'no', 'subgroups');
+  for (const [name, kind] of SHOWN_LIMITS) {
+    if (name in r.limits) row(name, kind === 'bytes' ? formatBytes(r.limits[name]) : r.limits[name].toLocaleString('en'), name);
+  }
+  row('All features', r.features.join(', ') || 'none', 'features');
+  note.textContent = r.software
+    ? 'This is a software (CPU) adapter: everything works, but far slower than on a GPU. Use small sizes and few steps.'
+    : '';
+  note.hidden = !r.software;
+}
+
+/** Fills the "no WebGPU" page with what is wrong and what to do about it. */
+export function renderNoWebGpu(r: GpuReport, section: HTMLElement, detail?: string): void {
+  const why = byProblem(r.problem, detail);
+  section.querySelector('[data-why]')!.textContent = why;
+  section.hidden = false;
+}
+
+function byProblem(problem: GpuReport['problem'], detail?: string): string {
+  switch (problem) {
+    case 'insecure':
+      return 'WebGPU is only offered to secure pages (https://, or http://localhost). This page was opened over ' +
+        'plain http from another host: open it through https, or from localhost.';
+    case 'no-webgpu':
+      return 'This browser does not offer WebGPU (navigator.gpu is missing).';
+    case 'no-adapter':
+      return 'WebGPU is present, but the browser gave no GPU adapter: the GPU may be blocklisted, hardware ' +
+        'acceleration may be switched off in the browser settings, or the driver is too old.';
+    default:
+      return detail ?? 'The WebGPU engine could not start.';
+  }
+}

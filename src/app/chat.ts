@@ -1,0 +1,176 @@
+// Image chat: pick, drop or paste an image (or take a generated one), ask questions, the answer
+// streamed token by token; later questions continue the same conversation (its KV cache).
+
+import type { GeneratedImage, InputImage } from '../engine/api';
+import { byId, el, numberFrom, say } from './dom';
+import { errorText, formatMs, isAbort } from './format';
+import { decodeImageFile, drawRgba, pickImageFile } from './images';
+import { describe, type AppState } from './state';
+
+export interface ChatPanel {
+  /** Uses this image for the chat (a new conversation). */
+  setImage(img: InputImage | GeneratedImage, label: string): void;
+}
+
+export function setupChatPanel(state: AppState): ChatPanel {
+  const zone = byId('drop-zone');
+  const canvas = byId<HTMLCanvasElement>('chat-canvas');
+  const imageLabel = byId('chat-image-label');
+  const fileInput = byId<HTMLInputElement>('chat-file');
+  const message = byId('chat-message');
+  const log = byId('chat-log');
+  const form = byId<HTMLFormElement>('chat-form');
+  const question = byId<HTMLInputElement>('question');
+  const maxTokens = byId<HTMLInputElement>('max-tokens');
+  const askBtn = byId<HTMLButtonElement>('ask');
+  const stopBtn = byId<HTMLButtonElement>('chat-stop');
+  const newBtn = byId<HTMLButtonElement>('chat-new');
+  let image: InputImage | null = null;
+  let conversation: string | null = null;
+  let controller: AbortController | null = null;
+
+  function endConversation(): void {
+    if (conversation && state.engine) void Promise.resolve(state.engine.endConversation(conversation)).catch(() => {});
+    conversation = null;
+  }
+
+  function setImage(img: InputImage, label: string): void {
+    if (state.busy === 'ask') {
+      say(message, 'Wait for the answer to finish (or stop it) before changing the image.');
+      return;
+    }
+    endConversation();
+    image = { width: img.width, height: img.height, rgba: img.rgba };
+    drawRgba(canvas, img);
+    canvas.hidden = false;
+    canvas.classList.toggle('pixelated', img.width < 256);
+    canvas.setAttribute('aria-label', `Chat image: ${label}`);
+    imageLabel.textContent = `${label} (${img.width}×${img.height})`;
+    log.replaceChildren();
+    say(message, '');
+    state.changed();
+  }
+
+  async function useFile(file: Blob | undefined, name?: string): Promise<void> {
+    if (!file) return;
+    try {
+      setImage(await decodeImageFile(file, name), name ?? ((file as File).name || 'pasted image'));
+    } catch (e) {
+      say(message, errorText(e));
+    }
+  }
+
+  async function ask(): Promise<void> {
+    const q = question.value.trim();
+    if (!image) return say(message, 'Choose, drop or paste an image first (or use “Ask about this image” on a generated one).');
+    if (!q) {
+      question.focus();
+      return say(message, 'Type a question about the image first.');
+    }
+    if (!state.model) return say(message, 'Load a model first (in the Model section).');
+    if (state.busy) return say(message, `Wait until the current ${describe(state.busy)} finishes.`);
+    let maxNewTokens: number;
+    try {
+      maxNewTokens = numberFrom(maxTokens, 'Max answer tokens', { integer: true, min: 1, max: 2048 });
+    } catch (e) {
+      return say(message, errorText(e));
+    }
+    say(message, '');
+    const answer = el('span', { class: 'answer-text' });
+    const meta = el('span', { class: 'answer-meta' });
+    const turn = el('li', { class: 'turn' },
+      el('p', { class: 'question' }, el('span', { class: 'who', text: 'You: ' }), q),
+      el('p', { class: 'answer', 'aria-busy': 'true' }, el('span', { class: 'who', text: 'Harmon: ' }), answer, ' ', meta));
+    log.append(turn);
+    question.value = '';
+    controller = new AbortController();
+    let streamed = 0;
+    const t0 = performance.now();
+    const target = conversation ?? image;
+    try {
+      const r = await state.run('ask', (engine) => engine.ask(target, q, { maxNewTokens }, {
+        signal: controller!.signal,
+        onToken: (text) => {
+          streamed++;
+          answer.textContent += text;
+          meta.textContent = `${streamed} tokens…`;
+        },
+      }));
+      conversation = r.conversation;
+      answer.textContent = r.text || '(no answer: the model stopped at once)';
+      meta.textContent = `(${r.tokenIds.length} tokens, ${formatMs(r.ms)})`;
+      turn.dataset.tokens = String(r.tokenIds.length);
+    } catch (e) {
+      const stopped = isAbort(e);
+      meta.textContent = stopped ? `(stopped after ${streamed} tokens, ${formatMs(performance.now() - t0)})` : '(failed)';
+      // a conversation cut off mid-answer is not continued: the next question starts afresh
+      const restart = conversation ? ' The next question starts a new conversation about this image.' : '';
+      endConversation();
+      say(message, stopped ? `Answer stopped.${restart}` : `Could not answer: ${errorText(e)}${restart}`, stopped ? 'info' : 'error');
+    } finally {
+      turn.querySelector('.answer')!.setAttribute('aria-busy', 'false');
+      controller = null;
+      state.changed();
+    }
+  }
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void ask();
+  });
+  stopBtn.addEventListener('click', () => controller?.abort());
+  newBtn.addEventListener('click', () => {
+    endConversation();
+    log.replaceChildren();
+    say(message, image ? 'New conversation: ask anything about the image.' : '', 'info');
+    state.changed();
+  });
+  fileInput.addEventListener('change', () => {
+    const f = fileInput.files?.[0];
+    fileInput.value = '';
+    void useFile(f);
+  });
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.classList.add('dragging');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('dragging');
+    const dt = e.dataTransfer;
+    const f = pickImageFile(dt?.files);
+    if (f) return void useFile(f);
+    // an image dragged from a web page (e.g. a generated one from the history) comes as a URL
+    const url = dt?.getData('text/uri-list')?.split('\n').find((l) => l && !l.startsWith('#'))?.trim();
+    if (!url) return say(message, 'Drop an image file here.');
+    void fetch(url)
+      .then((r) => (r.ok ? r.blob() : Promise.reject(new Error(`HTTP ${r.status}`))))
+      .then((b) => useFile(b, 'dropped image'))
+      .catch((err) => say(message, `Could not read the dropped image (${errorText(err)}). Save it and choose the file instead.`));
+  });
+  document.addEventListener('paste', (e) => {
+    const f = pickImageFile(e.clipboardData?.files);
+    if (!f) return; // text pastes go where they were meant to
+    e.preventDefault();
+    void useFile(f, f.name || 'pasted image');
+  });
+
+  state.subscribe(() => {
+    const answering = state.busy === 'ask';
+    askBtn.disabled = state.busy !== null;
+    askBtn.textContent = answering ? 'Answering…' : 'Ask';
+    stopBtn.disabled = !answering;
+    newBtn.disabled = answering || !conversation;
+    fileInput.disabled = answering;
+    log.setAttribute('aria-busy', String(answering));
+  });
+
+  return {
+    setImage(img, label) {
+      setImage(img, label);
+      zone.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+      question.focus();
+    },
+  };
+}

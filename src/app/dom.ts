@@ -1,0 +1,47 @@
+// Small DOM helpers for the demo page (no framework).
+
+/** The element with this id (the page's markup is fixed: a missing id is a bug). */
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`the page has no #${id}`);
+  return e as T;
+}
+
+type Attrs = Record<string, string | number | boolean | undefined>;
+
+/** Creates an element with attributes (false/undefined skipped) and children (strings become text). */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (Node | string | null | undefined)[]
+): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (k === 'text') e.textContent = String(v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}
+
+/** Shows `text` in a message element (hidden when empty). kind: error | info | ok. */
+export function say(target: HTMLElement, text: string, kind: 'error' | 'info' | 'ok' = 'error'): void {
+  target.textContent = text;
+  target.dataset.kind = kind;
+  target.hidden = !text;
+}
+
+/** A number input's value, or a readable error naming its label. */
+export function numberFrom(input: HTMLInputElement, what: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number {
+  const raw = input.value.trim();
+  const v = Number(raw);
+  const range = opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}`
+    : opts.min !== undefined ? ` of at least ${opts.min}` : '';
+  const kind = opts.integer ? 'a whole number' : 'a number';
+  if (raw === '' || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v))
+    || (opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max)) {
+    throw new Error(`${what} must be ${kind}${range}${raw === '' ? '' : ` (got “${raw}”)`}.`);
+  }
+  return v;
+}

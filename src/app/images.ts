@@ -1,0 +1,71 @@
+// Pixels in and out of the page: RGBA ↔ canvas, PNG files, image files the user picks, drops or pastes.
+
+import type { GeneratedImage, InputImage } from '../engine/api';
+
+/** The largest side handed to the engine; it resizes to the model's size anyway. */
+const MAX_SIDE = 2048;
+
+export class ImageInputError extends Error {
+  override name = 'ImageInputError';
+}
+
+/** Draws RGBA pixels into `canvas` (resizing the canvas to the image). */
+export function drawRgba(canvas: HTMLCanvasElement, img: GeneratedImage | InputImage): void {
+  canvas.width = img.width;
+  canvas.height = img.height;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  // ImageData needs its own ArrayBuffer-backed array
+  ctx.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
+}
+
+/** Encodes RGBA pixels as a PNG file. */
+export function toPng(img: GeneratedImage): Promise<Blob> {
+  const canvas = document.createElement('canvas');
+  drawRgba(canvas, img);
+  return new Promise((resolve, reject) =>
+    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the browser could not encode a PNG'))), 'image/png'));
+}
+
+/** A file name for a generated image: harmon-a-red-circle-seed3-1.png. */
+export function pngName(prompt: string, seed: number, index: number): string {
+  const slug = prompt.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'image';
+  return `harmon-${slug}-seed${seed}-${index + 1}.png`;
+}
+
+/**
+ * Decodes an image file (PNG, JPEG, WebP, GIF, AVIF, BMP…) to RGBA. A file that is not an image, or
+ * that the browser cannot decode, fails with an ImageInputError that says which file and why.
+ */
+export async function decodeImageFile(file: Blob, name = (file as File).name || 'the file'): Promise<InputImage> {
+  if (file.type && !file.type.startsWith('image/')) {
+    throw new ImageInputError(`“${name}” is not an image (${file.type}). Choose a PNG, JPEG, WebP or GIF file.`);
+  }
+  if (file.size === 0) throw new ImageInputError(`“${name}” is empty.`);
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  } catch {
+    throw new ImageInputError(`“${name}” could not be read as an image. Choose a PNG, JPEG, WebP or GIF file.`);
+  }
+  try {
+    if (bitmap.width === 0 || bitmap.height === 0) throw new ImageInputError(`“${name}” has no pixels.`);
+    const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+    const width = Math.max(1, Math.round(bitmap.width * scale));
+    const height = Math.max(1, Math.round(bitmap.height * scale));
+    const canvas = new OffscreenCanvas(width, height);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    if (!ctx) throw new ImageInputError('this browser has no 2D canvas to read the image with');
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(bitmap, 0, 0, width, height);
+    return { width, height, rgba: ctx.getImageData(0, 0, width, height).data };
+  } finally {
+    bitmap.close();
+  }
+}
+
+/** The first image file among dropped or pasted items, or the first file at all (to report it). */
+export function pickImageFile(files: FileList | File[] | null | undefined): File | undefined {
+  const list = Array.from(files ?? []);
+  return list.find((f) => f.type.startsWith('image/')) ?? list[0];
+}

@@ -1,0 +1,125 @@
+// The demo page's Vite settings (npm run dev / build / preview), imported by vite.config.ts.
+//
+// The page lives in src/app/ (index.html is its entry), so Vite's root is src/app for the app and the
+// build writes dist/index.html. Vitest keeps the repository root (vite.config.ts applies these only
+// outside vitest). The plugin below:
+//   - copies onnxruntime-web's WebAssembly runtime (.mjs + .wasm, the variant its WebGPU bundle
+//     loads) to dist/ort/; the page passes that folder to the engine as `wasmPaths` (no CDN);
+//   - copies the embedded default model (models/default/package/, once it exists) to
+//     dist/models/default/, where the page looks for it;
+//   - serves both from the repository in `npm run dev`.
+
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Plugin, UserConfig } from 'vite';
+
+/** Where the built site keeps ORT's runtime files and the embedded model (relative to index.html). */
+export const ORT_DIR = 'ort';
+export const DEFAULT_MODEL_DIR = 'models/default';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const ortDist = path.join(repoRoot, 'node_modules/onnxruntime-web/dist');
+const defaultModel = path.join(repoRoot, 'models/default/package');
+
+/** The runtime files the WebGPU bundle of onnxruntime-web loads (read from the bundle itself). */
+export function ortRuntimeFiles(dist = ortDist): string[] {
+  const bundle = readFileSync(path.join(dist, 'ort.webgpu.bundle.min.mjs'), 'utf8');
+  const names = new Set(bundle.match(/ort-wasm[\w.-]*?\.(?:mjs|wasm)\b/g) ?? []);
+  const files = [...names].filter((n) => existsSync(path.join(dist, n))).sort();
+  if (!files.some((f) => f.endsWith('.wasm')) || !files.some((f) => f.endsWith('.mjs'))) {
+    throw new Error(`could not find onnxruntime-web's .wasm/.mjs runtime in ${dist}`);
+  }
+  return files;
+}
+
+function copyTree(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const e of readdirSync(from, { withFileTypes: true })) {
+    if (e.isDirectory()) copyTree(path.join(from, e.name), path.join(to, e.name));
+    else if (e.isFile()) copyFileSync(path.join(from, e.name), path.join(to, e.name));
+  }
+}
+
+const TYPES: Record<string, string> = {
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
+
+/**
+ * ORT's bundle names its .wasm with new URL('…', import.meta.url), of which Vite would emit a second,
+ * hashed copy (27 MB). The page always passes wasmPaths, so those URLs are marked @vite-ignore.
+ * (The engine runs in a worker: worker bundles take their own plugin list.)
+ */
+function ortRuntimeUrlsAsIs(): Plugin {
+  return {
+    name: 'harmon-ort-runtime-urls',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!id.includes('onnxruntime-web') || !code.includes('ort-wasm')) return null;
+      const out = code.replace(/new URL\((["'`]ort-wasm[\w.-]*\.(?:wasm|mjs)["'`])/g, 'new URL(/* @vite-ignore */ $1');
+      return out === code ? null : { code: out, map: null };
+    },
+  };
+}
+
+function appAssets(): Plugin {
+  let outDir = '';
+  return {
+    name: 'harmon-app-assets',
+    configResolved(config) {
+      outDir = path.resolve(config.root, config.build.outDir);
+    },
+    configureServer(server) {
+      // dev: /ort/… from node_modules, /models/default/… from models/default/package
+      server.middlewares.use((req, res, next) => {
+        const url = new URL(req.url ?? '/', 'http://x');
+        const routes: [string, string][] = [[`/${ORT_DIR}/`, ortDist], [`/${DEFAULT_MODEL_DIR}/`, defaultModel]];
+        for (const [prefix, dir] of routes) {
+          if (!url.pathname.startsWith(prefix)) continue;
+          const rel = decodeURIComponent(url.pathname.slice(prefix.length));
+          const file = path.resolve(dir, rel);
+          if (!file.startsWith(dir + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
+            res.statusCode = 404;
+            res.end('not found');
+            return;
+          }
+          res.setHeader('Content-Type', TYPES[path.extname(file)] ?? 'application/octet-stream');
+          res.setHeader('Content-Length', String(statSync(file).size));
+          createReadStream(file).pipe(res);
+          return;
+        }
+        next();
+      });
+    },
+    writeBundle() {
+      const ortOut = path.join(outDir, ORT_DIR);
+      mkdirSync(ortOut, { recursive: true });
+      for (const f of ortRuntimeFiles()) copyFileSync(path.join(ortDist, f), path.join(ortOut, f));
+      if (existsSync(path.join(defaultModel, 'manifest.json'))) copyTree(defaultModel, path.join(outDir, DEFAULT_MODEL_DIR));
+    },
+  };
+}
+
+/** Vite settings for the demo page (merged into vite.config.ts outside vitest). */
+export function appConfig(): UserConfig {
+  return {
+    root: path.join(repoRoot, 'src/app'),
+    // relative asset URLs: the built site works from any folder of any static host
+    base: './',
+    publicDir: path.join(repoRoot, 'public'),
+    cacheDir: path.join(repoRoot, 'node_modules/.vite/app'),
+    build: {
+      outDir: path.join(repoRoot, 'dist'),
+      emptyOutDir: true,
+      target: 'es2022',
+      // ORT's bundle is ~400 kB minified by itself; that is expected
+      chunkSizeWarningLimit: 2000,
+    },
+    // the engine worker imports ORT, which splits into chunks: module workers
+    worker: { format: 'es', plugins: () => [ortRuntimeUrlsAsIs()] },
+    server: { fs: { allow: [repoRoot] } },
+    plugins: [ortRuntimeUrlsAsIs(), appAssets()],
+  };
+}
