@@ -24,10 +24,13 @@ const TINY_DIR = path.join(root, 'models/golden/tiny/package');
 const TINY = '/test-models/tiny/';
 const TAMPERED = '/test-models/tampered/';
 const MISSING = '/test-models/missing/';
+const SUB = '/sub/folder/';
 const PROMPT = 'a red circle on the left';
 const SCREENSHOTS = process.env.HARMON_SCREENSHOTS ? path.join(root, 'e2e/screenshots') : null;
 const tinyManifest = JSON.parse(readFileSync(path.join(TINY_DIR, 'manifest.json'), 'utf8'));
 const tinyBytes = Object.values(tinyManifest.files as Record<string, { bytes: number }>).reduce((s, f) => s + f.bytes, 0);
+// its size as the page writes it (formatBytes)
+const total = tinyBytes >= 1e6 ? `${(tinyBytes / 1e6).toFixed(2)} MB` : `${(tinyBytes / 1e3).toFixed(1)} kB`;
 // the package's first file, with one byte changed in the middle (same size, different SHA-256)
 const [tamperedFile, tamperedMeta] = Object.entries(tinyManifest.files as Record<string, { bytes: number }>)[0];
 
@@ -108,6 +111,9 @@ beforeAll(async () => {
   const site = process.env.HARMON_E2E_SITE ? path.resolve(root, process.env.HARMON_E2E_SITE) : path.join(tmp, 'site');
   if (!process.env.HARMON_E2E_SITE) await buildSite(site);
   server = await serveStatic(site, [
+    // the same build in a sub-folder, with the tiny package where the page looks for an embedded default
+    { prefix: `${SUB}models/default/`, dir: TINY_DIR },
+    { prefix: SUB, dir: site },
     { prefix: TINY, dir: TINY_DIR },
     { prefix: TAMPERED, dir: TINY_DIR, tamper: { file: tamperedFile, offset: Math.floor(tamperedMeta.bytes / 2) } },
   ]);
@@ -175,7 +181,6 @@ describe('the demo page (built site, headless Chromium)', () => {
     await loadUrl(TINY);
     await expect.poll(() => alertOf('model-error').textContent(), { timeout: 120_000 }).toMatch(/^Loaded tiny \(fp32/);
     const texts = (await events('load')).map((e) => e.detail);
-    const total = tinyBytes >= 1e6 ? `${(tinyBytes / 1e6).toFixed(2)} MB` : `${(tinyBytes / 1e3).toFixed(1)} kB`;
     expect(texts.some((t) => t.startsWith('Downloading: ') && t.includes(` of ${total}`))).toBe(true);
     expect(texts.some((t) => /^Checking \S+ \(SHA-256\)/.test(t))).toBe(true);
     expect(texts.some((t) => /^Preparing \S+ on the GPU/.test(t))).toBe(true);
@@ -197,7 +202,7 @@ describe('the demo page (built site, headless Chromium)', () => {
     await page.getByRole('spinbutton', { name: 'Size (px)' }).fill('64');
     expect(await page.getByRole('checkbox', { name: 'Show the image at each step' }).isChecked()).toBe(true);
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
-    await expect.poll(() => page.getByRole('button', { name: 'Stop' }).isEnabled()).toBe(true);
+    await expect.poll(() => page.getByRole('button', { name: 'Stop', exact: true }).isEnabled()).toBe(true);
     await page.locator('#previews canvas[data-step]').first().waitFor({ timeout: 120_000 });
     await shot('generating');
     const img = page.getByRole('img', { name: PROMPT, exact: true });
@@ -268,12 +273,58 @@ describe('the demo page (built site, headless Chromium)', () => {
     await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('a blue square');
     await page.getByRole('spinbutton', { name: 'Steps', exact: true }).fill('8');
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
-    await expect.poll(() => page.getByRole('button', { name: 'Stop' }).isEnabled()).toBe(true);
-    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Stop', exact: true }).isEnabled()).toBe(true);
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
     await expect.poll(() => alertOf('gen-message').textContent(), { timeout: 120_000 }).toMatch(/^Stopped after \d of 8 steps/);
     expect(await page.getByRole('img', { name: 'a blue square' }).count()).toBe(0);
     expect(await page.locator('#history li').count()).toBe(1);
     await expectUsable();
+  });
+
+  it('loads a package from a local folder, and says when a folder holds none', async () => {
+    const select = page.getByRole('combobox', { name: 'Model', exact: true });
+    await select.selectOption('folder');
+    const folder = page.getByLabel('Model folder');
+    await folder.setInputFiles(path.join(root, 'src/app'));
+    await page.getByRole('button', { name: 'Load model' }).click();
+    await expect.poll(() => alertOf('model-error').textContent()).toMatch(/the selected files contain no manifest\.json/);
+    await expectUsable();
+    await select.selectOption('folder');
+    await folder.setInputFiles(TINY_DIR);
+    await page.getByRole('button', { name: 'Load model' }).click();
+    await expect.poll(() => alertOf('model-error').textContent(), { timeout: 120_000 }).toMatch(/^Loaded tiny \(fp32/);
+    // the new model ended the engine's conversations: the chat says so and starts afresh
+    expect(await page.locator('#chat-log').textContent()).toContain('the next question starts a new conversation');
+    expect(await page.getByRole('button', { name: 'New conversation' }).isEnabled()).toBe(false);
+  });
+
+  it('takes a chat image by paste and by drop, and refuses a pasted non-image', async () => {
+    // synthetic clipboard and drag events carrying files, as the browser delivers them
+    const send = (kind: 'paste' | 'drop', name: string, type: string) => page.evaluate(async ({ kind, name, type }) => {
+      let blob: Blob;
+      if (type === 'image/png') {
+        const c = new OffscreenCanvas(40, 30);
+        const ctx = c.getContext('2d')!;
+        ctx.fillStyle = '#c00';
+        ctx.fillRect(0, 0, 40, 30);
+        blob = await c.convertToBlob({ type: 'image/png' });
+      } else {
+        blob = new Blob(['plain text'], { type });
+      }
+      const dt = new DataTransfer();
+      dt.items.add(new File([blob], name, { type }));
+      if (kind === 'paste') document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true }));
+      else document.getElementById('drop-zone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, { kind, name, type });
+    const canvas = page.locator('#chat-canvas');
+    await send('paste', 'pasted.png', 'image/png');
+    await expect.poll(() => canvas.getAttribute('aria-label')).toBe('Chat image: pasted.png');
+    expect(await page.locator('#chat-image-label').textContent()).toBe('pasted.png (40×30)');
+    await send('drop', 'dropped.png', 'image/png');
+    await expect.poll(() => canvas.getAttribute('aria-label')).toBe('Chat image: dropped.png');
+    await send('paste', 'clip.txt', 'text/plain');
+    await expect.poll(() => alertOf('chat-message').textContent()).toMatch(/“clip\.txt” is not an image/);
+    expect(await canvas.getAttribute('aria-label')).toBe('Chat image: dropped.png');
   });
 
   it('deletes a cached model', async () => {
@@ -282,6 +333,26 @@ describe('the demo page (built site, headless Chromium)', () => {
     await expect.poll(() => entry.count()).toBe(0);
     expect(await alertOf('model-error').textContent()).toMatch(/^Deleted tiny from the offline cache/);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('works from a sub-folder and preselects the embedded default model when the build has one', async () => {
+    const other = await browser.newPage();
+    try {
+      other.on('pageerror', (e) => pageErrors.push(e.message));
+      await other.goto(`${server.origin}${SUB}`);
+      const select = other.getByRole('combobox', { name: 'Model', exact: true });
+      await expect.poll(() => select.locator('option').first().textContent(), { timeout: 30_000 }).toBe(`Embedded default: tiny (${total})`);
+      expect(await select.inputValue()).toBe('default');
+      expect(await other.locator('#no-default-note').isVisible()).toBe(false);
+      expect(await other.locator('#url-row').isVisible()).toBe(false);
+      await expect.poll(() => other.getByRole('button', { name: 'Load model' }).isEnabled(), { timeout: 60_000 }).toBe(true);
+      await other.getByRole('button', { name: 'Load model' }).click();
+      await expect.poll(() => other.locator('#model-error').textContent(), { timeout: 120_000 }).toMatch(/^Loaded tiny \(fp32/);
+      expect(server.requests).toContain(`${SUB}ort/ort-wasm-simd-threaded.asyncify.wasm`);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('explains what to do when the browser has no WebGPU', async () => {

@@ -83,7 +83,8 @@ export function renderCaps(r: GpuReport, list: HTMLElement, note: HTMLElement): 
   for (const [name, kind] of SHOWN_LIMITS) {
     if (name in r.limits) row(name, kind === 'bytes' ? formatBytes(r.limits[name]) : r.limits[name].toLocaleString('en'), name);
   }
-  row('All features', r.features.join(', ') || 'none', 'features');
+  const all = el('details', {}, el('summary', { text: `${r.features.length} features` }), el('p', { text: r.features.join(', ') || 'none' }));
+  row('All features', all, 'features');
   note.textContent = r.software
     ? 'This is a software (CPU) adapter: everything works, but far slower than on a GPU. Use small sizes and few steps.'
     : '';

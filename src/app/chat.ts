@@ -156,7 +156,16 @@ export function setupChatPanel(state: AppState): ChatPanel {
     void useFile(f, f.name || 'pasted image');
   });
 
+  let model = state.model;
   state.subscribe(() => {
+    if (state.model !== model) {
+      // loading a model ends the engine's conversations: the next question starts afresh
+      if (model && (conversation || log.childElementCount)) {
+        log.append(el('li', { class: 'turn note', text: `Now using ${state.model?.name ?? 'another model'}: the next question starts a new conversation.` }));
+      }
+      conversation = null;
+      model = state.model;
+    }
     const answering = state.busy === 'ask';
     askBtn.disabled = state.busy !== null;
     askBtn.textContent = answering ? 'Answering…' : 'Ask';

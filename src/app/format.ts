@@ -99,6 +99,9 @@ export function explainLoadError(e: unknown, where?: string): string {
   if (/could not fetch/i.test(msg)) {
     return `${msg}. The server may be unreachable, or it does not allow this page to read it (CORS).`;
   }
+  if (/is not JSON|is not a Harmon model package/.test(msg)) {
+    return `No model package found${at}: ${msg}. The URL must be the folder that holds manifest.json.`;
+  }
   if (/SHA-256 mismatch/.test(msg)) {
     return `Verification failed: ${msg}. Nothing from this package was used; try downloading it again.`;
   }

@@ -4,7 +4,7 @@
 
 import type { GeneratedImage, GenerateOptions, ModelInfo } from '../engine/api';
 import { byId, el, numberFrom, say } from './dom';
-import { errorText, formatMs, isAbort } from './format';
+import { errorText, formatEta, formatMs, isAbort } from './format';
 import { drawRgba, pngName, toPng } from './images';
 import { describe, type AppState, type ModelDefaults } from './state';
 
@@ -129,8 +129,13 @@ export function setupGeneratePanel(state: AppState, askAbout: (img: GeneratedIma
     bar.value = 0;
     const t0 = performance.now();
     let done = 0;
+    const total = options.steps!;
     const tick = () => {
-      status.textContent = `${done === 0 ? 'Preparing the prompt' : `Step ${done} of ${options.steps}`} · ${formatMs(performance.now() - t0)}`;
+      const elapsed = performance.now() - t0;
+      const what = done < total ? `Step ${done + 1} of ${total}` : 'Decoding the image';
+      // the first step also runs the prompt through the LLM: the estimate errs long, then settles
+      const left = done > 0 && done < total ? ` · ${formatEta(((elapsed / done) * (total - done)) / 1000)}` : '';
+      status.textContent = `${what} · ${formatMs(elapsed)}${left}`;
     };
     tick();
     const timer = setInterval(tick, 250);

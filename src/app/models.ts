@@ -132,8 +132,7 @@ export function setupModelPanel(state: AppState, onLoaded: (info: ModelInfo, def
       state.model = info;
       renderInfo(info);
       say(message, `Loaded ${info.name} (${info.dtype}, ${formatBytes(info.bytes)}) in ${formatMs(performance.now() - t0)}.`, 'ok');
-      progressText.textContent = 'Ready.';
-      bar.value = 1;
+      progressBox.hidden = true;
       onLoaded(info, summary?.defaults ?? {});
       state.changed();
     } catch (e) {

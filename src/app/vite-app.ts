@@ -78,8 +78,12 @@ function appAssets(): Plugin {
         const routes: [string, string][] = [[`/${ORT_DIR}/`, ortDist], [`/${DEFAULT_MODEL_DIR}/`, defaultModel]];
         for (const [prefix, dir] of routes) {
           if (!url.pathname.startsWith(prefix)) continue;
-          const rel = decodeURIComponent(url.pathname.slice(prefix.length));
-          const file = path.resolve(dir, rel);
+          let file = '';
+          try {
+            file = path.resolve(dir, decodeURIComponent(url.pathname.slice(prefix.length)));
+          } catch {
+            // a malformed escape: not found
+          }
           if (!file.startsWith(dir + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
             res.statusCode = 404;
             res.end('not found');
