@@ -15,7 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .world import COLORS, PLURALS, SHAPES, Obj, Scene, Spec, clearly, sample_scene
+from .world import (COLORS, PLURALS, RELATIONS, SHAPES, Obj, Scene, Spec, clearly,
+                    sample_scene)
 
 TAGS = ("single_object", "two_object", "counting", "colors", "position", "color_attr")
 NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -37,9 +38,13 @@ class Allow:
         return True
 
     def scene(self, scene: Scene) -> bool:
-        counts = Counter(o.shape for o in scene.objects)
+        """May this scene be drawn? Its pairs, and the counts of each shape and of each group of
+        one colour and shape ("three orange crosses" in a description counts as three crosses)."""
+        shapes = Counter(o.shape for o in scene.objects)
+        groups = Counter((o.shape, o.color) for o in scene.objects)
         return (all(self.pair(o.color, o.shape) for o in scene.objects)
-                and all(self.count(n, s) for s, n in counts.items()))
+                and all(self.count(n, s) for s, n in shapes.items())
+                and all(self.count(n, s) for (s, _), n in groups.items() if n > 1))
 
 
 ALLOW_ALL = Allow()
@@ -63,7 +68,8 @@ def two_object(a: str, b: str) -> dict:
 
 def counting(shape: str, n: int) -> dict:
     return {"tag": "counting", "include": [{"class": shape, "count": n}],
-            "exclude": [{"class": shape, "count": n + 1}], "prompt": f"{NUMBERS[n]} {PLURALS[shape]}"}
+            "exclude": [{"class": shape, "count": n + 1}],
+            "prompt": f"{NUMBERS[n]} {PLURALS[shape]}"}
 
 
 def colors(shape: str, color: str) -> dict:
@@ -80,7 +86,8 @@ def position(a: str, rel: str, b: str) -> dict:
 
 def color_attr(ca: str, a: str, cb: str, b: str) -> dict:
     return {"tag": "color_attr",
-            "include": [{"class": a, "count": 1, "color": ca}, {"class": b, "count": 1, "color": cb}],
+            "include": [{"class": a, "count": 1, "color": ca},
+                        {"class": b, "count": 1, "color": cb}],
             "prompt": f"{article(ca)} {a} and {article(cb)} {b}"}
 
 
@@ -100,7 +107,7 @@ def _choices(allow: Allow) -> dict[str, list]:
         "counting": [(s, n) for s in shapes for n in COUNTS if allow.count(n, s)],
         "colors": [(s, c) for c, s in pairs],
         "position": [(a, r, b) for a in shapes for b in shapes if a != b
-                     for r in ("left of", "right of", "above", "below") if allow.relation(a, r, b)],
+                     for r in RELATIONS if allow.relation(a, r, b)],
         # GenEval: two different classes in two different colours
         "color_attr": [(ca, a, cb, b) for ca, a in pairs for cb, b in pairs if a != b and ca != cb],
     }
@@ -129,7 +136,11 @@ def spec_of(meta: dict) -> Spec:
 
 def scene_for(rng: np.random.Generator, meta: dict, allow: Allow = ALLOW_ALL) -> Scene:
     """A random scene that the caption describes, free colours drawn among allowed ones."""
-    return sample_scene(rng, spec_of(meta), color_ok=allow.pair)
+    for _ in range(1000):
+        scene = sample_scene(rng, spec_of(meta), color_ok=allow.pair)
+        if allow.scene(scene):
+            return scene
+    raise ValueError(f"no allowed scene for {meta['prompt']!r}")
 
 
 def random_scene(rng: np.random.Generator, allow: Allow = ALLOW_ALL) -> Scene:
@@ -145,10 +156,17 @@ def random_scene(rng: np.random.Generator, allow: Allow = ALLOW_ALL) -> Scene:
 def describe(scene: Scene) -> str:
     """Canonical caption listing every object: groups of equal colour and shape, in the order of
     SHAPES then COLORS, e.g. "two red circles, a blue circle and a green star"."""
-    groups = Counter((o.shape, o.color) for o in scene.objects)
+    return describe_objects(scene.objects)
+
+
+def describe_objects(objects) -> str:
+    """describe() for anything with .shape and .color (scene objects or detections)."""
+    groups = Counter((o.shape, o.color) for o in objects)
+    if not groups:
+        return "nothing"
     order = sorted(groups, key=lambda k: (SHAPES.index(k[0]), list(COLORS).index(k[1])))
-    parts = [article(f"{c} {s}") if groups[(s, c)] == 1 else f"{NUMBERS[groups[(s, c)]]} {c} {PLURALS[s]}"
-             for s, c in order]
+    parts = [article(f"{c} {s}") if groups[(s, c)] == 1
+             else f"{NUMBERS[groups[(s, c)]]} {c} {PLURALS[s]}" for s, c in order]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
@@ -178,14 +196,14 @@ def ask_exists(color: str, shape: str, scene: Scene) -> dict:
 
 def clear_relation(a: Obj, b: Obj) -> str | None:
     """The relation of a to b when exactly one clearly holds (see world.clearly)."""
-    for rel in ("above", "below", "left of", "right of"):
+    for rel in RELATIONS:
         if clearly(a.bbox, b.bbox, rel):
             return rel
     return None
 
 
 def ask_position(a: Obj, b: Obj, rel: str) -> dict:
-    """"Is the A above or below the B?" → "above"; "Is the A left or right of the B?" → "left"."""
+    """"Is the A above or below the B?" -> "above"; "Is the A left or right of the B?" -> "left"."""
     axis = "above or below" if rel in ("above", "below") else "left or right of"
     return _qa("position", f"Is the {a.shape} {axis} the {b.shape}?", rel.split()[0])
 
@@ -210,8 +228,8 @@ def questions(rng: np.random.Generator, scene: Scene, allow: Allow = ALLOW_ALL) 
     if unique_color:
         out.append(ask_shape(_pick(rng, unique_color)))
     present = sorted({(o.color, o.shape) for o in objs})   # sorted: set order varies by process
-    absent = [(c, s) for c in COLORS for s in SHAPES if (c, s) not in present and allow.pair(c, s)]
-    near = [(c, s) for c, s in absent if any(c == o.color or s == o.shape for o in objs)]
+    absent = [(c, s) for s, c in _choices(allow)["colors"] if (c, s) not in present]
+    near = [(c, s) for c, s in absent if c in colors_ or s in shapes]
     out.append(ask_exists(*_pick(rng, present), scene))
     out.append(ask_exists(*_pick(rng, near if near and rng.random() < 0.5 else absent), scene))
     if len(unique_shape) >= 2:

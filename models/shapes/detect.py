@@ -1,4 +1,4 @@
-"""ShapesEval's detector: finds the shapes in an image of our world (a render, or a model's attempt).
+"""ShapesEval's detector: the shapes in an image of our world (a render, or a model's attempt).
 
 1. Background = the median colour of the image's border (the world keeps a free margin there).
 2. Colour: every pixel is explained as a mix of the background and ONE palette colour,
@@ -7,23 +7,24 @@
    they take their object's colour instead of a look-alike (half orange on white is nearer yellow
    than orange, but lies on the orange line).
 3. Connected components per colour (8-connected); specks below a size floor are dropped.
-4. Shape: each component's mask is compared (IoU) with every shape drawn into the component's
-   box; the best IoU is the class and its value the detection's confidence.
+4. Shape: the component's coverage map (its colour's share around it) is compared, by soft IoU,
+   with each shape drawn where and as large as it would have to be to explain that map (sharp,
+   and if no sharp shape fits well, blurred); the best IoU is the class and its value the
+   detection's confidence.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from .world import COLORS, SHAPES, draw_shape
 
 _PALETTE = np.array([COLORS[c] for c in COLORS], np.float32)   # (K, 3)
 _NAMES = list(COLORS)
 MIN_AREA_FRACTION = 0.001   # specks smaller than this share of the image are noise (the smallest
-                            # object, a star ~11 px across at 64 px, covers ~1.3 %)
+                            # object, a star ~11 px across at 64 px, covers ~1.4 %)
 NEAR_BACKGROUND = 24.0      # pixels this close to the background (RGB distance) are background
 
 
@@ -50,22 +51,29 @@ def background_color(img: np.ndarray) -> np.ndarray:
     return np.median(border, axis=0)
 
 
+def explain(p: np.ndarray, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For pixels p - bg (N, 3): the palette colour whose mix with the background explains each
+    best (N,), that colour's share in the mix clipped to 0..1 (N,), and the unclipped share of
+    every colour (N, K; unclipped so that noise averages out when summed)."""
+    d = _PALETTE - bg                                 # (K, 3): the mixing directions
+    dd = np.maximum((d * d).sum(1), 1e-6)
+    dot = p @ d.T
+    share = dot / dd
+    a = np.clip(share, 0.0, 1.0)
+    resid = (p * p).sum(1, keepdims=True) - 2 * a * dot + a * a * dd   # |p - a d|^2
+    best = resid.argmin(1)
+    return best, a[np.arange(len(p)), best], share
+
+
 def color_labels(img: np.ndarray, bg: np.ndarray) -> np.ndarray:
-    """(H, W) palette index per pixel, -1 for background."""
+    """(H, W) palette index of each pixel's colour where that colour's share is >= 1/2, else -1."""
     h, w, _ = img.shape
     labels = np.full(h * w, -1, np.int64)
     p = img.reshape(-1, 3) - bg
-    cand = np.flatnonzero(np.linalg.norm(p, axis=1) > NEAR_BACKGROUND)
-    if cand.size == 0:
-        return labels.reshape(h, w)
-    p = p[cand]                                       # (N, 3)
-    d = _PALETTE - bg                                 # (K, 3): the mixing directions
-    dd = np.maximum((d * d).sum(1), 1e-6)
-    share = np.clip(p @ d.T / dd, 0.0, 1.0)           # (N, K): the best share a of each colour
-    resid = (p * p).sum(1, keepdims=True) - 2 * share * (p @ d.T) + share ** 2 * dd
-    best = resid.argmin(1)
-    fg = share[np.arange(len(cand)), best] >= 0.5
-    labels[cand[fg]] = best[fg]
+    cand = np.flatnonzero((p * p).sum(1) > NEAR_BACKGROUND ** 2)   # skip the plain background
+    if cand.size:
+        best, a, _ = explain(p[cand], bg)
+        labels[cand[a >= 0.5]] = best[a >= 0.5]
     return labels.reshape(h, w)
 
 
@@ -74,13 +82,13 @@ def components(mask: np.ndarray) -> list[np.ndarray]:
     (a union-find over runs that touch in the next row): shapes are few and compact, so runs are few
     and plain Python is fast enough without scipy."""
     h, w = mask.shape
-    runs = []                                         # (row, start, end exclusive)
     padded = np.zeros((h, w + 2), np.int8)
     padded[:, 1:-1] = mask
     edges = np.diff(padded, axis=1)
-    for y in np.flatnonzero(edges.any(1)):
-        starts, ends = np.flatnonzero(edges[y] == 1), np.flatnonzero(edges[y] == -1)
-        runs.extend((int(y), int(s), int(e)) for s, e in zip(starts, ends))
+    # row-major order, so each row's starts and ends pair up in turn
+    ys, starts = np.nonzero(edges == 1)
+    ends = np.nonzero(edges == -1)[1]
+    runs = list(zip(ys.tolist(), starts.tolist(), ends.tolist()))   # (row, start, end exclusive)
     parent = list(range(len(runs)))
 
     def find(i):
@@ -89,11 +97,11 @@ def components(mask: np.ndarray) -> list[np.ndarray]:
             i = parent[i]
         return i
 
-    prev_row, prev, j0 = -2, [], 0
+    prev, cur, row = [], [], -2
     for i, (y, s, e) in enumerate(runs):
-        if y != prev_row:
-            prev = [k for k in range(j0, i) if runs[k][0] == y - 1]
-            prev_row, j0 = y, i
+        if y != row:
+            prev, cur, row = (cur if y == row + 1 else []), [], y
+        cur.append(i)
         for k in prev:
             _, s2, e2 = runs[k]
             if s2 <= e and s <= e2:                   # overlap or diagonal touch: 8-connected
@@ -103,41 +111,87 @@ def components(mask: np.ndarray) -> list[np.ndarray]:
     groups: dict[int, list[int]] = {}
     for i in range(len(runs)):
         groups.setdefault(find(i), []).append(i)
-    out = []
-    for members in groups.values():
-        out.append(np.concatenate([np.arange(runs[k][1], runs[k][2]) + runs[k][0] * w
-                                   for k in members]))
-    return out
+    return [np.concatenate([np.arange(runs[k][1], runs[k][2]) + runs[k][0] * w for k in members])
+            for members in groups.values()]
 
 
-@lru_cache(maxsize=8192)
-def template(shape: str, w: int, h: int, grow: float = 0.0) -> np.ndarray:
-    """Boolean (h, w) mask of `shape` drawn into the w x h box grown by `grow` pixels on every side
-    (clipped), with the render's own rule: 4x supersampled, a pixel is in when half covered."""
+def _shape_stats(shape: str, n: int = 256) -> tuple[float, float, float]:
+    """Share of its box that a shape fills, and its centroid's offset from the box centre (in box
+    sides), measured on a large drawing with the renderer's own rasterisation."""
+    img = Image.new("L", (n, n), 0)
+    draw_shape(ImageDraw.Draw(img), shape, (0, 0, n, n), 255)
+    m = np.asarray(img, np.float64) / 255
+    ys, xs = np.mgrid[0:n, 0:n] + 0.5
+    area = m.sum()
+    return area / n ** 2, (m * xs).sum() / area / n - 0.5, (m * ys).sum() / area / n - 0.5
+
+
+STATS = {s: _shape_stats(s) for s in SHAPES}
+
+
+def template(shape: str, box, size: tuple[int, int]) -> Image.Image:
+    """Coverage of `shape` drawn into `box` (x0, y0, x1, y1, sub-pixel) on a canvas of `size`
+    (w, h), as an 8-bit image: the renderer's own 4x supersampling."""
     ss = 4
-    img = Image.new("L", (w * ss, h * ss), 0)
-    box = (-grow * ss, -grow * ss, (w + grow) * ss, (h + grow) * ss)
-    draw_shape(ImageDraw.Draw(img), shape, box, 255)
-    return np.asarray(img.reduce(ss)) >= 128
+    img = Image.new("L", (size[0] * ss, size[1] * ss), 0)
+    draw_shape(ImageDraw.Draw(img), shape, tuple(v * ss for v in box), 255)
+    return img.reduce(ss)
 
 
-# The component's box can be up to ~1 px smaller per side than the shape's: the extreme column
-# of a circle or a star's tip covers less than half a pixel and drops out. So each shape is also
-# tried in slightly grown boxes; without this a 12 px circle fills its box like an octagon.
-GROWS = (0.0, 0.5, 1.0)
+# A generated image is softer than a render, and a blurred star fits a sharp circle better than a
+# sharp star. Each shape is therefore also tried blurred, in steps fine enough that the right
+# shape at about the right blur wins (with steps of 1 px, an over-blurred circle beat a star).
+BLURS = (0.5, 1.0, 1.5, 2.0, 3.0)
+SHARP_ENOUGH = 0.9   # a sharp fit this good settles it: on renders no wrong shape fits above
+                     # 0.87 (circle vs square), the right one fits >= 0.93 from 128 px up
+MATCH_SIZE = 40   # windows are matched at most this many pixels across: the cost of a large
+                  # object stays bounded, and 40 px tell our five shapes apart easily
 
 
-def classify(mask: np.ndarray) -> tuple[str, float]:
-    """Best shape for a cropped component mask, and its IoU."""
-    h, w = mask.shape
-    best, best_iou = SHAPES[0], -1.0
+def classify(soft: np.ndarray) -> tuple[str, float]:
+    """Best shape for an object's coverage map (a window around it, 0..1), and its soft IoU.
+
+    Each shape is placed where it would have to be to explain the map: all our shapes fill a square
+    box, so from the covered area A (exact under anti-aliasing and blur, which both preserve it)
+    the box side is sqrt(A / fill) and the box centre is the centroid minus the shape's known
+    centroid offset. The fit is sub-pixel, so even a 10 px shape matches its own template closely
+    (pixel extents would not: a circle's extreme columns, a star's tips, drop below half cover).
+    """
+    h, w = soft.shape
+    scale = max(h, w) / MATCH_SIZE
+    if scale > 1:
+        w, h = max(round(w / scale), 1), max(round(h / scale), 1)
+        soft = np.asarray(Image.fromarray(soft.astype(np.float32), "F").resize((w, h), Image.BOX))
+    area = float(soft.sum())
+    if area <= 0:
+        return SHAPES[0], 0.0
+    ys, xs = np.mgrid[0:h, 0:w] + 0.5
+    cx, cy = float((soft * xs).sum() / area), float((soft * ys).sum() / area)
+    clipped = np.clip(soft, 0.0, 1.0)
+    sharp, ious = {}, {}
     for shape in SHAPES:
-        for grow in GROWS:
-            t = template(shape, w, h, grow)
-            iou = (t & mask).sum() / max((t | mask).sum(), 1)
-            if iou > best_iou:
-                best, best_iou = shape, float(iou)
-    return best, best_iou
+        fill, ox, oy = STATS[shape]
+        side = (area / fill) ** 0.5
+        x0, y0 = cx - ox * side - side / 2, cy - oy * side - side / 2
+        sharp[shape] = template(shape, (x0, y0, x0 + side, y0 + side), (w, h))
+        ious[shape] = _iou([sharp[shape]], clipped)
+    if max(ious.values()) < SHARP_ENOUGH:   # a soft image: try the blurred templates too
+        for shape in SHAPES:
+            ious[shape] = max(ious[shape], _iou(
+                [sharp[shape].filter(ImageFilter.GaussianBlur(b)) for b in BLURS], clipped))
+    best = max(SHAPES, key=lambda s: ious[s])
+    return best, ious[best]
+
+
+def _iou(templates: list[Image.Image], soft: np.ndarray) -> float:
+    """Best soft IoU (sum of minima / sum of maxima) of the templates with a coverage map."""
+    t = np.stack([np.asarray(x) for x in templates]).astype(np.float32) / 255
+    return float((np.minimum(t, soft).sum((1, 2))
+                  / np.maximum(np.maximum(t, soft).sum((1, 2)), 1e-6)).max())
+
+
+PAD = 3   # pixels around a component's box that still hold its faint (anti-aliased, blurred) edge
+FAINT = 0.15  # a pixel this much of another colour is a neighbour's halo, not this object's edge
 
 
 def detect(image: Image.Image | np.ndarray) -> list[Detection]:
@@ -145,22 +199,28 @@ def detect(image: Image.Image | np.ndarray) -> list[Detection]:
     img = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image,
                      np.float32)
     h, w, _ = img.shape
-    labels = color_labels(img, background_color(img))
+    bg = background_color(img)
+    labels = color_labels(img, bg)
     min_area = max(4, int(MIN_AREA_FRACTION * h * w))
     found = []
-    for k, name in enumerate(_NAMES):
-        mask = labels == k
-        if mask.sum() < min_area:
-            continue
-        for idx in components(mask):
+    for k in np.unique(labels[labels >= 0]).tolist():
+        for idx in components(labels == k):
             if idx.size < min_area:
                 continue
             ys, xs = np.divmod(idx, w)
             y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-            crop = np.zeros((y1 - y0, x1 - x0), bool)
-            crop[ys - y0, xs - x0] = True
-            shape, score = classify(crop)
-            found.append(Detection(shape, name, (float(x0), float(y0), float(x1), float(y1)),
+            # the object's coverage map: its colour's share in a window around it, except on
+            # pixels that belong to something else (another object, or another colour's halo)
+            wy0, wy1 = max(y0 - PAD, 0), min(y1 + PAD, h)
+            wx0, wx1 = max(x0 - PAD, 0), min(x1 + PAD, w)
+            own = np.zeros((wy1 - wy0, wx1 - wx0), bool)
+            own[ys - wy0, xs - wx0] = True
+            best, a, share = explain(img[wy0:wy1, wx0:wx1].reshape(-1, 3) - bg, bg)
+            other = ((labels[wy0:wy1, wx0:wx1] >= 0) & ~own) | \
+                ((best != k) & (a >= FAINT)).reshape(own.shape)
+            soft = np.where(other, 0.0, share[:, k].reshape(own.shape))
+            shape, score = classify(soft)
+            found.append(Detection(shape, _NAMES[k], (float(x0), float(y0), float(x1), float(y1)),
                                    int(idx.size), round(score, 4)))
     found.sort(key=lambda d: -d.area)
     return found

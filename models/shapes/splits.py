@@ -2,8 +2,8 @@
 
 Held out (never in a training image or text):
 - colour-shape pairs (one per colour): e.g. no purple star is ever drawn or named in training;
-- (count, shape) pairs: no training scene holds exactly that many of that shape (so "three circles"
-  is never drawn, captioned, described or answered);
+- (count, shape) pairs: no training scene holds exactly that many of that shape, nor that many of
+  it in one colour (so "three circles" is never drawn, captioned, described or answered);
 Held out of training TEXT only:
 - relation triples "a above b" / "a left of b" (with their mirror "b below a" / "b right of a"):
   random scenes are free to place shapes anywhere, but no training caption or answer states it.
@@ -68,8 +68,8 @@ class Sample:
 
 
 def training_sample(seed: int, index: int, size: int | None = 128) -> Sample:
-    """Training sample `index` of stream `seed`: a caption, a scene it describes, questions about the
-    scene; rendered at `size` (None: no image, for fast checks of the text)."""
+    """Training sample `index` of stream `seed`: a caption, a scene it describes, questions about
+    the scene; rendered at `size` (None: no image, for fast checks of the text)."""
     rng = np.random.default_rng([seed, 0, index])
     tag = TRAIN_TAGS[rng.integers(len(TRAIN_TAGS))]
     if tag == "describe":
@@ -90,8 +90,8 @@ def training_samples(n: int, seed: int = 0, size: int | None = 128,
 
 
 def eval_prompts(n_color_attr: int = 24, seed: int = 0) -> list[dict]:
-    """ShapesEval's prompts in GenEval's metadata form (one dict per evaluation_metadata.jsonl line),
-    grouped by tag."""
+    """ShapesEval's prompts in GenEval's metadata form (one dict per line of an
+    evaluation_metadata.jsonl), grouped by tag."""
     out = [C.single_object(s) for s in SHAPES]
     out += [C.two_object(a, b) for a, b in combinations(SHAPES, 2)]
     out += [C.counting(s, n) for n, s in sorted(HELD_COUNTS)]
@@ -126,39 +126,49 @@ def _others(rng, k: int, avoid_shapes=(), avoid_colors=(), avoid_pair=None) -> l
 
 def heldout_vqa_item(seed: int, index: int, size: int | None = 128) -> dict:
     """Held-out question `index`: a scene that contains a held-out composition and a question
-    about it. Kinds cycle through VQA_KINDS; existence alternates yes and no."""
+    about it. Kinds cycle through VQA_KINDS; existence alternates yes and no. The object asked
+    about comes first in the scene."""
     rng = np.random.default_rng([seed, 1, index])
     kind = VQA_KINDS[index % len(VQA_KINDS)]
-    c, s = C._pick(rng, sorted(HELD_PAIRS))
+    color, shape = C._pick(rng, sorted(HELD_PAIRS))
     relations = []
-    if kind == "color":
-        objs = [(s, c)] + _others(rng, int(rng.integers(3)), avoid_shapes=[s])
-    elif kind == "shape":
-        objs = [(s, c)] + _others(rng, int(rng.integers(3)), avoid_colors=[c])
+    if kind == "color":         # the only `shape`, so "the {shape}" is unambiguous
+        objs = [(shape, color)] + _others(rng, int(rng.integers(3)), avoid_shapes=[shape])
+    elif kind == "shape":       # the only `color` object
+        objs = [(shape, color)] + _others(rng, int(rng.integers(3)), avoid_colors=[color])
     elif kind == "exist":
-        present = (index // len(VQA_KINDS)) % 2 == 0
-        objs = ([(s, c)] if present else []) + _others(
-            rng, int(rng.integers(0 if present else 1, 3)), avoid_pair=(c, s))
+        yes = (index // len(VQA_KINDS)) % 2 == 0
+        objs = ([(shape, color)] if yes else []) + _others(
+            rng, int(rng.integers(0 if yes else 1, 3)), avoid_pair=(color, shape))
     elif kind == "count":
-        n, s = C._pick(rng, sorted(HELD_COUNTS))
-        objs = [(s, None)] * n + _others(rng, int(rng.integers(C.MAX_OBJECTS - n + 1)),
-                                         avoid_shapes=[s])
+        n, shape = C._pick(rng, sorted(HELD_COUNTS))
+        objs = [(shape, None)] * n + _others(rng, int(rng.integers(C.MAX_OBJECTS - n + 1)),
+                                             avoid_shapes=[shape])
     elif kind == "position":
         a, rel, b = C._pick(rng, sorted(HELD_RELATIONS))
-        if rng.random() < 0.5:
+        if rng.random() < 0.5:  # ask it either way round
             a, rel, b = b, OPPOSITE[rel], a
         objs = [(a, None), (b, None)] + _others(rng, int(rng.integers(2)), avoid_shapes=[a, b])
         relations = [(0, rel, 1)]
     else:
-        objs = [(s, c)] + _others(rng, int(rng.integers(4)))
+        objs = [(shape, color)] + _others(rng, int(rng.integers(4)))
     scene = sample_scene(rng, Spec(objs, relations))
-    o = scene.objects
-    qa = {"color": lambda: C.ask_color(o[0]), "shape": lambda: C.ask_shape(o[0]),
-          "exist": lambda: C.ask_exists(c, s, scene), "count": lambda: C.ask_count(s, scene),
-          "position": lambda: C.ask_position(o[0], o[1], relations[0][1] if relations else ""),
-          "describe": lambda: C.ask_describe(scene)}[kind]()
+    first = scene.objects[0]
+    if kind == "color":
+        qa = C.ask_color(first)
+    elif kind == "shape":
+        qa = C.ask_shape(first)
+    elif kind == "exist":
+        qa = C.ask_exists(color, shape, scene)
+    elif kind == "count":
+        qa = C.ask_count(shape, scene)
+    elif kind == "position":
+        qa = C.ask_position(first, scene.objects[1], relations[0][1])
+    else:
+        qa = C.ask_describe(scene)
     return {**qa, "scene": scene, "image": render(scene, size) if size else None}
 
 
 def heldout_vqa(n: int = 120, seed: int = 0, size: int | None = 128) -> list[dict]:
+    """The held-out VQA set: dicts with kind, question, answer, scene and image."""
     return [heldout_vqa_item(seed, i, size) for i in range(n)]

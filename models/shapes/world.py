@@ -182,12 +182,15 @@ def sample_scene(rng: np.random.Generator, spec: Spec,
     background = list(BACKGROUNDS)[rng.integers(len(BACKGROUNDS))]
     lo, hi = _radius_range(n)
     for _ in range(tries):
+        # one draw per attempt (numpy's per-call cost dominates otherwise): radii, and 50
+        # candidate places per object, tried in turn; restart the scene if one won't fit
+        radii = rng.uniform(lo, hi, n).tolist()
+        places = rng.random((n, 50, 2)).tolist()
         objs: list[Obj] = []
-        for (shape, _), color in zip(spec.objects, colors):
-            r = float(rng.uniform(lo, hi))
-            for _ in range(50):   # place each object in turn; restart the scene if it won't fit
-                cx, cy = rng.uniform(MARGIN + r, 1 - MARGIN - r, size=2)
-                o = Obj(shape, color, float(cx), float(cy), r)
+        for (shape, _), color, r, cands in zip(spec.objects, colors, radii, places):
+            span = 1 - 2 * (MARGIN + r)
+            for u, v in cands:
+                o = Obj(shape, color, MARGIN + r + u * span, MARGIN + r + v * span, r)
                 if all(_apart(o, p) for p in objs):
                     objs.append(o)
                     break
