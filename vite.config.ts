@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
-import { chromiumArgs, chromiumPath } from './src/cli/chromium';
-import { appConfig } from './src/app/vite-app';
+import { chromiumArgs, chromiumPath } from './src/cli/chromium.ts';
+import { appConfig } from './src/app/vite-app.ts';
 
 // Kernel tests run WebGPU in Node through Dawn (npm `webgpu`). Here the only Vulkan driver is
 // Chromium's SwiftShader; Debian's chromium ships the Vulkan loader beside it but not on the
