@@ -8,6 +8,7 @@
 import type { Gpu } from '../src/gpu/device';
 import { Uniforms } from '../src/gpu/buffers';
 import { type Binding, type PreparedDispatch, bindGroup, grid } from '../src/gpu/bind';
+import { workgroupSumWgsl } from './wgsl_reduce';
 
 const WG = 64;
 
@@ -25,20 +26,8 @@ struct Params { m: u32, w: u32, modStride: u32, shiftOff: u32, scaleOff: u32, ep
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 ${affineDecl}
 
-var<workgroup> red: array<f32, ${WG}>;
 
-fn workgroupSum(x: f32, lid: u32) -> f32 {
-  red[lid] = x;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier();
-  return total;
-}
-
+${workgroupSumWgsl(WG)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {

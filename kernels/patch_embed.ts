@@ -13,6 +13,7 @@
 import type { Gpu } from '../src/gpu/device';
 import { STORAGE, Uniforms } from '../src/gpu/buffers';
 import { bindGroup, dispatch } from '../src/gpu/bind';
+import { workgroupSumWgsl } from './wgsl_reduce';
 
 const WG = 64;
 
@@ -26,7 +27,6 @@ struct Params { batch: u32, l: u32, n: u32, d: u32, buf: u32, eps: f32 }
 @group(0) @binding(5) var<storage, read> pos: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 
-var<workgroup> red: array<f32, ${WG}>;
 
 // Pre-norm value of channel c at sequence position q. Cheap (16 MACs), so it is recomputed in
 // each LayerNorm pass instead of being staged in workgroup memory.
@@ -43,18 +43,7 @@ fn value(b: u32, q: u32, c: u32) -> f32 {
   return v + pos[q * p.d + c];
 }
 
-fn workgroupSum(x: f32, lid: u32) -> f32 {
-  red[lid] = x;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier();
-  return total;
-}
-
+${workgroupSumWgsl(WG)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = wid.y * p.l + wid.x;  // wid = (l, b)
