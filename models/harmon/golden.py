@@ -151,8 +151,7 @@ def build(out: Path, seed: int) -> dict:
         put(p + "image_bytes", torch.from_numpy(to_bytes(image).astype(np.int32)))
         sched = make_schedule(S)
         for key, arr in sched.tables().items():
-            put(p + f"schedule/{key}", torch.from_numpy(np.asarray(arr, dtype=np.float64)).float()
-                if arr.dtype != np.int64 else torch.from_numpy(arr))
+            put(p + f"schedule/{key}", torch.from_numpy(arr))  # float64 → float32, int64 → int32
         meta["cases"][name] = {
             "prompts": prompts, "settings": vars(s), "mask_lengths": trace["mask_lengths"],
             "cfg_per_step": [st["cfg"] for st in trace["steps"]],

@@ -1,8 +1,8 @@
 // The engine: one object per page (or worker) holding the GPU, a loaded model and its
 // conversations. The same interface runs in-process and behind the worker (worker.ts / client.ts).
 
-import { readF32 } from '../gpu/buffers';
-import { Gpu } from '../gpu/device';
+import { readF32, storageBuffer } from '../gpu/buffers';
+import { Gpu, requestDevice } from '../gpu/device';
 import type {
   AskHooks, AskOptions, AskResult, EngineApi, GenerateHooks, GenerateOptions, GenerateResult, GeneratedImage,
   InputImage, LoadHooks, ModelInfo, PackageSource,
@@ -52,7 +52,6 @@ export class Engine implements EngineApi {
     const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) throw new EngineError('WebGPU is available but no GPU adapter was found');
     configureOrt(opts.wasmPaths);
-    const { requestDevice } = await import('../gpu/device');
     return new Engine(new Gpu(await requestDevice(adapter), adapter.info));
   }
 
@@ -134,7 +133,7 @@ export class Engine implements EngineApi {
     const m = this.model!;
     const N = grid * grid;
     const dev = this.gpu.device;
-    const lat = dev.createBuffer({ size: n * N * 16 * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    const lat = storageBuffer(dev, n * N * 16 * 4, 'latents');
     const enc = dev.createCommandEncoder();
     enc.copyBufferToBuffer(tokens, 0, lat, 0, n * N * 16 * 4);
     dev.queue.submit([enc.finish()]);

@@ -6,7 +6,7 @@ const c05 = {
   name: '0.5b', image_size: 256,
   vae: { ch: 128, ch_mult: [1, 1, 2, 2, 4], num_res_blocks: 2, z_channels: 16, scale: 0.2325 },
   mar: { width: 768, depth: 12, heads: 12, decoder_width: 768, decoder_depth: 12, decoder_heads: 12, buffer_size: 64,
-    grid: 16, token_dim: 16, head_width: 1024, head_depth: 6 },
+    grid: 16, token_dim: 16, mlp_ratio: 4, head_width: 1024, head_depth: 6 },
   llm: { hidden_size: 896, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, vocab_size: 151936,
     rope_theta: 1e6, intermediate_size: 4864 },
 } as HarmonConfig;

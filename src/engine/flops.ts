@@ -23,7 +23,6 @@ const vit = (tokens: number, d: number, mlp: number) => 2 * tokens * (4 * d * d 
 
 export function stageFlops(c: HarmonConfig, x: StepShape): Record<'patch_embed' | 'mar_encoder' | 'llm' | 'mar_decoder' | 'diffusion_head', number> {
   const { width: D, decoder_width: Dd, depth, decoder_depth, buffer_size: buf, head_width: W, head_depth: R } = c.mar;
-  const mlpRatio = 4;
   const { hidden_size: H, num_hidden_layers: layers, num_attention_heads: hq, num_key_value_heads: kv } = c.llm;
   const I = c.llm.intermediate_size;
   const hd = H / hq;
@@ -31,9 +30,9 @@ export function stageFlops(c: HarmonConfig, x: StepShape): Record<'patch_embed' 
   const full = buf + x.n;
   return {
     patch_embed: x.b * 2 * x.l * 16 * D,
-    mar_encoder: x.b * (depth * vit(x.l, D, mlpRatio * D) + 2 * x.l * (D * H + H * H)),
+    mar_encoder: x.b * (depth * vit(x.l, D, c.mar.mlp_ratio * D) + 2 * x.l * (D * H + H * H)),
     llm: x.b * layers * llmLayer,
-    mar_decoder: x.b * (2 * x.l * (H * H + H * D + D * Dd) + decoder_depth * vit(full, Dd, mlpRatio * Dd)),
+    mar_decoder: x.b * (2 * x.l * (H * H + H * D + D * Dd) + decoder_depth * vit(full, Dd, c.mar.mlp_ratio * Dd)),
     // per sampled row: cond_embed once; per sampling step input_proj, the stacked adaLN Linear,
     // R res-blocks of two W×W Linears, the final W→32 Linear
     diffusion_head: x.m * (2 * Dd * W + x.s * 2 * (16 * W + (3 * R + 2) * W * W + 2 * R * W * W + 32 * W)),

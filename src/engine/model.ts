@@ -9,32 +9,14 @@ import { SCATTER_ROWS_WGSL } from '../../kernels/scatter_rows';
 import { storageBuffer } from '../gpu/buffers';
 import type { Gpu } from '../gpu/device';
 import { cpuTensor, createSession, type ort } from './ort';
+import type { LoadedPackage, Manifest } from './package';
 import { ropeTables } from './rope';
 
 export const GRAPHS = ['vae_encoder', 'vae_decoder', 'mar_encoder', 'mar_decoder', 'llm', 'lm_head'] as const;
 export type GraphName = (typeof GRAPHS)[number];
 
-export interface HarmonConfig {
-  name: string;
-  image_size: number;
-  vae: { ch: number; ch_mult: number[]; num_res_blocks: number; z_channels: number; scale: number };
-  mar: {
-    width: number; depth: number; heads: number; decoder_width: number; decoder_depth: number;
-    decoder_heads: number; buffer_size: number; grid: number; token_dim: number; head_width: number;
-    head_depth: number;
-  };
-  llm: {
-    hidden_size: number; num_hidden_layers: number; num_attention_heads: number;
-    num_key_value_heads: number; vocab_size: number; rope_theta: number; intermediate_size: number;
-  };
-}
-
-/** What the model needs from a loaded package (see package.ts). */
-export interface PackageReader {
-  manifest: { name: string; dtype: string; config: HarmonConfig; graphs: Record<string, string>; files: Record<string, { bytes: number }> };
-  bytes(name: string): Uint8Array;
-  tensors(name: string): Map<string, { shape: number[]; data: Float32Array | Int32Array | BigInt64Array | Uint8Array }>;
-}
+/** The model config as the package's manifest records it (models/harmon/config.py). */
+export type HarmonConfig = Manifest['config'];
 
 interface PosTables {
   encoder: GPUBuffer;
@@ -61,7 +43,7 @@ export class HarmonModel {
     this.headDim = config.llm.hidden_size / config.llm.num_attention_heads;
   }
 
-  static async load(gpu: Gpu, pkg: PackageReader, onGraph?: (name: string) => void): Promise<HarmonModel> {
+  static async load(gpu: Gpu, pkg: LoadedPackage, onGraph?: (name: string) => void): Promise<HarmonModel> {
     const cfg = pkg.manifest.config;
     const sessions = {} as Record<GraphName, ort.InferenceSession>;
     for (const g of GRAPHS) {

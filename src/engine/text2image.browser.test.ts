@@ -4,23 +4,16 @@
 import { describe, expect, it } from 'vitest';
 import { Gpu } from '../gpu/device';
 import { readF32 } from '../gpu/buffers';
-import { HarmonModel, type PackageReader } from './model';
+import { HarmonModel } from './model';
 import { configureOrt } from './ort';
-import { parseSafetensors } from './safetensors';
+import { loadPackage } from './package';
 import { text2image } from './text2image';
 import { GOLDEN, goldenVectors, relErr, vec } from './testing_golden';
-
-async function fetchPackage(base: string): Promise<PackageReader> {
-  const manifest = await (await fetch(`${base}/manifest.json`)).json();
-  const files = new Map<string, Uint8Array>();
-  for (const name of Object.keys(manifest.files)) files.set(name, new Uint8Array(await (await fetch(`${base}/${name}`)).arrayBuffer()));
-  return { manifest, bytes: (n) => files.get(n)!, tensors: (n) => parseSafetensors(files.get(n)!) as any };
-}
 
 describe('text-to-image vs the PyTorch reference', async () => {
   configureOrt();
   const gpu = await Gpu.fromNavigator();
-  const model = await HarmonModel.load(gpu, await fetchPackage(`${GOLDEN}/package`));
+  const model = await HarmonModel.load(gpu, await loadPackage({ url: `${GOLDEN}/package/` }, { cache: null }));
   const { v, meta } = await goldenVectors();
 
   for (const name of Object.keys(meta.cases)) {
