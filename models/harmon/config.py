@@ -127,4 +127,17 @@ def preset(name: str) -> HarmonConfig:
                           num_key_value_heads=2, intermediate_size=128, vocab_size=512,
                           max_position_embeddings=2048),
             image_size=64)
-    raise ValueError(f"unknown preset {name!r}: expected 0.5b, 1.5b or tiny")
+    if name == "shapes":
+        # The embedded default (models/default): trained by `npm run train` on the shapes world.
+        # 64² images → 4×4 tokens; 8 buffer slots (a quarter of the tokens, as 64 of 256 upstream).
+        return HarmonConfig(
+            name="shapes",
+            vae=VAEConfig(ch=32, ch_mult=(1, 1, 1, 1, 2), num_res_blocks=1),
+            mar=MARConfig(width=128, depth=2, heads=4, decoder_width=128, decoder_depth=2,
+                          decoder_heads=4, buffer_size=8, grid=4, head_width=128, head_depth=3,
+                          num_classes=1),
+            llm=LLMConfig(hidden_size=128, num_hidden_layers=4, num_attention_heads=4,
+                          num_key_value_heads=2, intermediate_size=256, vocab_size=512,
+                          max_position_embeddings=512),
+            image_size=64)
+    raise ValueError(f"unknown preset {name!r}: expected 0.5b, 1.5b, tiny or shapes")

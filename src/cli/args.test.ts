@@ -97,7 +97,7 @@ describe('commands and flags', () => {
     expect(genErr('--prompt', 'x')).toBe('generate needs --out FILE.png');
     expect(genErr('--prompts', 'p.jsonl')).toBe('generate needs --out DIR');
     expect(genErr('--prompt', 'x', '--prompts', 'p.jsonl', '--out', 'o')).toBe('--prompt and --prompts cannot be used together');
-    expect(askErr('--question', 'q')).toBe('ask needs --image FILE');
+    expect(askErr('--question', 'q')).toBe('ask needs --image FILE (or --questions FILE)');
     expect(askErr('--image', 'img.png')).toBe('ask needs --question TEXT');
   });
 });
@@ -359,9 +359,11 @@ describe('ask', () => {
   it('parses', () => {
     const c = ask('--image', 'img.png', '--question', 'What is this?', '--max-new-tokens', '32', '--tokens');
     expect(c.command).toBe('ask');
-    expect(c.imageName).toBe('img.png');
-    expect(Buffer.from(c.image).toString()).toBe('whatever bytes');
-    expect(c.question).toBe('What is this?');
+    expect(c.items).toHaveLength(1);
+    expect(c.items[0].imageName).toBe('img.png');
+    expect(Buffer.from(c.items[0].image).toString()).toBe('whatever bytes');
+    expect(c.items[0].question).toBe('What is this?');
+    expect(c.batch).toBe(false);
     expect(c.maxNewTokens).toBe(32);
     expect(c.tokens).toBe(true);
     const d = ask('--image', 'img.png', '--question', 'q');
@@ -377,5 +379,32 @@ describe('ask', () => {
     expect(askErr('--image', 'img.png', '--question', 'q'.repeat(2001))).toMatch(/question is longer than the limit of 2000/);
     expect(askErr('--image', 'img.png', '--question', 'q', '--max-new-tokens', '0')).toBe('--max-new-tokens must be an integer ≥ 1 (got "0")');
     expect(askErr('--image', 'img.png', '--question', 'q', '--max-new-tokens', 'lots')).toMatch(/--max-new-tokens must be/);
+  });
+
+  it('--questions: a JSON-lines batch, image paths relative to the file', () => {
+    mkdirSync(path.join(cwd, 'qs'), { recursive: true });
+    writeFileSync(path.join(cwd, 'qs', 'a.png'), 'A');
+    const lines = ['{"image": "a.png", "question": "How many?", "answer": "two"}', '', '{"image":"a.png","question":"Color?"}'];
+    writeFileSync(path.join(cwd, 'qs', 'q.jsonl'), lines.join('\n'));
+    const c = ask('--questions', 'qs/q.jsonl');
+    expect(c.batch).toBe(true);
+    expect(c.items.map((i) => [i.imageName, i.question, Buffer.from(i.image).toString()])).toEqual([
+      ['a.png', 'How many?', 'A'],
+      ['a.png', 'Color?', 'A'],
+    ]);
+    expect(c.items[0].line).toBe(lines[0]);
+  });
+
+  it('--questions errors', () => {
+    mkdirSync(path.join(cwd, 'qs'), { recursive: true });
+    const file = (name: string, text: string) => (writeFileSync(path.join(cwd, 'qs', name), text), `qs/${name}`);
+    expect(askErr('--questions', file('n.jsonl', '{"image": "nope.png", "question": "q"}'))).toBe(
+      'qs/n.jsonl line 1: --image nope.png: file not found');
+    expect(askErr('--questions', file('m.jsonl', '{"question": "q"}'))).toBe(
+      'qs/m.jsonl line 1: expected a JSON object with a "image" string and a "question" string');
+    expect(askErr('--questions', file('e.jsonl', '\n\n'))).toBe('qs/e.jsonl has no questions');
+    expect(askErr('--questions', file('b.jsonl', '{"image": "a.png", "question": " "}'))).toBe('qs/b.jsonl line 1: the question is empty');
+    expect(askErr('--questions', file('x.jsonl', '{'))).toMatch(/^qs\/x.jsonl line 1: not valid JSON/);
+    expect(askErr('--questions', 'qs/x.jsonl', '--image', 'img.png')).toBe('--questions cannot be used with --image or --question');
   });
 });

@@ -6,6 +6,8 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GenerateOptions } from '../engine/api';
+import { UsageError } from './errors';
+import { parseJsonlObjects } from './jsonl';
 
 export const MAX_PROMPT_CHARS = 2000;
 /** The embedded default model package, relative to the repository root. */
@@ -18,9 +20,7 @@ export const TOKEN_DIM = 16;
 export const FALLBACK_SIZE = 256;
 export const FALLBACK_SAMPLING_STEPS = 100;
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 export type ModelRef = { kind: 'dir'; dir: string } | { kind: 'url'; url: string };
 
@@ -54,13 +54,22 @@ export interface GenerateCommand {
   pendingDeterministicCheck: boolean;
 }
 
+export interface AskItem {
+  image: Uint8Array;
+  /** the image's path as given, for messages */
+  imageName: string;
+  question: string;
+  /** with --questions: the input line, echoed with the answer */
+  line?: string;
+}
+
 export interface AskCommand {
   command: 'ask';
   model: ModelRef;
-  image: Uint8Array;
-  /** the --image argument as given, for messages */
-  imageName: string;
-  question: string;
+  /** one item for --image/--question; one per line with --questions */
+  items: AskItem[];
+  /** --questions: answers are JSON lines on stdout */
+  batch: boolean;
   maxNewTokens?: number;
   tokens: boolean;
 }
@@ -85,6 +94,9 @@ export const USAGE = `usage:
                     [--seed 0] --out out.png [--latents out.f32] [--orders orders.json] [--noise noise.f32]
   npm run harmon -- generate [--model ...] --prompts prompts.jsonl --out DIR     (GenEval layout)
   npm run harmon -- ask [--model ...] --image img.png --question "..." [--max-new-tokens 256] [--tokens]
+  npm run harmon -- ask [--model ...] --questions questions.jsonl [--max-new-tokens 256]
+                    (lines {"image": PATH, "question": "..."}; PATH relative to the file; prints each
+                     line with "prediction" added, as JSON lines)
 
 Without --model: the embedded default (${DEFAULT_MODEL_DIR}). Options left out take the model
 package's defaults. Environment: HARMON_DEBUG=1 forwards the page's errors and Vite's log to stderr;
@@ -98,7 +110,7 @@ const GENERATE_FLAGS: Record<string, FlagKind> = {
   out: 'value', latents: 'value', orders: 'value', noise: 'value',
 };
 const ASK_FLAGS: Record<string, FlagKind> = {
-  model: 'value', image: 'value', question: 'value', 'max-new-tokens': 'value', tokens: 'switch',
+  model: 'value', image: 'value', question: 'value', questions: 'value', 'max-new-tokens': 'value', tokens: 'switch',
 };
 const COMMANDS: Record<string, Record<string, FlagKind>> = { generate: GENERATE_FLAGS, ask: ASK_FLAGS };
 
@@ -275,29 +287,11 @@ export function readInput(flag: string, raw: string, ctx: ParseContext): Buffer 
 /** GenEval's evaluation_metadata.jsonl: one JSON object per line with a non-empty string `prompt`.
  * Blank lines are skipped; each entry keeps its line unchanged. */
 export function parsePromptsJsonl(text: string, label: string): PromptEntry[] {
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const entries: PromptEntry[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
-    if (line.trim() === '') continue;
-    const where = `${label} line ${i + 1}: `;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch (e) {
-      throw new UsageError(`${where}not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-      throw new UsageError(`${where}expected a JSON object with a "prompt" string`);
-    }
-    const prompt = (obj as Record<string, unknown>).prompt;
-    if (typeof prompt !== 'string') throw new UsageError(`${where}expected a JSON object with a "prompt" string`);
-    checkText(prompt, 'prompt', where);
-    entries.push({ prompt, line, lineNumber: i + 1 });
-  }
-  if (entries.length === 0) throw new UsageError(`${label} has no prompts`);
-  return entries;
+  return parseJsonlObjects(text, label, ['prompt'], 'prompts').map(({ obj, line, lineNumber }) => {
+    const prompt = obj.prompt as string;
+    checkText(prompt, 'prompt', `${label} line ${lineNumber}: `);
+    return { prompt, line, lineNumber };
+  });
 }
 
 /** --orders: a JSON array of n arrays of integers (permutations are checked once N is known). */
@@ -469,21 +463,47 @@ function parseGenerate(flags: Map<string, string | true>, ctx: ParseContext): Ge
   return cmd;
 }
 
+function imageInput(name: string, flag: string, ctx: ParseContext): Uint8Array {
+  if (name.trim() === '') throw new UsageError(`--${flag} is empty`);
+  const bytes = readInput(flag, name, ctx);
+  if (bytes.byteLength === 0) throw new UsageError(`--${flag} ${name}: the file is empty`);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function parseAsk(flags: Map<string, string | true>, ctx: ParseContext): AskCommand {
   const imageName = str(flags, 'image');
   const question = str(flags, 'question');
-  if (imageName === undefined) throw new UsageError('ask needs --image FILE');
+  const questionsFile = str(flags, 'questions');
+  const maxNewTokens = intFlag(flags, 'max-new-tokens', (v) => v >= 1, 'an integer ≥ 1');
+  const tokens = flags.get('tokens') === true;
+  if (questionsFile !== undefined) {
+    if (imageName !== undefined || question !== undefined) {
+      throw new UsageError('--questions cannot be used with --image or --question');
+    }
+    if (tokens) throw new UsageError('--tokens is for a single question (--image/--question)');
+    const model = resolveModel(str(flags, 'model'), ctx);
+    const text = readInput('questions', questionsFile, ctx).toString('utf8');
+    const base = path.dirname(path.resolve(ctx.cwd ?? process.cwd(), questionsFile));
+    const items = parseJsonlObjects(text, questionsFile, ['image', 'question'], 'questions').map(({ obj, line, lineNumber }) => {
+      const where = `${questionsFile} line ${lineNumber}: `;
+      checkText(obj.question as string, 'question', where);
+      const name = obj.image as string;
+      let image: Uint8Array;
+      try {
+        image = imageInput(name, 'image', { ...ctx, cwd: base });
+      } catch (e) {
+        throw new UsageError(`${where}${(e as Error).message}`);
+      }
+      return { image, imageName: name, question: obj.question as string, line };
+    });
+    return { command: 'ask', model, items, batch: true, maxNewTokens, tokens: false };
+  }
+  if (imageName === undefined) throw new UsageError('ask needs --image FILE (or --questions FILE)');
   if (question === undefined) throw new UsageError('ask needs --question TEXT');
   checkText(question, 'question');
-  const maxNewTokens = intFlag(flags, 'max-new-tokens', (v) => v >= 1, 'an integer ≥ 1');
   const model = resolveModel(str(flags, 'model'), ctx);
-  if (imageName.trim() === '') throw new UsageError('--image is empty');
-  const bytes = readInput('image', imageName, ctx);
-  if (bytes.byteLength === 0) throw new UsageError(`--image ${imageName}: the file is empty`);
-  return {
-    command: 'ask', model, image: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), imageName,
-    question, maxNewTokens, tokens: flags.get('tokens') === true,
-  };
+  const image = imageInput(imageName, 'image', ctx);
+  return { command: 'ask', model, items: [{ image, imageName, question }], batch: false, maxNewTokens, tokens };
 }
 
 /** Parses and validates the whole command line. Throws UsageError with a one-line message. */

@@ -123,15 +123,26 @@ async function runAsk(root: string, cmd: AskCommand): Promise<void> {
   const progress = new Progress(log, Date.now, debug);
   const session = await openSession(root, cmd, (e) => progress.handle(e));
   try {
-    const imageUrl = session.addInput('image', cmd.image);
-    // Decode first: a bad image fails before the model loads.
-    await session.checkImage(imageUrl, cmd.imageName);
+    // Decode every image first: a bad image fails before the model loads.
+    const urls: string[] = [];
+    for (const [i, item] of cmd.items.entries()) {
+      urls.push(session.addInput(`image-${i}`, item.image));
+      await session.checkImage(urls[i], item.imageName);
+    }
     await loadModel(session, cmd);
     const options = cmd.maxNewTokens === undefined ? {} : { maxNewTokens: cmd.maxNewTokens };
-    const r = await session.ask(imageUrl, cmd.imageName, cmd.question, options);
-    process.stdout.write(`${r.text}\n`);
-    if (cmd.tokens) process.stdout.write(`${JSON.stringify(r.tokenIds)}\n`);
-    log(`answered in ${(r.ms / 1000).toFixed(1)} s`);
+    for (const [i, item] of cmd.items.entries()) {
+      const r = await session.ask(urls[i], item.imageName, item.question, options);
+      if (cmd.batch) {
+        const line = { ...(JSON.parse(item.line!) as Record<string, unknown>), prediction: r.text };
+        process.stdout.write(`${JSON.stringify(line)}\n`);
+        log(`question ${i + 1}/${cmd.items.length} answered in ${(r.ms / 1000).toFixed(1)} s`);
+      } else {
+        process.stdout.write(`${r.text}\n`);
+        if (cmd.tokens) process.stdout.write(`${JSON.stringify(r.tokenIds)}\n`);
+        log(`answered in ${(r.ms / 1000).toFixed(1)} s`);
+      }
+    }
   } finally {
     await session.close();
   }

@@ -73,7 +73,9 @@ def _state_slice(model: Harmon, keep, dtype: torch.dtype) -> dict[str, torch.Ten
 
 
 def export_package(model: Harmon, tok_dir: Path, out: Path, dtype: str = "fp32", grid: int | None = None,
-                   log=print) -> dict:
+                   log=print, defaults: dict | None = None, default_sampling_steps: int = 100) -> dict:
+    """`defaults` / `default_sampling_steps`: the generation settings the package proposes (the
+    manifest's "defaults"); the released models' are DESIGN §6's."""
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     model = model.eval()
@@ -125,9 +127,9 @@ def export_package(model: Harmon, tok_dir: Path, out: Path, dtype: str = "fp32",
         "prompts": {"template": PROMPT_TEMPLATE, "generate": GENERATE_INPUT, "unconditional": UNCONDITIONAL_INPUT,
                     "image_placeholder": IMAGE_PLACEHOLDER, "stop_tokens": list(STOP_TOKENS), "pad_token": PAD_TOKEN},
         "diffusion": {"train_steps": NUM_TRAIN_STEPS, "schedule": "cosine", "prediction": "epsilon",
-                      "variance": "learned_range", "default_sampling_steps": 100},
-        "defaults": {"steps": 64, "cfg": 3.0, "cfg_schedule": "constant", "temperature": 1.0,
-                     "size": cfg.image_size},
+                      "variance": "learned_range", "default_sampling_steps": default_sampling_steps},
+        "defaults": defaults or {"steps": 64, "cfg": 3.0, "cfg_schedule": "constant", "temperature": 1.0,
+                                 "size": cfg.image_size},
         "graphs": graph_files,
         "checks": {k: float(v) for k, v in checks.items()},
         "files": files,

@@ -1,0 +1,255 @@
+"""Train the embedded default: a small Harmon on the shapes world, from scratch, on the CPU.
+
+    npm run train -- [--out models/default] [--seed 0] [--quick]
+
+The recipe is the paper's, scaled down (one process, seeded, ≈ 50 min on 2 CPU cores):
+  0a. tokenizer: byte-level BPE with Qwen's chat special tokens, fitted on the world's text
+  0b. the VAE (KL-16 architecture, 32 base channels) on renders at 64² and 32²
+  0c. the LLM's own language pretraining on the world's captions and question–answer text
+      (Harmon starts from a pretrained Qwen; ours must learn its language somewhere)
+  I.   alignment at 32² (2×2 tokens): LLM frozen, MAR encoder/decoder, head and projections train
+  II.  joint understanding + generation at 32², everything but the VAE trains, 10% of the captions
+       dropped to the unconditional prompt (classifier-free guidance)
+  III. the same at 64² (4×4 tokens; position embeddings are made for this grid), with an EMA
+Then the converter's export writes `OUT/package` (the engine's package, checked against the
+reference) and `OUT/checkpoint` (the same weights in the HF-format layout, for the reference).
+`--quick` runs every stage for a few steps on a few samples (the tests use it).
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from harmon.config import preset
+from harmon.export.package import export_package, verify_package
+from harmon.load import save_hf
+from harmon.model import Harmon
+from harmon.text import TextCodec
+from harmon.tokenizer_build import build_tokenizer, save_tokenizer
+
+from .data import Batcher, World, encode_latents
+from .losses import generation_loss, mask_count, text_loss, understanding_loss
+from .vae import latent_scale, lr_at, train_vae
+
+# Sampling settings the shipped package proposes (manifest "defaults"): the 4×4 grid needs few MAR
+# steps, and few diffusion steps keep an image at a few seconds on a software adapter.
+DEFAULTS = {"steps": 8, "cfg": 3.0, "cfg_schedule": "constant", "temperature": 1.0, "size": 64}
+DEFAULT_SAMPLING_STEPS = 25
+
+
+@dataclass
+class Stage:
+    name: str
+    size: int
+    steps: int
+    lr: float
+    freeze_llm: bool = False
+    drop: float = 0.1            # share of captions replaced by the unconditional prompt
+    ema: float = 0.0
+
+
+@dataclass
+class Plan:
+    samples: int
+    vae_steps: int
+    vae_batch: int
+    text_steps: int
+    gen_batch: int
+    und_batch: int
+    stages: list[Stage] = field(default_factory=list)
+
+
+FULL = Plan(samples=16000, vae_steps=700, vae_batch=24, text_steps=300, gen_batch=64, und_batch=32, stages=[
+    Stage("I", 32, 300, 1e-3, freeze_llm=True, drop=0.0),
+    Stage("II", 32, 1200, 1e-3),
+    Stage("III", 64, 1500, 6e-4, ema=0.998),
+])
+QUICK = Plan(samples=48, vae_steps=4, vae_batch=4, text_steps=2, gen_batch=4, und_batch=4, stages=[
+    Stage("I", 32, 2, 1e-3, freeze_llm=True, drop=0.0),
+    Stage("II", 32, 2, 1e-3),
+    Stage("III", 64, 2, 6e-4, ema=0.9),
+])
+
+
+def init_weights(model: Harmon) -> None:
+    """MAR's initialisation: xavier linears, small learned embeddings, and the diffusion head's
+    adaLN modulations and output layer at zero (each res-block starts as the identity)."""
+    mar = model.mar
+    for m in list(mar.modules()) + list(model.proj_in) + list(model.proj_out):
+        if isinstance(m, nn.Linear):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+    for p in (mar.fake_latent, mar.mask_token, mar.encoder_pos_embed_learned,
+              mar.decoder_pos_embed_learned, mar.diffusion_pos_embed_learned):
+        nn.init.normal_(p, std=0.02)
+    net = mar.diffloss.net
+    for blk in net.res_blocks:
+        nn.init.zeros_(blk.adaLN_modulation[-1].weight)
+        nn.init.zeros_(blk.adaLN_modulation[-1].bias)
+    for m in (net.final_layer.adaLN_modulation[-1], net.final_layer.linear):
+        nn.init.zeros_(m.weight)
+        nn.init.zeros_(m.bias)
+
+
+class EMA:
+    def __init__(self, model: nn.Module, decay: float):
+        self.decay, self.n = decay, 0
+        self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        self.n += 1
+        d = min(self.decay, (1 + self.n) / (10 + self.n))  # short runs: don't average in the start
+        for k, v in model.state_dict().items():
+            if v.dtype.is_floating_point:
+                self.shadow[k].mul_(d).add_(v.detach(), alpha=1 - d)
+
+
+def _optimizer(params, lr):
+    decay = [p for p in params if p.ndim >= 2]
+    rest = [p for p in params if p.ndim < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": 0.02}, {"params": rest, "weight_decay": 0.0}],
+                             lr=lr, betas=(0.9, 0.95))
+
+
+def _set_lr(opt, lr):
+    for g in opt.param_groups:
+        g["lr"] = lr
+
+
+def train_text(model: Harmon, batcher: Batcher, n: int, steps: int, batch: int, lr: float, log) -> list[dict]:
+    params = list(model.llm.parameters())
+    opt = _optimizer(params, lr)
+    history, t0 = [], time.time()
+    for step in range(steps):
+        _set_lr(opt, lr_at(step, steps, lr, max(1, steps // 10)))
+        loss = text_loss(model, *batcher.text(batcher.rng.integers(0, n, batch)))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        if step % 50 == 0 or step == steps - 1:
+            history.append({"step": step, "loss": float(loss), "s": round(time.time() - t0, 1)})
+            log(f"  text {step:5d}/{steps}  loss {float(loss):.3f}  {time.time() - t0:.0f}s")
+    return history
+
+
+def train_stage(model: Harmon, stage: Stage, batcher: Batcher, latents: torch.Tensor, plan: Plan, log) -> list[dict]:
+    model.llm.requires_grad_(not stage.freeze_llm)
+    params = [p for n_, p in model.named_parameters() if p.requires_grad and not n_.startswith("vae.")]
+    opt = _optimizer(params, stage.lr)
+    ema = EMA(model, stage.ema) if stage.ema else None
+    n, N = len(latents), latents.shape[1] * latents.shape[2]
+    history, t0, avg = [], time.time(), None
+    for step in range(stage.steps):
+        _set_lr(opt, lr_at(step, stage.steps, stage.lr, max(1, stage.steps // 20)))
+        gi = batcher.rng.integers(0, n, plan.gen_batch)
+        ids, pm = batcher.generation(gi, stage.drop)
+        lg = generation_loss(model, latents[gi], ids, pm, mask_count(N))
+        ui = batcher.rng.integers(0, n, plan.und_batch)
+        lu = understanding_loss(model, latents[ui], *batcher.understanding(ui))
+        loss = lg + lu
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        if ema:
+            ema.update(model)
+        cur = np.array([float(lg), float(lu)])
+        avg = cur if avg is None else 0.95 * avg + 0.05 * cur
+        if step % 50 == 0 or step == stage.steps - 1:
+            history.append({"step": step, "gen": float(avg[0]), "und": float(avg[1]), "s": round(time.time() - t0, 1)})
+            log(f"  stage {stage.name} {step:5d}/{stage.steps} {stage.size}px  gen {avg[0]:.4f}  und {avg[1]:.4f}  "
+                f"{time.time() - t0:.0f}s")
+    if ema:
+        model.load_state_dict(ema.shadow)
+    model.llm.requires_grad_(True)
+    return history
+
+
+def train(out: Path, seed: int = 0, quick: bool = False, log=print) -> dict:
+    plan = QUICK if quick else FULL
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    t_start = time.time()
+    report: dict = {"seed": seed, "quick": quick, "plan": json.loads(json.dumps(plan, default=vars)), "times": {}}
+    times = report["times"]
+
+    def timed(name, fn):
+        t = time.time()
+        res = fn()
+        times[name] = round(time.time() - t, 1)
+        log(f"{name}: {times[name]:.0f} s")
+        return res
+
+    log(f"world: {plan.samples} training samples (seed {seed})")
+    world = timed("world", lambda: World.build(plan.samples, seed))
+    sizes = sorted({s.size for s in plan.stages})
+    images = timed("render", lambda: {s: world.images(s) for s in sizes})
+
+    cfg = preset("shapes")
+    with tempfile.TemporaryDirectory() as tmp:
+        tok_dir = Path(tmp) / "tokenizer"
+        tok = build_tokenizer(cfg.llm.vocab_size, world.corpus())
+        save_tokenizer(tok, tok_dir, model_max_length=cfg.llm.max_position_embeddings)
+        codec = TextCodec.from_file(tok_dir / "tokenizer.json")
+        batcher = Batcher(world, codec, np.random.default_rng(seed))
+
+        model = Harmon(cfg)
+        init_weights(model)
+        report["vae"] = timed("vae", lambda: train_vae(model.vae, images, plan.vae_steps, plan.vae_batch, 1e-3, log))
+        model.cfg.vae.scale = cfg.vae.scale = round(latent_scale(model.vae, images[max(sizes)][:2048]), 4)
+        log(f"vae_scale = {cfg.vae.scale}")
+        model.vae.requires_grad_(False)
+        latents = timed("latents", lambda: {s: encode_latents(model.vae, images[s]) for s in sizes})
+        del images
+
+        report["text"] = timed("text", lambda: train_text(model, batcher, len(world), plan.text_steps,
+                                                         plan.gen_batch, 2e-3, log))
+        model.train()
+        for stage in plan.stages:
+            report[f"stage_{stage.name}"] = timed(f"stage_{stage.name}", lambda: train_stage(
+                model, stage, batcher, latents[stage.size], plan, log))
+        model.eval()
+
+        out = Path(out)
+        for sub in ("package", "checkpoint"):
+            shutil.rmtree(out / sub, ignore_errors=True)
+        save_hf(model, tok_dir, out / "checkpoint")
+        manifest = timed("export", lambda: export_package(
+            model, tok_dir, out / "package", defaults=DEFAULTS, default_sampling_steps=DEFAULT_SAMPLING_STEPS, log=log))
+        verify_package(out / "package")
+    times["total"] = round(time.time() - t_start, 1)
+    report["package_bytes"] = sum(f["bytes"] for f in manifest["files"].values())
+    report["parameters"] = sum(p.numel() for p in model.parameters())
+    (out / "train_log.json").write_text(json.dumps(report, indent=1) + "\n")
+    log(f"done in {times['total'] / 60:.1f} min; package {report['package_bytes'] / 2**20:.1f} MiB, "
+        f"{report['parameters']:,} parameters → {out}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="npm run train --", description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default="models/default", help="output folder (package/ and checkpoint/)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--quick", action="store_true", help="a few steps per stage (for tests)")
+    a = ap.parse_args(argv)
+    train(Path(a.out), a.seed, a.quick, log=lambda s: print(s, flush=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

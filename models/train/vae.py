@@ -1,0 +1,72 @@
+"""Stage 0b: the KL-16 autoencoder (same architecture as kl16.ckpt, smaller channels) on the world.
+
+Loss: L1 + MSE on pixels of a sampled latent (z = mean + σ·ε, as LDM trains it; inference uses the
+mean) plus a small KL to N(0, 1). There is no GAN or perceptual term: the world is flat colours on a
+plain background, where pixel losses already give sharp edges. `vae_scale` is then set so that the
+scaled latents have unit standard deviation (LDM's scale factor).
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+
+from harmon.vae import AutoencoderKL
+
+KL_WEIGHT = 1e-6
+
+
+def vae_loss(vae: AutoencoderKL, x: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    moments = vae.quant_conv(vae.encoder(x))
+    mean, logvar = moments.chunk(2, dim=1)
+    logvar = logvar.clamp(-30.0, 20.0)
+    z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+    rec = vae.decode(z)
+    l1, mse = (rec - x).abs().mean(), ((rec - x) ** 2).mean()
+    kl = 0.5 * (mean ** 2 + logvar.exp() - 1.0 - logvar).sum(dim=(1, 2, 3)).mean()
+    return l1 + mse + KL_WEIGHT * kl, {"l1": l1.item(), "mse": mse.item(), "kl": kl.item()}
+
+
+def lr_at(step: int, steps: int, peak: float, warmup: int) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    p = (step - warmup) / max(1, steps - warmup)
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def train_vae(vae: AutoencoderKL, images: dict[int, torch.Tensor], steps: int, batch: int, lr: float,
+              log=print) -> list[dict]:
+    """images: size → (n,3,S,S) in [-1,1]. Every fourth step uses the smaller size (stage II's)."""
+    opt = torch.optim.AdamW(vae.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.0)
+    sizes = sorted(images)
+    history, t0 = [], time.time()
+    vae.train()
+    for step in range(steps):
+        size = sizes[0] if (len(sizes) > 1 and step % 4 == 3) else sizes[-1]
+        data = images[size]
+        idx = torch.randint(0, len(data), (batch,))
+        x = data[idx]
+        if torch.rand(()) < 0.5:  # the world is mirror-symmetric in distribution
+            x = x.flip(3)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, steps, lr, max(1, steps // 20))
+        loss, parts = vae_loss(vae, x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
+        opt.step()
+        if step % 50 == 0 or step == steps - 1:
+            psnr = -10 * math.log10(max(parts["mse"] / 4.0, 1e-12))  # pixels span 2 in [-1, 1]
+            rec = {"step": step, "size": size, **parts, "psnr": psnr, "s": round(time.time() - t0, 1)}
+            history.append(rec)
+            log(f"  vae {step:5d}/{steps} {size}px  l1 {parts['l1']:.4f}  psnr {psnr:5.1f} dB  kl {parts['kl']:.0f}  {rec['s']:.0f}s")
+    vae.eval()
+    return history
+
+
+@torch.no_grad()
+def latent_scale(vae: AutoencoderKL, images: torch.Tensor) -> float:
+    """1 / std of the unscaled posterior means over `images`."""
+    z = torch.cat([vae.encode_mean(images[i: i + 256]) for i in range(0, len(images), 256)])
+    return float(1.0 / z.std())

@@ -1,0 +1,133 @@
+// `npm run eval -- shapes …`: ShapesEval of a model package through the REAL engine (headless
+// Chromium, via `npm run harmon -- generate --prompts` and `ask --questions`), or through the PyTorch
+// reference (--reference) for comparison. Python writes the held-out prompts and questions and
+// scores the results (models/shapes/evalset.py); this file only runs the steps in order.
+
+import { spawn } from 'node:child_process';
+import { createWriteStream, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_MODEL_DIR, repoRoot } from './args';
+
+const USAGE = `usage: npm run eval -- shapes [--model PKG_DIR] [--out DIR] [--quick] [--n 1] [--steps N]
+                        [--sampling-steps N] [--cfg C] [--seed 0] [--vqa 60]
+                        [--reference [--checkpoint DIR]]
+
+Generates ShapesEval's held-out prompts (GenEval layout under DIR/images) and answers its held-out
+questions (DIR/answers.jsonl) with the engine — or with the PyTorch reference and the training
+checkpoint (default: the package's sibling checkpoint/) — then scores them: per-category accuracy
+by GenEval's rules, overall = mean of the six categories, VQA exact match. Prints the table and
+writes DIR/results.json. --quick: one prompt per category and 6 questions. Settings left out take
+the package's defaults.`;
+
+interface EvalArgs {
+  model: string;
+  out: string;
+  quick: boolean;
+  reference: boolean;
+  checkpoint?: string;
+  n: number;
+  seed: number;
+  vqa: number;
+  steps?: number;
+  samplingSteps?: number;
+  cfg?: number;
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`error: ${msg}\n`);
+  process.exit(2);
+}
+
+function parse(argv: string[], root: string): EvalArgs {
+  if (argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  if (argv[0] !== 'shapes') fail(`expected the benchmark name "shapes" first\n${USAGE}`);
+  const a: EvalArgs = { model: path.join(root, DEFAULT_MODEL_DIR), out: '', quick: false, reference: false, n: 1, seed: 0, vqa: 60 };
+  const num = (flag: string, v: string | undefined, int = true): number => {
+    const x = Number(v);
+    if (v === undefined || !Number.isFinite(x) || (int && !Number.isInteger(x)) || x < 0) fail(`${flag} needs a number, got ${v}`);
+    return x;
+  };
+  for (let i = 1; i < argv.length; i++) {
+    const [flag, v] = [argv[i], argv[i + 1]];
+    const takes = () => (i++, v);
+    if (flag === '--model') a.model = path.resolve(takes() ?? fail('--model needs a folder'));
+    else if (flag === '--out') a.out = path.resolve(takes() ?? fail('--out needs a folder'));
+    else if (flag === '--checkpoint') a.checkpoint = path.resolve(takes() ?? fail('--checkpoint needs a folder'));
+    else if (flag === '--quick') a.quick = true;
+    else if (flag === '--reference') a.reference = true;
+    else if (flag === '--n') a.n = num(flag, takes());
+    else if (flag === '--seed') a.seed = num(flag, takes());
+    else if (flag === '--vqa') a.vqa = num(flag, takes());
+    else if (flag === '--steps') a.steps = num(flag, takes());
+    else if (flag === '--sampling-steps') a.samplingSteps = num(flag, takes());
+    else if (flag === '--cfg') a.cfg = num(flag, takes(), false);
+    else fail(`unknown argument ${flag}\n${USAGE}`);
+  }
+  a.out ||= path.join(root, 'models', 'eval', `shapes-${a.reference ? 'reference' : 'engine'}${a.quick ? '-quick' : ''}`);
+  return a;
+}
+
+/** Runs a command with the repo root as working folder; stdout to `stdoutFile` or inherited. */
+function run(cmd: string, args: string[], cwd: string, stdoutFile?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', stdoutFile ? 'pipe' : 'inherit', 'inherit'] });
+    if (stdoutFile) child.stdout!.pipe(createWriteStream(stdoutFile));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} ${args[0]} ${args[1] ?? ''} exited with ${code}`))));
+  });
+}
+
+interface Manifest {
+  defaults?: { steps?: number; cfg?: number; size?: number };
+  diffusion?: { default_sampling_steps?: number };
+  config?: { image_size?: number };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const root = repoRoot();
+  const a = parse(argv, root);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(readFileSync(path.join(a.model, 'manifest.json'), 'utf8')) as Manifest;
+  } catch (e) {
+    fail(`--model ${a.model}: cannot read its manifest.json (${(e as Error).message}); train the default with \`npm run train\``);
+  }
+  const steps = a.steps ?? manifest.defaults?.steps ?? 64;
+  const samplingSteps = a.samplingSteps ?? manifest.diffusion?.default_sampling_steps ?? 100;
+  const cfg = a.cfg ?? manifest.defaults?.cfg ?? 3.0;
+  const size = manifest.defaults?.size ?? manifest.config?.image_size ?? 256;
+  const py = path.join(root, 'scripts', 'py');
+  const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+  const harmon = path.join(root, 'src', 'cli', 'harmon.ts');
+  const t0 = Date.now();
+
+  rmSync(a.out, { recursive: true, force: true });
+  await run(py, ['-m', 'shapes.evalset', 'prepare', a.out, '--vqa', String(a.vqa), '--size', String(size), ...(a.quick ? ['--quick'] : [])], root);
+  const settings = ['--steps', String(steps), '--sampling-steps', String(samplingSteps), '--cfg', String(cfg)];
+  if (a.reference) {
+    const checkpoint = a.checkpoint ?? path.join(path.dirname(a.model), 'checkpoint');
+    await run(py, ['-m', 'shapes.evalset', 'reference', a.out, '--checkpoint', checkpoint, ...settings,
+      '--seed', String(a.seed), '--n', String(a.n)], root);
+  } else {
+    await run(tsx, [harmon, 'generate', '--model', a.model, '--prompts', path.join(a.out, 'prompts.jsonl'),
+      '--out', path.join(a.out, 'images'), ...settings, '--seed', String(a.seed), '--n', String(a.n)], root);
+    await run(tsx, [harmon, 'ask', '--model', a.model, '--questions', path.join(a.out, 'vqa', 'questions.jsonl'),
+      '--max-new-tokens', '32'], root, path.join(a.out, 'answers.jsonl'));
+  }
+  const label = `ShapesEval — ${a.reference ? 'PyTorch reference' : 'engine (WebGPU, headless Chromium)'}, ` +
+    `${path.relative(root, a.model) || a.model}, steps ${steps}, sampling steps ${samplingSteps}, cfg ${cfg}, n ${a.n}`;
+  await run(py, ['-m', 'shapes.evalset', 'score', a.out, '--label', label], root);
+  process.stderr.write(`ShapesEval took ${((Date.now() - t0) / 60000).toFixed(1)} min; results in ${path.relative(process.cwd(), a.out)}/results.json\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exit(1);
+  },
+);
