@@ -7,19 +7,18 @@
 // usable, which the later tests then prove), then load, generate, chat.
 //
 //   HARMON_E2E_SITE=dir   test an existing build instead of building into a temporary folder
-//   HARMON_SCREENSHOTS=1  also save screenshots (idle, generating, finished) to e2e/screenshots/
+//   HARMON_SCREENSHOTS=1  also save screenshots of the test model (idle, generating, finished) to
+//                         e2e/screenshots/ (the README's come from `npm run screenshots`, e2e/screenshots.ts)
 
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumArgs, chromiumPath } from '../src/cli/chromium';
+import { root, siteFor } from './build';
 import { serveStatic, type StaticServer } from './server';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const TINY_DIR = path.join(root, 'models/golden/tiny/package');
 const TINY = '/test-models/tiny/';
 const TAMPERED = '/test-models/tampered/';
@@ -39,21 +38,6 @@ let server: StaticServer;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
-
-/** `vite build` as `npm run build` runs it (outside vitest), into `outDir`. */
-function buildSite(outDir: string): Promise<void> {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('VITEST') || k === 'NODE_ENV' || k === 'TEST') delete env[k];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--logLevel', 'warn'],
-      { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    child.stdout.on('data', (d) => (log += d));
-    child.stderr.on('data', (d) => (log += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`vite build failed (${code}):\n${log}`))));
-  });
-}
 
 /** Records, in the page, when things appear: load progress texts, preview steps, finished images,
  * streamed answer text. Mutation observers only: nothing in the app exists for the tests. */
@@ -108,8 +92,7 @@ async function loadUrl(url: string): Promise<void> {
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), 'harmon-app-e2e-'));
-  const site = process.env.HARMON_E2E_SITE ? path.resolve(root, process.env.HARMON_E2E_SITE) : path.join(tmp, 'site');
-  if (!process.env.HARMON_E2E_SITE) await buildSite(site);
+  const site = await siteFor(tmp);
   server = await serveStatic(site, [
     // the same build in a sub-folder, with the tiny package where the page looks for an embedded default
     { prefix: `${SUB}models/default/`, dir: TINY_DIR },
@@ -175,6 +158,15 @@ describe('the demo page (built site, headless Chromium)', () => {
     await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill(PROMPT);
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
     await expect.poll(() => alertOf('gen-message').textContent()).toMatch(/Load a model first/);
+  });
+
+  it('refuses a file that is not an image before any image is chosen', async () => {
+    await page.locator('#chat-file').setInputFiles({ name: 'report.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4') });
+    await expect.poll(() => alertOf('chat-message').textContent()).toMatch(/“report\.pdf” is not an image \(application\/pdf\)/);
+    expect(await page.locator('#chat-canvas').isVisible()).toBe(false);
+    expect(await page.locator('#chat-image-label').textContent()).toBe('No image yet.');
+    // the page keeps working: the next tests load a model, generate and chat on this same page
+    await expectUsable();
   });
 
   it('loads the tiny package by URL with download progress', async () => {

@@ -15,6 +15,11 @@ export interface Mount {
   tamper?: { file: string; offset: number };
 }
 
+export interface ServeOptions {
+  /** extra response headers (CSP, CORS), by request path */
+  headers?: (pathname: string) => Record<string, string>;
+}
+
 export interface StaticServer {
   origin: string;
   /** request paths seen, in order */
@@ -46,11 +51,12 @@ function fileIn(dir: string, rel: string): string | null {
   }
 }
 
-export async function serveStatic(site: string, mounts: Mount[] = []): Promise<StaticServer> {
+export async function serveStatic(site: string, mounts: Mount[] = [], opts: ServeOptions = {}): Promise<StaticServer> {
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
+    const extra = (p: string) => opts.headers?.(p) ?? {};
     const fail = (status: number, text: string) => {
-      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...extra(req.url ?? '/') });
       res.end(text);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return fail(405, 'read-only');
@@ -77,6 +83,7 @@ export async function serveStatic(site: string, mounts: Mount[] = []): Promise<S
       'Content-Type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
       'Content-Length': String(body.byteLength),
       'Cache-Control': 'no-store',
+      ...extra(pathname),
     });
     res.end(req.method === 'HEAD' ? undefined : body);
   });

@@ -7,6 +7,7 @@ import { byId } from './dom';
 import { errorText } from './format';
 import { setupGeneratePanel } from './generate';
 import { setupModelPanel } from './models';
+import { setupOffline } from './offline';
 import { AppState } from './state';
 
 /** Where the build puts onnxruntime-web's .wasm/.mjs (vite-app.ts), absolute: the worker resolves it. */
@@ -15,6 +16,7 @@ const START_WARNING_MS = 60_000;
 
 async function main(): Promise<void> {
   const status = byId('status');
+  setupOffline(byId('offline-note'));
   const report = await probeGpu();
   renderCaps(report, byId('caps-list'), byId('caps-note'));
   if (report.problem) {

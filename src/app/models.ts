@@ -6,17 +6,12 @@ import type { ModelInfo, PackageSource } from '../engine/api';
 import { deleteCachedModel, listCachedModels, type CachedModel } from '../engine/cache';
 import { byId, el, say } from './dom';
 import { errorText, explainLoadError, formatBytes, formatMs, isAbort, normalizeModelUrl } from './format';
+import { fetchManifestSummary, summarizeManifest, type ManifestSummary } from './manifest-summary';
 import { DownloadMeter } from './progress';
 import type { AppState, ModelDefaults } from './state';
 
 /** Where a build carries the embedded default model (vite-app.ts copies models/default/package there). */
 export const DEFAULT_MODEL_PATH = './models/default/';
-
-interface ManifestSummary {
-  name: string;
-  bytes: number;
-  defaults: ModelDefaults;
-}
 
 export interface ModelPanel {
   /** Loads the package at `url` (what the URL field does); resolves when done or failed. */
@@ -154,7 +149,7 @@ export function setupModelPanel(state: AppState, onLoaded: (info: ModelInfo, def
       say(message, errorText(e));
       return;
     }
-    await load({ url }, url, await fetchSummary(url + 'manifest.json'));
+    await load({ url }, url, await fetchManifestSummary(url));
   }
 
   async function loadFolder(): Promise<void> {
@@ -165,7 +160,7 @@ export function setupModelPanel(state: AppState, onLoaded: (info: ModelInfo, def
     const manifestKey = [...map.keys()].filter((k) => k === 'manifest.json' || k.endsWith('/manifest.json'))
       .sort((a, b) => a.length - b.length)[0];
     let summary: ManifestSummary | null = null;
-    if (manifestKey) summary = summarize(await map.get(manifestKey)!.text().catch(() => ''));
+    if (manifestKey) summary = summarizeManifest(await map.get(manifestKey)!.text().catch(() => ''));
     const folder = (files[0].webkitRelativePath || '').split('/')[0] || 'the folder';
     await load({ files: map }, folder, summary);
   }
@@ -191,7 +186,8 @@ export function setupModelPanel(state: AppState, onLoaded: (info: ModelInfo, def
   });
 
   void (async () => {
-    defaultModel = await fetchSummary(new URL(DEFAULT_MODEL_PATH + 'manifest.json', location.href).href);
+    // offline, the manifest comes from the offline cache when the default was loaded before
+    defaultModel = await fetchManifestSummary(new URL(DEFAULT_MODEL_PATH, location.href).href);
     await refreshCache();
     if (defaultModel) select.value = 'default';
     else byId('no-default-note').hidden = false;
@@ -199,29 +195,4 @@ export function setupModelPanel(state: AppState, onLoaded: (info: ModelInfo, def
   })();
 
   return { loadUrl };
-}
-
-/** The package's name, total bytes and defaults from its manifest, or null (best effort: the
- * engine fetches and checks the manifest itself and reports its errors). */
-async function fetchSummary(url: string): Promise<ManifestSummary | null> {
-  try {
-    const res = await fetch(url, { cache: 'no-store' });
-    if (!res.ok) return null;
-    return summarize(await res.text());
-  } catch {
-    return null;
-  }
-}
-
-function summarize(text: string): ManifestSummary | null {
-  try {
-    const m = JSON.parse(text);
-    if (m?.format !== 'harmon-webgpu-package' || typeof m.files !== 'object' || m.files === null) return null;
-    const bytes = Object.values(m.files as Record<string, { bytes?: number }>).reduce((s, f) => s + (Number(f?.bytes) || 0), 0);
-    const d = m.defaults ?? {};
-    const defaults: ModelDefaults = { ...d, sampling_steps: m.diffusion?.default_sampling_steps };
-    return { name: String(m.name ?? 'model'), bytes, defaults };
-  } catch {
-    return null;
-  }
 }

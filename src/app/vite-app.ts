@@ -8,11 +8,16 @@
 //   - copies the embedded default model (models/default/package/, once it exists) to
 //     dist/models/default/, where the page looks for it;
 //   - serves both from the repository in `npm run dev`.
+// The build also makes the page an installable, offline PWA (vite-pwa.ts: web manifest, icons from
+// public/icons/, a Workbox service worker precaching the app shell and ORT's runtime), and then
+// writes the script-tag widget, dist/harmon-widget.js (src/widget/vite-widget.ts).
 
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin, UserConfig } from 'vite';
+import { widgetBuild, WIDGET_FILE } from '../widget/vite-widget.ts';
+import { pwa } from './vite-pwa.ts';
 
 /** Where the built site keeps ORT's runtime files and the embedded model (relative to index.html). */
 export const ORT_DIR = 'ort';
@@ -124,6 +129,11 @@ export function appConfig(): UserConfig {
     // the engine worker imports ORT, which splits into chunks: module workers
     worker: { format: 'es', plugins: () => [ortRuntimeUrlsAsIs()] },
     server: { fs: { allow: [repoRoot] } },
-    plugins: [ortRuntimeUrlsAsIs(), appAssets()],
+    plugins: [
+      ortRuntimeUrlsAsIs(),
+      appAssets(),
+      pwa({ ortDir: ORT_DIR, exclude: [`${DEFAULT_MODEL_DIR}/**`, WIDGET_FILE] }),
+      widgetBuild(() => [ortRuntimeUrlsAsIs()]),
+    ],
   };
 }
