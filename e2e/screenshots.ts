@@ -17,8 +17,8 @@ import { root, siteFor } from './build';
 import { serveStatic } from './server';
 import { PAGE_CSS, strictCsp, widgetPage } from './widget-page';
 
-const PROMPT = 'a red circle on the left of a blue square';
-const QUESTION = 'What is in the image?';
+const PROMPT = 'a red circle and a blue square';
+const QUESTION = 'Describe the image.';
 const WAIT = 30 * 60_000;
 
 const { values: args } = parseArgs({

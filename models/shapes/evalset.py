@@ -1,6 +1,6 @@
 """ShapesEval's files and the PyTorch reference's side of it.
 
-    scripts/py -m shapes.evalset prepare DIR [--quick] [--vqa 60] [--size 64]
+    scripts/py -m shapes.evalset prepare DIR [--quick] [--vqa 48] [--size 64]
     scripts/py -m shapes.evalset reference DIR --checkpoint models/default/checkpoint [settings]
     scripts/py -m shapes.evalset score DIR [--engine-name ...]
 
@@ -34,7 +34,7 @@ def quick_prompts() -> list[dict]:
     return out
 
 
-def prepare(out: Path, quick: bool = False, n_vqa: int = 60, size: int = 64) -> None:
+def prepare(out: Path, quick: bool = False, n_vqa: int = 48, size: int = 64) -> None:
     out.mkdir(parents=True, exist_ok=True)
     prompts = quick_prompts() if quick else eval_prompts()
     (out / "prompts.jsonl").write_text("".join(json.dumps(m) + "\n" for m in prompts))
@@ -100,13 +100,50 @@ def score(out: Path, label: str) -> dict:
     return summary
 
 
+def grid(out: Path, dest: Path, per_tag: int = 2, scale: int = 2, width: int = 6) -> None:
+    """A picture of generated examples with their prompts (and the verdict) under each, from a
+    scored run (results.json), `per_tag` per category: for the README."""
+    from PIL import ImageDraw, ImageFont
+
+    images = json.loads((out / "results.json").read_text())["images"]
+    picked = []
+    for tag in TAGS:
+        picked += [r for r in images if r["tag"] == tag][:per_tag]
+    font = ImageFont.load_default()
+    side = None
+    cells = []
+    for r in picked:
+        img = Image.open(r["filename"]).convert("RGB")
+        side = img.width * scale
+        cells.append((img.resize((side, side), Image.NEAREST), r))
+    cw, ch = max(side, 150), side + 40
+    rows = (len(cells) + width - 1) // width
+    sheet = Image.new("RGB", (cw * min(width, len(cells)), ch * rows), "white")
+    draw = ImageDraw.Draw(sheet)
+    for k, (img, r) in enumerate(cells):
+        x, y = (k % width) * cw, (k // width) * ch
+        sheet.paste(img, (x + (cw - side) // 2, y))
+        words, lines = r["prompt"].split(), [""]
+        for w in words:  # wrap the prompt under the image
+            if draw.textlength(lines[-1] + " " + w, font=font) > cw - 6:
+                lines.append(w)
+            else:
+                lines[-1] = (lines[-1] + " " + w).strip()
+        mark = "ok" if r["correct"] else "wrong"
+        for i, line in enumerate(lines[:2] + [f"[{r['tag']}: {mark}]"]):
+            draw.text((x + 3, y + side + 2 + 12 * i), line, fill="black" if i < 2 else "grey", font=font)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(dest)
+    print(f"wrote {dest} ({len(cells)} images)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m shapes.evalset")
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("prepare")
     p.add_argument("dir", type=Path)
     p.add_argument("--quick", action="store_true", help=f"one prompt per category ({len(TAGS)}) and 6 questions")
-    p.add_argument("--vqa", type=int, default=60)
+    p.add_argument("--vqa", type=int, default=48)
     p.add_argument("--size", type=int, default=64)
     r = sub.add_parser("reference")
     r.add_argument("dir", type=Path)
@@ -120,8 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("score")
     s.add_argument("dir", type=Path)
     s.add_argument("--label", default="ShapesEval")
+    g = sub.add_parser("grid")
+    g.add_argument("dir", type=Path)
+    g.add_argument("dest", type=Path)
+    g.add_argument("--per-tag", type=int, default=2)
     a = ap.parse_args(argv)
-    if a.cmd == "prepare":
+    if a.cmd == "grid":
+        grid(a.dir, a.dest, a.per_tag)
+    elif a.cmd == "prepare":
         prepare(a.dir, a.quick, a.vqa, a.size)
     elif a.cmd == "reference":
         reference(a.dir, a.checkpoint, a.steps, a.sampling_steps, a.cfg, a.temperature, a.seed, a.n)

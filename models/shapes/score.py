@@ -166,10 +166,14 @@ def score_folder(root: Path) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Score a GenEval-layout folder with ShapesEval.")
-    ap.add_argument("folder", type=Path)
+    ap = argparse.ArgumentParser(description="Score a GenEval-layout folder (or one image) with ShapesEval.")
+    ap.add_argument("folder", type=Path, help="a GenEval-layout folder, or with --meta one image")
+    ap.add_argument("--meta", help="the image's GenEval metadata as JSON: prints its verdict as JSON")
     ap.add_argument("--json", type=Path, help="write the summary and per-image results here")
     args = ap.parse_args(argv)
+    if args.meta:
+        print(json.dumps(evaluate_image(Image.open(args.folder), json.loads(args.meta))))
+        return 0
     results = score_folder(args.folder)
     text, summary = report(summarize_geneval(results))
     print(text)

@@ -11,6 +11,9 @@ The recipe is the paper's, scaled down (one process, seeded, ≈ 50 min on 2 CPU
   II.  joint understanding + generation at 32², everything but the VAE trains, 10% of the captions
        dropped to the unconditional prompt (classifier-free guidance)
   III. the same at 64² (4×4 tokens; position embeddings are made for this grid), with an EMA
+  IV.  the diffusion head alone at 64², many noise draws per token: sampling starts at t = 999,
+       where an ε error is multiplied by ≈ 1300 in the first step's mean, so the head must be
+       precise there (the rest of the model is frozen; z is computed without gradients)
 Then the converter's export writes `OUT/package` (the engine's package, checked against the
 reference) and `OUT/checkpoint` (the same weights in the HF-format layout, for the reference).
 `--quick` runs every stage for a few steps on a few samples (the tests use it).
@@ -69,18 +72,19 @@ class Plan:
     gen_batch: int
     und_batch: int
     stages: list[Stage] = field(default_factory=list)
+    head_steps: int = 0
 
 
-FULL = Plan(samples=16000, vae_steps=700, vae_batch=24, text_steps=300, gen_batch=64, und_batch=32, stages=[
+FULL = Plan(samples=16000, vae_steps=2000, vae_batch=16, text_steps=300, gen_batch=64, und_batch=32, stages=[
     Stage("I", 32, 300, 1e-3, freeze_llm=True, drop=0.0),
-    Stage("II", 32, 1200, 1e-3),
-    Stage("III", 64, 1500, 6e-4, ema=0.998),
-])
+    Stage("II", 32, 1000, 1e-3),
+    Stage("III", 64, 1600, 6e-4, ema=0.998),
+], head_steps=1500)
 QUICK = Plan(samples=48, vae_steps=4, vae_batch=4, text_steps=2, gen_batch=4, und_batch=4, stages=[
     Stage("I", 32, 2, 1e-3, freeze_llm=True, drop=0.0),
     Stage("II", 32, 2, 1e-3),
     Stage("III", 64, 2, 6e-4, ema=0.9),
-])
+], head_steps=2)
 
 
 def init_weights(model: Harmon) -> None:
@@ -141,8 +145,8 @@ def train_text(model: Harmon, batcher: Batcher, n: int, steps: int, batch: int, 
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if step % 50 == 0 or step == steps - 1:
-            history.append({"step": step, "loss": float(loss), "s": round(time.time() - t0, 1)})
-            log(f"  text {step:5d}/{steps}  loss {float(loss):.3f}  {time.time() - t0:.0f}s")
+            history.append({"step": step, "loss": loss.item(), "s": round(time.time() - t0, 1)})
+            log(f"  text {step:5d}/{steps}  loss {loss.item():.3f}  {time.time() - t0:.0f}s")
     return history
 
 
@@ -167,7 +171,7 @@ def train_stage(model: Harmon, stage: Stage, batcher: Batcher, latents: torch.Te
         opt.step()
         if ema:
             ema.update(model)
-        cur = np.array([float(lg), float(lu)])
+        cur = np.array([lg.item(), lu.item()])
         avg = cur if avg is None else 0.95 * avg + 0.05 * cur
         if step % 50 == 0 or step == stage.steps - 1:
             history.append({"step": step, "gen": float(avg[0]), "und": float(avg[1]), "s": round(time.time() - t0, 1)})
@@ -176,6 +180,28 @@ def train_stage(model: Harmon, stage: Stage, batcher: Batcher, latents: torch.Te
     if ema:
         model.load_state_dict(ema.shadow)
     model.llm.requires_grad_(True)
+    return history
+
+
+def train_head(model: Harmon, batcher: Batcher, latents: torch.Tensor, steps: int, batch: int, lr: float,
+               log) -> list[dict]:
+    net = model.mar.diffloss.net
+    params = list(net.parameters())
+    opt = _optimizer(params, lr)
+    n, N = len(latents), latents.shape[1] * latents.shape[2]
+    history, t0, avg = [], time.time(), None
+    for step in range(steps):
+        _set_lr(opt, lr_at(step, steps, lr, max(1, steps // 20)))
+        gi = batcher.rng.integers(0, n, batch)
+        loss = generation_loss(model, latents[gi], *batcher.generation(gi, 0.1), mask_count(N), head_only=True, repeat=16)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        avg = loss.item() if avg is None else 0.95 * avg + 0.05 * loss.item()
+        if step % 50 == 0 or step == steps - 1:
+            history.append({"step": step, "gen": avg, "s": round(time.time() - t0, 1)})
+            log(f"  head {step:5d}/{steps}  gen {avg:.4f}  {time.time() - t0:.0f}s")
     return history
 
 
@@ -210,7 +236,7 @@ def train(out: Path, seed: int = 0, quick: bool = False, log=print) -> dict:
 
         model = Harmon(cfg)
         init_weights(model)
-        report["vae"] = timed("vae", lambda: train_vae(model.vae, images, plan.vae_steps, plan.vae_batch, 1e-3, log))
+        report["vae"] = timed("vae", lambda: train_vae(model.vae, images, plan.vae_steps, plan.vae_batch, 2e-3, log))
         model.cfg.vae.scale = cfg.vae.scale = round(latent_scale(model.vae, images[max(sizes)][:2048]), 4)
         log(f"vae_scale = {cfg.vae.scale}")
         model.vae.requires_grad_(False)
@@ -223,6 +249,8 @@ def train(out: Path, seed: int = 0, quick: bool = False, log=print) -> dict:
         for stage in plan.stages:
             report[f"stage_{stage.name}"] = timed(f"stage_{stage.name}", lambda: train_stage(
                 model, stage, batcher, latents[stage.size], plan, log))
+        report["stage_IV"] = timed("stage_IV", lambda: train_head(
+            model, batcher, latents[max(sizes)], plan.head_steps, plan.gen_batch, 5e-4, log))
         model.eval()
 
         out = Path(out)

@@ -92,8 +92,17 @@ def llm_hidden(model: Harmon, embeds: torch.Tensor, attention_mask: torch.Tensor
 
 
 def generation_loss(model: Harmon, latents: torch.Tensor, ids: torch.Tensor, prompt_mask: torch.Tensor,
-                    n_masked: int) -> torch.Tensor:
-    """latents (B, h, w, 16) scaled; ids / prompt_mask (B, P) right-padded prompts."""
+                    n_masked: int, head_only: bool = False, repeat: int = 4) -> torch.Tensor:
+    """latents (B, h, w, 16) scaled; ids / prompt_mask (B, P) right-padded prompts. `head_only`:
+    the conditioning z is computed without gradients and only the diffusion head learns, from
+    `repeat` noise draws per token (cheap: the head is a small MLP)."""
+    if head_only:
+        with torch.no_grad():
+            return _generation_loss(model, latents, ids, prompt_mask, n_masked, repeat, detach=True)
+    return _generation_loss(model, latents, ids, prompt_mask, n_masked, repeat)
+
+
+def _generation_loss(model, latents, ids, prompt_mask, n_masked, repeat, detach=False):
     b, h, w, c = latents.shape
     tokens = latents.reshape(b, h * w, c)
     mask = random_mask(b, h * w, n_masked)
@@ -104,7 +113,10 @@ def generation_loss(model: Harmon, latents: torch.Tensor, ids: torch.Tensor, pro
     hid = llm_hidden(model, torch.cat([model.embed(ids), z_enc], dim=1), attn)[:, -L:]
     z = model.mar.forward_decoder(model.from_llm(x_enc, hid), mask, h, w)
     sel = mask.bool()
-    return diffusion_loss(model.mar.diffloss.net, tokens[sel], z[sel])
+    if detach:  # leave no_grad for the head alone
+        with torch.enable_grad():
+            return diffusion_loss(model.mar.diffloss.net, tokens[sel], z[sel].detach(), repeat)
+    return diffusion_loss(model.mar.diffloss.net, tokens[sel], z[sel], repeat)
 
 
 def image_embeds(model: Harmon, latents: torch.Tensor) -> torch.Tensor:

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { DEFAULT_MODEL_DIR, repoRoot } from './args';
 
 const USAGE = `usage: npm run eval -- shapes [--model PKG_DIR] [--out DIR] [--quick] [--n 1] [--steps N]
-                        [--sampling-steps N] [--cfg C] [--seed 0] [--vqa 60]
+                        [--sampling-steps N] [--cfg C] [--seed 0] [--vqa 48]
                         [--reference [--checkpoint DIR]]
 
 Generates ShapesEval's held-out prompts (GenEval layout under DIR/images) and answers its held-out
@@ -44,7 +44,7 @@ function parse(argv: string[], root: string): EvalArgs {
     process.exit(0);
   }
   if (argv[0] !== 'shapes') fail(`expected the benchmark name "shapes" first\n${USAGE}`);
-  const a: EvalArgs = { model: path.join(root, DEFAULT_MODEL_DIR), out: '', quick: false, reference: false, n: 1, seed: 0, vqa: 60 };
+  const a: EvalArgs = { model: path.join(root, DEFAULT_MODEL_DIR), out: '', quick: false, reference: false, n: 1, seed: 0, vqa: 48 };
   const num = (flag: string, v: string | undefined, int = true): number => {
     const x = Number(v);
     if (v === undefined || !Number.isFinite(x) || (int && !Number.isInteger(x)) || x < 0) fail(`${flag} needs a number, got ${v}`);

@@ -10,7 +10,6 @@ import { decodePng } from './output';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const hasEngine = existsSync(path.join(root, 'src/engine/engine.ts'));
-const hasDefault = existsSync(path.join(root, 'models/default/package/manifest.json'));
 const TINY = 'models/golden/tiny/package';
 const tmp = mkdtempSync(path.join(tmpdir(), 'harmon-e2e-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -68,11 +67,6 @@ describe('argument errors (exit 2, one line, before anything starts)', () => {
   it('unknown flag', async () => {
     const r = await harmon('ask', '--model', TINY, '--image', 'x.png', '--question', 'q', '--steps', '3');
     expectError(r, 2, 'unknown option --steps for ask (see --help)');
-  });
-
-  it.skipIf(hasDefault)('no embedded default yet', async () => {
-    const r = await harmon('generate', '--prompt', 'a cat', '--out', path.join(tmp, 'o.png'));
-    expectError(r, 2, 'no embedded default model at models/default/package; pass --model PKG_DIR');
   });
 
   it('--help', async () => {
