@@ -44,7 +44,7 @@ def prepare(out: Path, quick: bool = False, n_vqa: int = 48, size: int = 64) -> 
     for i, item in enumerate(heldout_vqa(6 if quick else n_vqa, size=size)):
         name = f"{i:04d}.png"
         item["image"].save(vqa_dir / name)
-        lines.append({"image": f"vqa/{name}", "kind": item["kind"], "question": item["question"],
+        lines.append({"image": name, "kind": item["kind"], "question": item["question"],
                       "answer": item["answer"]})
     (vqa_dir / "questions.jsonl").write_text("".join(json.dumps(l) + "\n" for l in lines))
     print(f"{len(prompts)} prompts, {len(lines)} questions → {out}")
@@ -83,7 +83,7 @@ def reference(out: Path, checkpoint: Path, steps: int, sampling_steps: int, cfg:
             Image.fromarray(arr).save(d / f"{k:04d}.png")
     answers = []
     for q in read_jsonl(out / "vqa" / "questions.jsonl"):
-        conv = Conversation(model, codec, prepare_image(Image.open(out / q["image"]), size))
+        conv = Conversation(model, codec, prepare_image(Image.open(out / "vqa" / q["image"]), size))
         answers.append({**q, "prediction": codec.decode(conv.ask(q["question"], max_new_tokens=32))})
     (out / "answers.jsonl").write_text("".join(json.dumps(a) + "\n" for a in answers))
 

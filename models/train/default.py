@@ -79,7 +79,7 @@ FULL = Plan(samples=16000, vae_steps=2000, vae_batch=16, text_steps=300, gen_bat
     Stage("I", 32, 300, 1e-3, freeze_llm=True, drop=0.0),
     Stage("II", 32, 1000, 1e-3),
     Stage("III", 64, 1600, 6e-4, ema=0.998),
-], head_steps=1500)
+], head_steps=600)
 QUICK = Plan(samples=48, vae_steps=4, vae_batch=4, text_steps=2, gen_batch=4, und_batch=4, stages=[
     Stage("I", 32, 2, 1e-3, freeze_llm=True, drop=0.0),
     Stage("II", 32, 2, 1e-3),

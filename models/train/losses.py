@@ -46,11 +46,22 @@ def _gaussian_kl(m1, lv1, m2, lv2):
     return 0.5 * (-1.0 + lv2 - lv1 + torch.exp(lv1 - lv2) + (m1 - m2) ** 2 * torch.exp(-lv2))
 
 
-def diffusion_loss(net, target: torch.Tensor, z: torch.Tensor, repeat: int = 4) -> torch.Tensor:
-    """target (M,16) clean token latents, z (M,D') their conditioning → scalar loss."""
+HIGH_T = 900          # sampling starts at t = 999: see default.py, stage IV
+HIGH_T_WEIGHT = 10.0
+
+
+def diffusion_loss(net, target: torch.Tensor, z: torch.Tensor, repeat: int = 4, high_t: bool = False) -> torch.Tensor:
+    """target (M,16) clean token latents, z (M,D') their conditioning → scalar loss. `high_t`: half
+    the rows draw t from [HIGH_T, 999] and rows there weigh HIGH_T_WEIGHT: the first reverse step
+    multiplies the ε error at t = 999 by ≈ 1300, so it must be tiny there."""
     x0, z = target.repeat(repeat, 1), z.repeat(repeat, 1)
     tb = TABLES
     t = torch.randint(0, NUM_TRAIN_STEPS, (x0.shape[0],))
+    weight = torch.ones(x0.shape[0])
+    if high_t:
+        half = x0.shape[0] // 2
+        t[:half] = torch.randint(HIGH_T, NUM_TRAIN_STEPS, (half,))
+        weight = torch.where(t >= HIGH_T, HIGH_T_WEIGHT, 1.0)
     noise = torch.randn_like(x0)
     col = lambda a: a[t][:, None]
     xt = col(tb.sqrt_ac) * x0 + col(tb.sqrt_1m_ac) * noise
@@ -66,7 +77,7 @@ def diffusion_loss(net, target: torch.Tensor, z: torch.Tensor, repeat: int = 4) 
     lv_pred = frac * col(tb.max_log) + (1 - frac) * col(tb.min_log)
     kl = _gaussian_kl(mean_true, col(tb.min_log), mean_pred, lv_pred).mean(dim=1) / math.log(2.0)
     vb = torch.where(t > 0, kl, torch.zeros_like(kl))  # t = 0 has no posterior to match
-    return (mse + vb).mean()
+    return ((mse + vb) * weight).mean() / weight.mean()
 
 
 def random_mask(b: int, n: int, n_masked: int) -> torch.Tensor:
@@ -115,7 +126,7 @@ def _generation_loss(model, latents, ids, prompt_mask, n_masked, repeat, detach=
     sel = mask.bool()
     if detach:  # leave no_grad for the head alone
         with torch.enable_grad():
-            return diffusion_loss(model.mar.diffloss.net, tokens[sel], z[sel].detach(), repeat)
+            return diffusion_loss(model.mar.diffloss.net, tokens[sel], z[sel].detach(), repeat, high_t=True)
     return diffusion_loss(model.mar.diffloss.net, tokens[sel], z[sel], repeat)
 
 
