@@ -121,9 +121,11 @@ describe('the demo page (built site, headless Chromium)', () => {
     expect(await caps.locator('[data-cap=adapter]').textContent()).toMatch(/\w/);
     expect(await caps.locator('[data-cap="shader-f16"]').textContent()).toMatch(/^(yes|no)\b/);
     expect(Number((await caps.locator('[data-cap=maxComputeInvocationsPerWorkgroup]').textContent())!.replace(/,/g, ''))).toBeGreaterThanOrEqual(64);
-    // this build has no embedded default model: the page says so and asks for a URL
-    expect(await page.locator('#no-default-note').isVisible()).toBe(true);
-    expect(await page.getByRole('combobox', { name: 'Model', exact: true }).inputValue()).toBe('url');
+    // the build ships the embedded default (models/default/package): it is preselected
+    const select = page.getByRole('combobox', { name: 'Model', exact: true });
+    await expect.poll(() => select.locator('option').first().textContent(), { timeout: 30_000 }).toMatch(/^Embedded default: shapes/);
+    expect(await select.inputValue()).toBe('default');
+    expect(await page.locator('#no-default-note').isVisible()).toBe(false);
     expect(await page.locator('#no-webgpu').isVisible()).toBe(false);
     // the runtime came from the build's own ort/ folder, not a CDN or node_modules (loaded lazily
     // with the first graph, so only the worker and page assets so far)
