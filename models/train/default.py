@@ -21,14 +21,12 @@ reference) and `OUT/checkpoint` (the same weights in the HF-format layout, for t
 from __future__ import annotations
 
 import argparse
-import copy
 import json
-import math
 import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -209,7 +207,6 @@ def train(out: Path, seed: int = 0, quick: bool = False, log=print) -> dict:
     plan = QUICK if quick else FULL
     torch.manual_seed(seed)
     np.random.seed(seed)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     t_start = time.time()
     report: dict = {"seed": seed, "quick": quick, "plan": json.loads(json.dumps(plan, default=vars)), "times": {}}
     times = report["times"]
