@@ -15,7 +15,8 @@ from harmon.text import TextCodec
 from harmon.tokenizer_build import build_tokenizer, save_tokenizer
 from train.data import Batcher, World, encode_latents
 from train.default import init_weights, train
-from train.losses import TABLES, diffusion_loss, generation_loss, random_mask, understanding_loss
+from train.losses import (LAST_T, LAST_T_WEIGHT, TABLES, diffusion_loss, generation_loss, head_timesteps,
+                          last_step_error, random_mask, understanding_loss)
 
 
 def test_random_mask_counts():
@@ -48,6 +49,51 @@ def test_diffusion_loss_trains_the_variance_and_the_noise():
         opt.step()
     assert float(loss) < 0.5 * first
     assert all(p.grad is not None for p in net.final_layer.parameters())
+
+
+def test_head_timesteps_put_a_quarter_of_the_weight_rows_at_the_first_sampling_step():
+    t, w = head_timesteps(400)
+    assert (t[:100] == LAST_T).all() and (w[:100] == LAST_T_WEIGHT).all()
+    assert (t[100:200] >= 900).all() and (w[100:] == 1).all()
+    assert t.min() >= 0 and t.max() <= LAST_T
+
+
+def test_head_training_at_the_last_step_shrinks_its_error_there():
+    # the first sampling step multiplies the ε error at t = 999 by hundreds: the head stage's draw
+    # must bring that error down faster than the uniform draw does, on the same budget
+    def run(timesteps):
+        torch.manual_seed(0)
+        cfg = preset("tiny")
+        model = Harmon(cfg, with_vae=False)
+        init_weights(model)
+        net = model.mar.diffloss.net
+        x0, z = torch.randn(256, 16) * 0.5, torch.randn(256, cfg.mar.decoder_width)
+        opt = torch.optim.Adam(net.parameters(), lr=2e-3)
+        for _ in range(200):
+            loss = diffusion_loss(net, x0, z, repeat=1, timesteps=timesteps)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return last_step_error(net, x0, z)
+
+    from train.losses import uniform_timesteps
+    assert run(head_timesteps) < 0.5 * run(uniform_timesteps)
+
+
+def test_vae_pixel_weights_mark_the_shapes_not_the_background():
+    from shapes.world import Obj, Scene, render
+    from train.vae import FOREGROUND_WEIGHT, pixel_weights
+    for bg in ("white", "light grey"):
+        scene = Scene((Obj("square", "red", 0.25, 0.25, 0.125), Obj("circle", "blue", 0.7, 0.6, 0.15)), bg)
+        x = torch.from_numpy(np.asarray(render(scene, 64), dtype=np.float32)).permute(2, 0, 1)[None] / 127.5 - 1
+        w = pixel_weights(x)[0, 0]
+        assert set(w.unique().tolist()) == {1.0, FOREGROUND_WEIGHT}
+        assert (w[8:24, 8:24] == FOREGROUND_WEIGHT).all()          # the square fills its box
+        assert w[38, 45] == FOREGROUND_WEIGHT                       # the circle's centre
+        inside = torch.zeros_like(w, dtype=torch.bool)
+        inside[7:25, 7:25] = True
+        inside[28:49, 34:55] = True
+        assert (w[~inside] == 1.0).all()                            # nothing outside the two boxes
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +135,28 @@ def test_losses_are_finite_and_reach_every_trained_part(small, tmp_path):
         assert codec.decode(trained[:-1]) in {q["answer"] for q in world.qa[idx[r]]}
 
 
+def test_understanding_loss_averages_per_answer(small, tmp_path):
+    # a ten-token answer weighs as much as a one-token one: the mean of the per-answer means
+    world, tok = small
+    save_tokenizer(tok, tmp_path)
+    codec = TextCodec.from_file(tmp_path / "tokenizer.json")
+    model = Harmon(preset("shapes"))
+    init_weights(model)
+    latents = encode_latents(model.vae, world.images(32))
+    b = Batcher(world, codec, np.random.default_rng(1))
+    idx = np.arange(4)
+    before, after, mask, labels = b.understanding(idx)
+    with torch.no_grad():
+        whole = understanding_loss(model, latents[idx], before, after, mask, labels)
+        rows = [understanding_loss(model, latents[idx[r: r + 1]], before, after[r: r + 1], mask[r: r + 1],
+                                   labels[r: r + 1]) for r in range(4)]
+    assert len({int((labels[r] != -100).sum()) for r in range(4)}) > 1  # answers of different lengths
+    assert torch.allclose(whole, torch.stack(rows).mean(), rtol=1e-4)
+
+
 def test_quick_training_runs_every_stage_and_exports_a_loadable_package(tmp_path):
     report = train(tmp_path, seed=0, quick=True, log=lambda s: None)
-    for name in ("vae", "text", "stage_I", "stage_II", "stage_III"):
+    for name in ("vae", "text", "stage_I", "stage_II", "stage_III", "stage_IV"):
         assert report[name], name
     assert [s["size"] for s in report["plan"]["stages"]] == [32, 32, 64]
     manifest = verify_package(tmp_path / "package")

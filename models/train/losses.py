@@ -3,12 +3,13 @@
 - `diffusion_loss`: MAR's per-token diffusion loss — ε-prediction MSE plus the variational bound
   term that trains the learned-range variance (improved DDPM, the same cosine schedule the sampler
   uses), with the conditioning z repeated so each token sees several noise levels per step.
-- `generation_loss`: masked-autoregressive text-to-image — random order, a random share of tokens
-  masked, seen tokens + buffer through MAR encoder → LLM (after the prompt) → MAR decoder, diffusion
-  loss on the masked tokens. The sequence layout, masks and positions are the inference loop's
+- `conditioning` / `generation_loss`: masked-autoregressive text-to-image — random order, a random
+  share of tokens masked, seen tokens + buffer through MAR encoder → LLM (after the prompt) → MAR
+  decoder, diffusion loss on the masked tokens. The sequence layout, masks and positions are the inference loop's
   (generate.mar_step), without the cache.
 - `understanding_loss`: image → MAR encoder (nothing masked) spliced into the chat prompt,
-  cross-entropy on the answer tokens and the closing <|im_end|> (understand.Conversation's layout).
+  cross-entropy on the answer tokens and the closing <|im_end|> (understand.Conversation's layout),
+  averaged per answer.
 """
 from __future__ import annotations
 
@@ -46,22 +47,37 @@ def _gaussian_kl(m1, lv1, m2, lv2):
     return 0.5 * (-1.0 + lv2 - lv1 + torch.exp(lv1 - lv2) + (m1 - m2) ** 2 * torch.exp(-lv2))
 
 
-HIGH_T = 900          # sampling starts at t = 999: see default.py, stage IV
-HIGH_T_WEIGHT = 10.0
+# Sampling starts at t = 999, where ᾱ ≈ 2.4e-9: the first reverse step turns an ε error δ into an
+# error of δ·sqrt(ᾱ[t_1]/ᾱ[999]) in the next latent (≈ 350 at 100 sampling steps, ≈ 1370 at 25), so
+# the head must predict ε ≈ x_t there to ~1e-3 while everywhere else 1e-1 is fine. The head stage
+# (default.train_head) therefore draws a quarter of its rows at t = 999, weighted, and a quarter in
+# the last tenth of the schedule.
+LAST_T = NUM_TRAIN_STEPS - 1
+LAST_T_WEIGHT = 100.0
 
 
-def diffusion_loss(net, target: torch.Tensor, z: torch.Tensor, repeat: int = 4, high_t: bool = False) -> torch.Tensor:
-    """target (M,16) clean token latents, z (M,D') their conditioning → scalar loss. `high_t`: half
-    the rows draw t from [HIGH_T, 999] and rows there weigh HIGH_T_WEIGHT: the first reverse step
-    multiplies the ε error at t = 999 by ≈ 1300, so it must be tiny there."""
+def uniform_timesteps(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """MAR's training draw: t uniform over the 1000 steps, every row weighted 1."""
+    return torch.randint(0, NUM_TRAIN_STEPS, (n,)), torch.ones(n)
+
+
+def head_timesteps(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The head stage's draw: ¼ at t = 999 (weight LAST_T_WEIGHT), ¼ in [900, 999], ½ uniform."""
+    t, weight = uniform_timesteps(n)
+    q = n // 4
+    t[:q] = LAST_T
+    t[q: 2 * q] = torch.randint(900, NUM_TRAIN_STEPS, (q,))
+    weight[:q] = LAST_T_WEIGHT
+    return t, weight
+
+
+def diffusion_loss(net, target: torch.Tensor, z: torch.Tensor, repeat: int = 4,
+                   timesteps=uniform_timesteps) -> torch.Tensor:
+    """target (M,16) clean token latents, z (M,D') their conditioning → scalar loss, each row drawn
+    `repeat` times at the noise levels `timesteps(rows)` gives (with per-row weights)."""
     x0, z = target.repeat(repeat, 1), z.repeat(repeat, 1)
     tb = TABLES
-    t = torch.randint(0, NUM_TRAIN_STEPS, (x0.shape[0],))
-    weight = torch.ones(x0.shape[0])
-    if high_t:
-        half = x0.shape[0] // 2
-        t[:half] = torch.randint(HIGH_T, NUM_TRAIN_STEPS, (half,))
-        weight = torch.where(t >= HIGH_T, HIGH_T_WEIGHT, 1.0)
+    t, weight = timesteps(x0.shape[0])
     noise = torch.randn_like(x0)
     col = lambda a: a[t][:, None]
     xt = col(tb.sqrt_ac) * x0 + col(tb.sqrt_1m_ac) * noise
@@ -78,6 +94,17 @@ def diffusion_loss(net, target: torch.Tensor, z: torch.Tensor, repeat: int = 4, 
     kl = _gaussian_kl(mean_true, col(tb.min_log), mean_pred, lv_pred).mean(dim=1) / math.log(2.0)
     vb = torch.where(t > 0, kl, torch.zeros_like(kl))  # t = 0 has no posterior to match
     return ((mse + vb) * weight).mean() / weight.mean()
+
+
+@torch.no_grad()
+def last_step_error(net, target: torch.Tensor, z: torch.Tensor, seed: int = 0) -> float:
+    """RMS of the head's ε error at t = 999 (what the first sampling step amplifies)."""
+    g = torch.Generator().manual_seed(seed)
+    noise = torch.randn(target.shape, generator=g)
+    t = torch.full((target.shape[0],), LAST_T)
+    xt = TABLES.sqrt_ac[LAST_T] * target + TABLES.sqrt_1m_ac[LAST_T] * noise
+    eps = net(xt, t, z)[:, : target.shape[1]]
+    return float((eps - noise).pow(2).mean().sqrt())
 
 
 def random_mask(b: int, n: int, n_masked: int) -> torch.Tensor:
@@ -102,18 +129,10 @@ def llm_hidden(model: Harmon, embeds: torch.Tensor, attention_mask: torch.Tensor
     return out.last_hidden_state
 
 
-def generation_loss(model: Harmon, latents: torch.Tensor, ids: torch.Tensor, prompt_mask: torch.Tensor,
-                    n_masked: int, head_only: bool = False, repeat: int = 4) -> torch.Tensor:
-    """latents (B, h, w, 16) scaled; ids / prompt_mask (B, P) right-padded prompts. `head_only`:
-    the conditioning z is computed without gradients and only the diffusion head learns, from
-    `repeat` noise draws per token (cheap: the head is a small MLP)."""
-    if head_only:
-        with torch.no_grad():
-            return _generation_loss(model, latents, ids, prompt_mask, n_masked, repeat, detach=True)
-    return _generation_loss(model, latents, ids, prompt_mask, n_masked, repeat)
-
-
-def _generation_loss(model, latents, ids, prompt_mask, n_masked, repeat, detach=False):
+def conditioning(model: Harmon, latents: torch.Tensor, ids: torch.Tensor, prompt_mask: torch.Tensor,
+                 n_masked: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Masked-autoregressive conditioning: latents (B, h, w, 16) scaled, ids / prompt_mask (B, P)
+    right-padded prompts → (the masked tokens' clean latents (M, 16), their conditioning z (M, D'))."""
     b, h, w, c = latents.shape
     tokens = latents.reshape(b, h * w, c)
     mask = random_mask(b, h * w, n_masked)
@@ -124,10 +143,13 @@ def _generation_loss(model, latents, ids, prompt_mask, n_masked, repeat, detach=
     hid = llm_hidden(model, torch.cat([model.embed(ids), z_enc], dim=1), attn)[:, -L:]
     z = model.mar.forward_decoder(model.from_llm(x_enc, hid), mask, h, w)
     sel = mask.bool()
-    if detach:  # leave no_grad for the head alone
-        with torch.enable_grad():
-            return diffusion_loss(model.mar.diffloss.net, tokens[sel], z[sel].detach(), repeat, high_t=True)
-    return diffusion_loss(model.mar.diffloss.net, tokens[sel], z[sel], repeat)
+    return tokens[sel], z[sel]
+
+
+def generation_loss(model: Harmon, latents: torch.Tensor, ids: torch.Tensor, prompt_mask: torch.Tensor,
+                    n_masked: int) -> torch.Tensor:
+    """Diffusion loss of the masked tokens given the rest and the prompt (gradients reach everything)."""
+    return diffusion_loss(model.mar.diffloss.net, *conditioning(model, latents, ids, prompt_mask, n_masked))
 
 
 def image_embeds(model: Harmon, latents: torch.Tensor) -> torch.Tensor:
@@ -150,7 +172,11 @@ def understanding_loss(model: Harmon, latents: torch.Tensor, before: torch.Tenso
     hid = llm_hidden(model, embeds, attn)
     # position lead-1+i predicts after[i]: the image's last slot predicts the first text token
     logits = model.logits(hid[:, lead - 1: -1])
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+    # Mean per answer, then over answers: a long "describe" answer must not outweigh the one-word
+    # colour, count and yes/no answers that make up most questions.
+    ce = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100, reduction="none")
+    n = (labels != -100).sum(dim=1).clamp(min=1)
+    return (ce.sum(dim=1) / n).mean()
 
 
 def text_loss(model: Harmon, ids: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
