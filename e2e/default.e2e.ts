@@ -16,8 +16,13 @@ import { root, siteFor } from './build';
 import { serveStatic, type StaticServer } from './server';
 
 // GenEval metadata of the prompt. The shipped default is weak (README, "The embedded default"): at
-// the page's default seed (0) it draws this single-object prompt right, most others not.
-const META = { tag: 'single_object', prompt: 'a circle', include: [{ class: 'circle', count: 1 }] };
+// the page's default seed (0) and settings it draws this two-object prompt right (as in the engine's
+// ShapesEval run), most others not.
+const META = {
+  tag: 'two_object',
+  prompt: 'a circle and a square',
+  include: [{ class: 'circle', count: 1 }, { class: 'square', count: 1 }],
+};
 
 let tmp: string;
 let server: StaticServer;

@@ -31,13 +31,17 @@ def test_diffusion_tables_match_the_sampler():
     assert np.allclose(TABLES.min_log.numpy(), s.min_log, rtol=1e-5)
 
 
-def test_diffusion_loss_trains_the_variance_and_the_noise():
+def tiny_head(rows: int):
+    """A freshly initialised tiny diffusion head and `rows` random (token, z) pairs for it."""
     torch.manual_seed(0)
     cfg = preset("tiny")
     model = Harmon(cfg, with_vae=False)
     init_weights(model)
-    net = model.mar.diffloss.net
-    x0, z = torch.randn(64, 16) * 0.5, torch.randn(64, cfg.mar.decoder_width)
+    return model.mar.diffloss.net, torch.randn(rows, 16) * 0.5, torch.randn(rows, cfg.mar.decoder_width)
+
+
+def test_diffusion_loss_trains_the_variance_and_the_noise():
+    net, x0, z = tiny_head(64)
     opt = torch.optim.Adam(net.parameters(), lr=3e-3)
     first = None
     for _ in range(150):
@@ -62,12 +66,7 @@ def test_head_training_at_the_last_step_shrinks_its_error_there():
     # the first sampling step multiplies the ε error at t = 999 by hundreds: the head stage's draw
     # must bring that error down faster than the uniform draw does, on the same budget
     def run(timesteps):
-        torch.manual_seed(0)
-        cfg = preset("tiny")
-        model = Harmon(cfg, with_vae=False)
-        init_weights(model)
-        net = model.mar.diffloss.net
-        x0, z = torch.randn(256, 16) * 0.5, torch.randn(256, cfg.mar.decoder_width)
+        net, x0, z = tiny_head(256)
         opt = torch.optim.Adam(net.parameters(), lr=2e-3)
         for _ in range(200):
             loss = diffusion_loss(net, x0, z, repeat=1, timesteps=timesteps)
@@ -160,7 +159,7 @@ def test_quick_training_runs_every_stage_and_exports_a_loadable_package(tmp_path
         assert report[name], name
     assert [s["size"] for s in report["plan"]["stages"]] == [32, 32, 64]
     manifest = verify_package(tmp_path / "package")
-    assert manifest["name"] == "shapes" and manifest["defaults"]["steps"] == 8
+    assert manifest["name"] == "shapes" and manifest["defaults"]["steps"] == 4
     assert manifest["config"]["vae"]["scale"] == report_scale(tmp_path)
     assert set(manifest["graphs"]) == {"vae_encoder", "vae_decoder", "mar_encoder", "mar_decoder", "llm", "lm_head"}
     model, tok_dir = load_hf(tmp_path / "checkpoint")
