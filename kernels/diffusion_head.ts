@@ -125,6 +125,16 @@ export class DiffusionHead {
     this.w.set('adaLN.bias', storageBuffer(dev, stackB, 'adaLN.bias'));
   }
 
+  /** Frees every GPU buffer the head holds (weights, schedules, scratch). */
+  dispose(): void {
+    for (const b of this.w.values()) b.destroy();
+    for (const s of this.schedules.values()) [s.records, s.temb].forEach((b) => b.destroy());
+    if (this.scratch) for (const b of Object.values(this.scratch)) if (typeof b !== 'number') b.destroy();
+    this.w.clear();
+    this.schedules.clear();
+    this.scratch = undefined;
+  }
+
   private get modStride(): number {
     return (3 * this.shape.depth + 2) * this.shape.width;
   }

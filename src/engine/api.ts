@@ -15,8 +15,49 @@ export type LoadProgress =
   | { phase: 'compile'; graph: string }
   | { phase: 'ready' };
 
+/** Which backend runs the model: `auto` (the default) picks `webgpu` on a hardware adapter and
+ * `wasm` on a software adapter (SwiftShader, llvmpipe, WARP, the browser's fallback) or none. */
+export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
+
+export interface EngineOptions {
+  /** where onnxruntime-web's .wasm files are served (default: next to the package in node_modules) */
+  wasmPaths?: string;
+  /** default `auto` */
+  backend?: BackendChoice;
+}
+
+/** What the engine runs on, known from `create()` on (before any model is loaded). */
+export interface BackendInfo {
+  kind: 'webgpu' | 'wasm';
+  /** why this backend: forced by the caller, a hardware adapter, a software adapter, no WebGPU */
+  reason: string;
+  /** the adapter's vendor/architecture/description, or 'none' without WebGPU */
+  adapter: string;
+  /** the adapter is a CPU implementation (or the browser's fallback adapter) */
+  software: boolean;
+  /** onnxruntime-web's WASM threads (1 unless the page is cross-origin isolated) */
+  threads: number;
+  crossOriginIsolated: boolean;
+  /** the GPU device's features (empty on `wasm`) */
+  features: string[];
+}
+
+/** The package's generation settings (manifest `defaults` and `diffusion.default_sampling_steps`):
+ * every option a request leaves out takes these values inside the engine. */
+export interface ModelDefaults {
+  steps: number;
+  cfg: number;
+  cfgSchedule: 'constant' | 'linear';
+  temperature: number;
+  /** image side in pixels */
+  size: number;
+  samplingSteps: number;
+}
+
 export interface ModelInfo {
   name: string;
+  backend: BackendInfo;
+  defaults: ModelDefaults;
   /** the package's model config (sizes, grid, buffer, VAE) */
   config: HarmonConfig;
   dtype: 'fp32' | 'fp16' | 'q4';
@@ -114,6 +155,8 @@ export interface AskHooks {
 
 /** What both the in-process Engine and the worker client offer. */
 export interface EngineApi {
+  /** the backend chosen at create() and why */
+  backend(): BackendInfo | Promise<BackendInfo>;
   load(source: PackageSource, hooks?: LoadHooks): Promise<ModelInfo>;
   info(): ModelInfo | Promise<ModelInfo>;
   generate(prompt: string, options?: GenerateOptions, hooks?: GenerateHooks): Promise<GenerateResult>;

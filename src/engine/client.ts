@@ -3,9 +3,9 @@
 
 import * as Comlink from 'comlink';
 import type {
-  AskHooks, AskOptions, EngineApi, GenerateHooks, GenerateOptions, InputImage, LoadHooks, ModelInfo, PackageSource,
+  AskHooks, AskOptions, BackendInfo, EngineApi, GenerateHooks, GenerateOptions, InputImage, LoadHooks, ModelInfo, PackageSource,
 } from './api';
-import type { EngineOptions } from './engine';
+import type { EngineOptions } from './api';
 import type { WorkerApi } from './worker';
 
 export class EngineClient implements EngineApi {
@@ -37,6 +37,10 @@ export class EngineClient implements EngineApi {
     // a relative URL would resolve against the worker script: make it absolute here
     const src = 'url' in source ? { url: new URL(source.url, location.href).href } : source;
     return this.request(hooks.signal, (id) => this.remote.load(id, src, proxy(hooks.onProgress)));
+  }
+
+  backend(): Promise<BackendInfo> {
+    return this.remote.backend();
   }
 
   info(): Promise<ModelInfo> {

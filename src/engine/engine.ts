@@ -1,32 +1,23 @@
 // The engine: one object per page (or worker) holding the GPU, a loaded model and its
 // conversations. The same interface runs in-process and behind the worker (worker.ts / client.ts).
 
-import { readF32, storageBuffer } from '../gpu/buffers';
-import { Gpu, requestDevice } from '../gpu/device';
 import type {
-  AskHooks, AskOptions, AskResult, EngineApi, GenerateHooks, GenerateOptions, GenerateResult, GeneratedImage,
-  InputImage, LoadHooks, ModelInfo, PackageSource,
+  AskHooks, AskOptions, AskResult, BackendInfo, EngineApi, EngineOptions, GenerateHooks, GenerateOptions, GenerateResult,
+  GeneratedImage, InputImage, LoadHooks, ModelDefaults, ModelInfo, PackageSource,
 } from './api';
+import { type Backend, createBackend, EngineError } from './backend';
 import { HarmonModel } from './model';
-import { configureOrt, gpuBufferOf, gpuTensor } from './ort';
-import { loadPackage, type LoadedPackage } from './package';
+import { configureOrt } from './ort';
+import { loadPackage, type LoadedPackage, type Manifest } from './package';
 import { checkOrders } from './plan';
 import { seededInputs } from './rng';
 import { text2image } from './text2image';
 import { TextCodec } from './tokenizer';
 import { Conversation, imageEmbeddings, imageToPixels } from './understand';
+import type { ort } from './ort';
 
-export interface EngineOptions {
-  /** where onnxruntime-web's .wasm files are served (default: next to the package in node_modules) */
-  wasmPaths?: string;
-}
-
-export class EngineError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
+export type { EngineOptions } from './api';
+export { EngineError } from './backend';
 
 const MAX_IMAGES = 16;
 
@@ -34,38 +25,36 @@ export class Engine implements EngineApi {
   private model?: HarmonModel;
   private codec?: TextCodec;
   private pkg?: LoadedPackage;
+  private defaults?: ModelDefaults;
   private readonly conversations = new Map<string, Conversation>();
   private nextId = 1;
   private busy = false;
-  private lost?: string;
 
-  private constructor(readonly gpu: Gpu) {
-    gpu.device.lost.then((info) => {
-      this.lost = `the GPU device was lost (${info.reason}): ${info.message}`;
-    });
+  private constructor(private readonly be: Backend) {}
+
+  /** Picks the backend (`auto`: webgpu on a hardware adapter, wasm on a software one or none). */
+  static async create(opts: EngineOptions = {}): Promise<Engine> {
+    configureOrt(opts.wasmPaths);
+    return new Engine(await createBackend(opts.backend));
   }
 
-  static async create(opts: EngineOptions = {}): Promise<Engine> {
-    if (typeof navigator === 'undefined' || !navigator.gpu) {
-      throw new EngineError('WebGPU is not available in this browser (navigator.gpu is missing)');
-    }
-    const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) throw new EngineError('WebGPU is available but no GPU adapter was found');
-    configureOrt(opts.wasmPaths);
-    return new Engine(new Gpu(await requestDevice(adapter), adapter.info));
+  backend(): BackendInfo {
+    return this.be.info;
   }
 
   async load(source: PackageSource, hooks: LoadHooks = {}): Promise<ModelInfo> {
     this.check(false);
     return this.exclusive(async () => {
       const pkg = await loadPackage(source, { onProgress: hooks.onProgress, signal: hooks.signal });
-      if (pkg.manifest.dtype === 'fp16' && !this.gpu.caps.f16) {
+      if (pkg.manifest.dtype === 'fp16' && this.be.gpu && !this.be.gpu.caps.f16) {
         throw new EngineError('this package is fp16 but the GPU has no shader-f16; use an fp32 or q4 package');
       }
-      const model = await HarmonModel.load(this.gpu, pkg, (graph) => hooks.onProgress?.({ phase: 'compile', graph }));
+      const defaults = packageDefaults(pkg.manifest);
+      const model = await HarmonModel.load(this.be, pkg, (graph) => hooks.onProgress?.({ phase: 'compile', graph }));
       await this.unload();
       this.model = model;
       this.pkg = pkg;
+      this.defaults = defaults;
       this.codec = TextCodec.fromPackage(pkg);
       hooks.onProgress?.({ phase: 'ready' });
       return this.info();
@@ -74,22 +63,23 @@ export class Engine implements EngineApi {
 
   info(): ModelInfo {
     const m = this.check();
-    const caps = this.gpu.caps;
     return {
       name: this.pkg!.manifest.name,
+      backend: this.be.info,
+      defaults: { ...this.defaults! },
       config: m.config,
       dtype: this.pkg!.manifest.dtype as ModelInfo['dtype'],
       imageSize: m.config.image_size,
       bytes: m.bytes,
-      adapter: [caps.adapter.vendor, caps.adapter.architecture, caps.adapter.description].filter(Boolean).join(' ') || 'unknown',
-      features: [...this.gpu.device.features] as string[],
+      adapter: this.be.info.adapter,
+      features: this.be.info.features,
     };
   }
 
   async generate(prompt: string, options: GenerateOptions = {}, hooks: GenerateHooks = {}): Promise<GenerateResult> {
     const m = this.check();
     const codec = this.codec!;
-    const o = resolveGenerate(options, m.config.image_size, m.stride);
+    const o = resolveGenerate(options, this.defaults!, m.stride);
     return this.exclusive(async () => {
       const t0 = performance.now();
       const grid = o.size / m.stride;
@@ -110,9 +100,9 @@ export class Engine implements EngineApi {
       }, {
         signal: hooks.signal,
         profile: hooks.onStage,
-        onStep: async (step, buf) => {
+        onStep: async (step, tokens) => {
           if (!hooks.onStep) return;
-          const preview = o.preview ? await this.decode(buf, o.n, grid) : undefined;
+          const preview = o.preview ? await this.decode(tokens, o.n, grid) : undefined;
           hooks.onStep({ step, steps: o.steps, preview });
         },
       });
@@ -120,29 +110,24 @@ export class Engine implements EngineApi {
         const t1 = performance.now();
         const images = await this.decode(tokens, o.n, grid);
         hooks.onStage?.({ step: -1, stage: 'vae_decode', ms: performance.now() - t1 });
-        const latents = await readF32(this.gpu.device, tokens, o.n * N * 16);
+        const latents = (await m.backend.read(tokens)).slice(0, o.n * N * 16);
         return { images, latents, ms: performance.now() - t0 };
       } finally {
-        tokens.destroy();
+        tokens.dispose();
       }
     });
   }
 
-  /** VAE-decodes the first n token rows (B, N, 16) → RGBA images (one readback). */
-  private async decode(tokens: GPUBuffer, n: number, grid: number): Promise<GeneratedImage[]> {
+  /** VAE-decodes the first n token rows of (B, N, 16) → RGBA images (one readback on webgpu). */
+  private async decode(tokens: ort.Tensor, n: number, grid: number): Promise<GeneratedImage[]> {
     const m = this.model!;
-    const N = grid * grid;
-    const dev = this.gpu.device;
-    const lat = storageBuffer(dev, n * N * 16 * 4, 'latents');
-    const enc = dev.createCommandEncoder();
-    enc.copyBufferToBuffer(tokens, 0, lat, 0, n * N * 16 * 4);
-    dev.queue.submit([enc.finish()]);
-    const out = await m.sessions.vae_decoder.run({ latents: gpuTensor(lat, [n, grid, grid, 16]) });
-    const [, , H, W] = out.image.dims;
-    const px = await readF32(dev, gpuBufferOf(out.image), n * 3 * H * W);
-    out.image.dispose();
-    lat.destroy();
-    return Array.from({ length: n }, (_, b) => toRgba(px.subarray(b * 3 * H * W, (b + 1) * 3 * H * W), W, H));
+    const lat = m.backend.rows(tokens, 0, n * grid * grid, 16, [n, grid, grid, 16]);
+    try {
+      const { pixels, width: W, height: H } = await m.graphs.vaeDecode(lat);
+      return Array.from({ length: n }, (_, b) => toRgba(pixels.subarray(b * 3 * H * W, (b + 1) * 3 * H * W), W, H));
+    } finally {
+      lat.dispose();
+    }
   }
 
   /** Starts a conversation about an image; returns its id for `ask`. */
@@ -191,11 +176,11 @@ export class Engine implements EngineApi {
 
   async dispose(): Promise<void> {
     await this.unload();
-    this.gpu.device.destroy();
+    this.be.destroy();
   }
 
   private check(needModel = true): HarmonModel {
-    if (this.lost) throw new EngineError(this.lost);
+    if (this.be.lost) throw new EngineError(this.be.lost);
     if (needModel && !this.model) throw new EngineError('no model loaded: call load() first');
     return this.model!;
   }
@@ -217,10 +202,35 @@ interface Resolved {
   samplingSteps: number; seed: number; orders?: number[][]; noise?: Float32Array; preview: boolean;
 }
 
-export function resolveGenerate(o: GenerateOptions, defaultSize: number, stride: number): Resolved {
+/** DESIGN.md §6's settings, for a package whose manifest leaves one out. */
+export const DESIGN_DEFAULTS = { steps: 64, cfg: 3.0, cfgSchedule: 'constant', temperature: 1.0, samplingSteps: 100 } as const;
+
+/** The package's generation settings: manifest `defaults` and `diffusion.default_sampling_steps`,
+ * each checked like a request's option (a package with a bad default fails to load, clearly). */
+export function packageDefaults(manifest: Manifest): ModelDefaults {
+  const d = (manifest.defaults ?? {}) as Partial<Manifest['defaults']>;
+  const defaults: ModelDefaults = {
+    steps: d.steps ?? DESIGN_DEFAULTS.steps,
+    cfg: d.cfg ?? DESIGN_DEFAULTS.cfg,
+    cfgSchedule: d.cfg_schedule ?? DESIGN_DEFAULTS.cfgSchedule,
+    temperature: d.temperature ?? DESIGN_DEFAULTS.temperature,
+    size: d.size ?? manifest.config.image_size,
+    samplingSteps: manifest.diffusion?.default_sampling_steps ?? DESIGN_DEFAULTS.samplingSteps,
+  };
+  const stride = 2 ** (manifest.config.vae.ch_mult.length - 1);
+  try {
+    resolveGenerate({}, defaults, stride);
+  } catch (e) {
+    throw new EngineError(`the package's manifest has a bad default: ${(e as Error).message}`);
+  }
+  return defaults;
+}
+
+export function resolveGenerate(o: GenerateOptions, d: ModelDefaults, stride: number): Resolved {
   const r: Resolved = {
-    n: o.n ?? 1, size: o.size ?? defaultSize, steps: o.steps ?? 64, cfg: o.cfg ?? 3.0,
-    cfgSchedule: o.cfgSchedule ?? 'constant', temperature: o.temperature ?? 1.0, samplingSteps: o.samplingSteps ?? 100,
+    n: o.n ?? 1, size: o.size ?? d.size, steps: o.steps ?? d.steps, cfg: o.cfg ?? d.cfg,
+    cfgSchedule: o.cfgSchedule ?? d.cfgSchedule, temperature: o.temperature ?? d.temperature,
+    samplingSteps: o.samplingSteps ?? d.samplingSteps,
     seed: o.seed ?? 0, orders: o.orders, noise: o.noise, preview: o.preview ?? false,
   };
   const bad = (what: string) => { throw new EngineError(what); };

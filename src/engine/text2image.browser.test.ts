@@ -2,18 +2,17 @@
 // noise injected, every stage of two steps compared, every step's tokens, the final latents.
 
 import { describe, expect, it } from 'vitest';
-import { Gpu } from '../gpu/device';
-import { readF32 } from '../gpu/buffers';
+import { createBackend } from './backend';
 import { HarmonModel } from './model';
 import { configureOrt } from './ort';
 import { loadPackage } from './package';
 import { text2image } from './text2image';
 import { GOLDEN, goldenVectors, relErr, vec } from './testing_golden';
 
-describe('text-to-image vs the PyTorch reference', async () => {
+describe.each(['webgpu', 'wasm'] as const)('text-to-image vs the PyTorch reference (%s)', async (backend) => {
   configureOrt();
-  const gpu = await Gpu.fromNavigator();
-  const model = await HarmonModel.load(gpu, await loadPackage({ url: `${GOLDEN}/package/` }, { cache: null }));
+  const be = await createBackend(backend);
+  const model = await HarmonModel.load(be, await loadPackage({ url: `${GOLDEN}/package/` }, { cache: null }));
   const { v, meta } = await goldenVectors();
 
   for (const name of Object.keys(meta.cases)) {
@@ -37,14 +36,14 @@ describe('text-to-image vs the PyTorch reference', async () => {
         cfgSchedule: s.cfg_schedule, temperature: s.temperature, samplingSteps: s.sampling_steps, orders,
         noise: vec(v, `${name}/noise`) as Float32Array,
       }, {
-        onStep: async (k, buf) => void got.set(`step${k}/tokens`, await readF32(gpu.device, buf, B * N * 16)),
+        onStep: async (k, t) => void got.set(`step${k}/tokens`, (await be.read(t)).slice(0, B * N * 16)),
         capture: { steps: [0, 1], put: (k, stage, data) => got.set(`step${k}/${stage}`, data) },
       });
       const report: Record<string, number> = {};
       for (const [key, data] of got) report[key] = relErr(data, vec(v, `${name}/${key}`));
-      report.latents = relErr(await readF32(gpu.device, tokens, n * N * 16), vec(v, `${name}/latents`));
-      tokens.destroy();
-      console.log(name, JSON.stringify(report));
+      report.latents = relErr((await be.read(tokens)).slice(0, n * N * 16), vec(v, `${name}/latents`));
+      tokens.dispose();
+      console.log(backend, name, JSON.stringify(report));
       for (const [key, err] of Object.entries(report)) {
         const bound = key.endsWith('tokens') || key === 'latents' ? 1e-3 : 1e-4;
         expect(err, key).toBeLessThanOrEqual(bound);

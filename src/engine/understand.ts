@@ -2,13 +2,12 @@
 // proj_in (buffers last) → spliced into the chat prompt → greedy decoding with the KV cache.
 // A Conversation keeps its cache across turns.
 
-import { encodePatchEmbed } from '../../kernels/patch_embed';
-import { readF32, storageBuffer } from '../gpu/buffers';
 import type { InputImage } from './api';
+import { KvCache } from './graphs';
 import type { HarmonModel } from './model';
+import type { ort } from './ort';
 import { attentionBiasFor } from './plan';
 import type { TurnPieces } from './tokenizer';
-import { cpuTensor, disposeExcept, gpuBufferOf, gpuTensor, type ort } from './ort';
 
 const PAD = 127;
 
@@ -43,89 +42,49 @@ function padAndResize(img: InputImage, size: number): Uint8ClampedArray {
   return ctx.getImageData(0, 0, size, size).data;
 }
 
-/** (1,3,S,S) pixels → LLM image embeddings (1, N + buffer, H) on the GPU, image tokens first. */
+/** (1,3,S,S) pixels → LLM image embeddings (1, N + buffer, H), image tokens first. */
 export async function imageEmbeddings(m: HarmonModel, pixels: Float32Array, size: number): Promise<ort.Tensor> {
-  const { gpu } = m;
-  const dev = gpu.device;
-  const { buffer_size: buf, width: D } = m.config.mar;
-  const g = size / m.stride;
-  const N = g * g;
-  const v = await m.sessions.vae_encoder.run({ image: cpuTensor(pixels, [1, 3, size, size]) });
-  const keep = storageBuffer(dev, Uint32Array.from({ length: buf + N }, (_, i) => i));
-  const x = storageBuffer(dev, (buf + N) * D * 4);
-  const enc = dev.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  encodePatchEmbed(gpu, pass, { tokens: gpuBufferOf(v.latents), keep, zProjWeight: m.weight('mar.z_proj.weight'),
-    vectors: m.patchVectors, pos: m.posTables(g).encoder, out: x, batch: 1, l: buf + N, n: N, d: D, buf });
-  pass.end();
-  dev.queue.submit([enc.finish()]);
-  const e = await m.sessions.mar_encoder.run({ x: gpuTensor(x, [1, buf + N, D]) });
-  disposeExcept(v);
-  disposeExcept(e, ['z_enc']);
-  keep.destroy();
-  x.destroy();
-  return e.z_enc;
+  const latents = await m.graphs.vaeEncode(pixels, size);
+  const x = m.steps.embedAll(latents, size / m.stride);
+  latents.dispose();
+  const e = await m.graphs.marEncode(x);
+  x.dispose();
+  e.xEnc.dispose();
+  return e.zEnc;
 }
 
 export class Conversation {
-  private cache: Record<string, ort.Tensor> = {};
-  private length = 0;
+  private cache: KvCache;
   /** the last answer token when a turn stopped at maxNewTokens: the next turn feeds it first */
   unfed: number[] = [];
   turns = 0;
 
-  constructor(private readonly m: HarmonModel, private readonly image: ort.Tensor) {}
-
-  /** Feeds embeddings (1, T, H) on the GPU; returns the logits of the last position (read back). */
-  private async feed(embeds: GPUBuffer, t: number): Promise<Float32Array> {
-    const m = this.m;
-    const { hidden_size: H, num_hidden_layers: layers, num_key_value_heads: kv, vocab_size: V } = m.config.llm;
-    const feeds: Record<string, ort.Tensor> = {
-      inputs_embeds: gpuTensor(embeds, [1, t, H]),
-      attention_bias: cpuTensor(attentionBiasFor([this.length], this.length, t), [1, 1, t, this.length + t]),
-      ...m.rope(Int32Array.from({ length: t }, (_, i) => this.length + i), 1, t),
-    };
-    for (let i = 0; i < layers; i++) {
-      for (const kind of ['key', 'value']) {
-        feeds[`past_${kind}_${i}`] = this.cache[`past_${kind}_${i}`] ?? cpuTensor(new Float32Array(0), [1, kv, 0, m.headDim]);
-      }
-    }
-    const out = await m.sessions.llm.run(feeds);
-    disposeExcept(this.cache);
-    this.cache = {};
-    for (let i = 0; i < layers; i++) {
-      for (const kind of ['key', 'value']) this.cache[`past_${kind}_${i}`] = out[`present_${kind}_${i}`];
-    }
-    this.length += t;
-    const last = storageBuffer(m.gpu.device, H * 4);
-    const enc = m.gpu.device.createCommandEncoder();
-    enc.copyBufferToBuffer(gpuBufferOf(out.hidden), (t - 1) * H * 4, last, 0, H * 4);
-    m.gpu.device.queue.submit([enc.finish()]);
-    out.hidden.dispose();
-    const lg = await m.sessions.lm_head.run({ hidden: gpuTensor(last, [1, 1, H]) });
-    const logits = await readF32(m.gpu.device, gpuBufferOf(lg.logits), V);
-    disposeExcept(lg);
-    last.destroy();
-    return logits;
+  constructor(private readonly m: HarmonModel, private readonly image: ort.Tensor) {
+    this.cache = KvCache.empty(m.config, 1);
   }
 
-  /** Embeddings of [before, image, after] (first turn) or of the turn's ids, as one GPU buffer. */
-  private turnEmbeddings(pieces: TurnPieces): { buffer: GPUBuffer; t: number } {
+  /** Feeds embeddings (1, T, H); returns the logits of the last position. */
+  private async feed(embeds: ort.Tensor): Promise<Float32Array> {
+    const t = embeds.dims[1];
+    const length = this.cache.length;
+    const { hidden, cache } = await this.m.graphs.llm(embeds, attentionBiasFor([length], length, t),
+      Int32Array.from({ length: t }, (_, i) => length + i), this.cache, true);
+    this.cache.dispose();
+    this.cache = cache!;
+    try {
+      return await this.m.graphs.logits(hidden, t - 1);
+    } finally {
+      hidden.dispose();
+    }
+  }
+
+  /** Embeddings of [before, image, after] (first turn) or of the turn's ids, as one tensor. */
+  private turnEmbeddings(pieces: TurnPieces): ort.Tensor {
     const m = this.m;
     const H = m.config.llm.hidden_size;
-    const dev = m.gpu.device;
-    if (!pieces.withImage) {
-      return { buffer: storageBuffer(dev, m.embed(pieces.ids)), t: pieces.ids.length };
-    }
-    const img = this.image.dims[1];
-    const t = pieces.before.length + img + pieces.after.length;
-    const buffer = storageBuffer(dev, t * H * 4);
-    dev.queue.writeBuffer(buffer, 0, m.embed(pieces.before));
-    dev.queue.writeBuffer(buffer, (pieces.before.length + img) * H * 4, m.embed(pieces.after));
-    const enc = dev.createCommandEncoder();
-    enc.copyBufferToBuffer(gpuBufferOf(this.image), 0, buffer, pieces.before.length * H * 4, img * H * 4);
-    dev.queue.submit([enc.finish()]);
-    return { buffer, t };
+    if (!pieces.withImage) return m.backend.tensor(m.embed(pieces.ids), [1, pieces.ids.length, H]);
+    const t = pieces.before.length + this.image.dims[1] + pieces.after.length;
+    return m.backend.concat([m.embed(pieces.before), this.image, m.embed(pieces.after)], H, [1, t, H]);
   }
 
   /** One turn of greedy decoding. `pieces`: the first turn's ids around the image, or a later
@@ -134,13 +93,18 @@ export class Conversation {
     hooks: { onToken?: (id: number) => void; signal?: AbortSignal; onFirstLogits?: (l: Float32Array) => void } = {}): Promise<number[]> {
     if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new Error(`maxNewTokens must be an integer ≥ 1, got ${maxNewTokens}`);
     if (pieces.withImage !== (this.turns === 0)) throw new Error('the first turn (only) carries the image');
-    const { buffer, t } = this.turnEmbeddings(pieces);
-    let logits = await this.feed(buffer, t);
-    buffer.destroy();
+    const embeds = this.turnEmbeddings(pieces);
+    let logits: Float32Array;
+    try {
+      logits = await this.feed(embeds);
+    } finally {
+      embeds.dispose();
+    }
     hooks.onFirstLogits?.(logits);
     this.unfed = [];
     this.turns++;
     const out: number[] = [];
+    const H = this.m.config.llm.hidden_size;
     for (;;) {
       if (hooks.signal?.aborted) throw hooks.signal.reason ?? new DOMException('aborted', 'AbortError');
       const next = argmax(logits);
@@ -151,16 +115,19 @@ export class Conversation {
         this.unfed = [next];
         break;
       }
-      const e = storageBuffer(this.m.gpu.device, this.m.embed([next]));
-      logits = await this.feed(e, 1);
-      e.destroy();
+      const e = this.m.backend.tensor(this.m.embed([next]), [1, 1, H]);
+      try {
+        logits = await this.feed(e);
+      } finally {
+        e.dispose();
+      }
     }
     return out;
   }
 
   dispose(): void {
-    disposeExcept(this.cache);
-    this.cache = {};
+    this.cache.dispose();
+    this.cache = KvCache.empty(this.m.config, 1);
     this.image.dispose();
   }
 }

@@ -33,6 +33,9 @@ export const workerApi = {
   load(id: number, source: PackageSource, onProgress?: (p: LoadProgress) => void) {
     return tracked(id, (signal) => get().load(source, { onProgress, signal }));
   },
+  backend() {
+    return get().backend();
+  },
   info() {
     return get().info();
   },

@@ -20,7 +20,7 @@ export interface Caps {
   minUniformBufferOffsetAlignment: number;
 }
 
-const SOFTWARE = /swiftshader|llvmpipe|lavapipe|warp|microsoft basic render/i;
+export const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|warp|microsoft basic render/i;
 
 /** Reads the capabilities of an existing device (what was enabled, not what the adapter offers). */
 export function detectCaps(device: GPUDevice, info?: GPUAdapterInfo): Caps {
@@ -35,7 +35,7 @@ export function detectCaps(device: GPUDevice, info?: GPUAdapterInfo): Caps {
   return {
     f16: device.features.has('shader-f16'),
     subgroups: device.features.has('subgroups'),
-    software: SOFTWARE.test(Object.values(adapter).join(' ')),
+    software: SOFTWARE_ADAPTER.test(Object.values(adapter).join(' ')),
     adapter,
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
     maxBufferSize: l.maxBufferSize,
