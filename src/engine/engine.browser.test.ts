@@ -2,16 +2,13 @@
 // the reference's greedy tokens, generation with injected inputs matches its latents and bytes, no
 // GPU→CPU readback inside the loop, cancellation leaves the engine usable, bad input is refused.
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from './engine';
 import { GOLDEN, goldenVectors, relErr, vec } from './testing_golden';
 
-let engine: Engine;
 let golden: Awaited<ReturnType<typeof goldenVectors>>;
 
 beforeAll(async () => {
-  engine = await Engine.create();
-  await engine.load({ url: `${GOLDEN}/package/` });
   golden = await goldenVectors();
 });
 
@@ -27,7 +24,19 @@ function goldenImage() {
   return { width: S, height: S, rgba };
 }
 
-describe('engine', () => {
+describe.each(['webgpu', 'wasm'] as const)('engine (%s)', (backend) => {
+  let engine: Engine;
+
+  beforeAll(async () => {
+    engine = await Engine.create({ backend });
+    expect(engine.backend().kind).toBe(backend);
+    const info = await engine.load({ url: `${GOLDEN}/package/` });
+    expect(info.backend.kind).toBe(backend);
+    expect(info.defaults).toEqual({ steps: 64, cfg: 3, cfgSchedule: 'constant', temperature: 1, size: 64, samplingSteps: 100 });
+  });
+
+  afterAll(() => engine?.dispose());
+
   it('answers like the reference (greedy ids of a two-turn conversation)', async () => {
     const turns = golden.meta.understanding.turns;
     const streamed: number[] = [];
@@ -61,7 +70,7 @@ describe('engine', () => {
     expect(worst).toBeLessThanOrEqual(1);
   });
 
-  it('reads nothing back from the GPU inside a 64-step generation', async () => {
+  it.runIf(backend === 'webgpu')('reads nothing back from the GPU inside a 64-step generation', async () => {
     const proto = GPUBuffer.prototype as unknown as { mapAsync: (...a: unknown[]) => Promise<void> };
     const original = proto.mapAsync;
     let maps = 0;
@@ -104,8 +113,38 @@ describe('engine', () => {
   });
 
   it('reports a package that does not exist or fails its hash', async () => {
-    const other = await Engine.create();
+    const other = await Engine.create({ backend });
     await expect(other.load({ url: '/models/golden/nowhere/' })).rejects.toThrow(/404/);
     await other.dispose();
+  });
+});
+
+describe('choosing the backend', () => {
+  it('auto picks wasm on a software adapter (SwiftShader here) and says why', async () => {
+    const e = await Engine.create();
+    const b = e.backend();
+    expect(b.software).toBe(true);
+    expect(b.kind).toBe('wasm');
+    expect(b.reason).toMatch(/software GPU adapter/);
+    expect(b.threads).toBeGreaterThanOrEqual(1);
+    await e.dispose();
+  });
+
+  it('runs on the CPU in a browser without WebGPU; forcing webgpu there is a clear error', async () => {
+    Object.defineProperty(navigator, 'gpu', { value: undefined, configurable: true });
+    try {
+      const e = await Engine.create({ backend: 'auto' });
+      expect(e.backend()).toMatchObject({ kind: 'wasm', adapter: 'none' });
+      expect(e.backend().reason).toMatch(/no WebGPU/);
+      await e.load({ url: `${GOLDEN}/package/` });
+      const r = await e.generate('a red circle', { steps: 2, samplingSteps: 2 });
+      expect(r.images[0].rgba.length).toBe(64 * 64 * 4);
+      await e.dispose();
+      await expect(Engine.create({ backend: 'webgpu' })).rejects.toThrow(/WebGPU is not available/);
+      await expect(Engine.create({ backend: 'cuda' as never })).rejects.toThrow(/backend must be/);
+    } finally {
+      delete (navigator as { gpu?: unknown }).gpu;
+    }
+    expect(navigator.gpu).toBeTruthy();
   });
 });

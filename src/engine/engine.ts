@@ -9,6 +9,7 @@ import { type Backend, createBackend, EngineError } from './backend';
 import { HarmonModel } from './model';
 import { configureOrt } from './ort';
 import { loadPackage, type LoadedPackage, type Manifest } from './package';
+import { checkpoint } from './checkpoint';
 import { checkOrders } from './plan';
 import { seededInputs } from './rng';
 import { text2image } from './text2image';
@@ -107,6 +108,7 @@ export class Engine implements EngineApi {
         },
       });
       try {
+        await checkpoint(hooks.signal);
         const t1 = performance.now();
         const images = await this.decode(tokens, o.n, grid);
         hooks.onStage?.({ step: -1, stage: 'vae_decode', ms: performance.now() - t1 });

@@ -7,6 +7,7 @@
 // from the GPU inside it unless a preview is asked for.
 
 import type { StageEvent } from './api';
+import { checkpoint } from './checkpoint';
 import { KvCache } from './graphs';
 import type { HarmonModel } from './model';
 import type { ort } from './ort';
@@ -85,7 +86,7 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
     cache = await prefillPrompt(m, r.promptIds);
     await done(-1, 'prefill');
     for (let k = 0; k < plans.length; k++) {
-      if (hooks.signal?.aborted) throw hooks.signal.reason ?? new DOMException('aborted', 'AbortError');
+      await checkpoint(hooks.signal);
       const p = plans[k];
       if (p.noiseRows.length === 0) {
         // Once one token is left, the clamped schedule keeps it masked until the last step: such a

@@ -3,6 +3,7 @@
 // A Conversation keeps its cache across turns.
 
 import type { InputImage } from './api';
+import { checkpoint } from './checkpoint';
 import { KvCache } from './graphs';
 import type { HarmonModel } from './model';
 import type { ort } from './ort';
@@ -106,7 +107,7 @@ export class Conversation {
     const out: number[] = [];
     const H = this.m.config.llm.hidden_size;
     for (;;) {
-      if (hooks.signal?.aborted) throw hooks.signal.reason ?? new DOMException('aborted', 'AbortError');
+      await checkpoint(hooks.signal);
       const next = argmax(logits);
       if (stopIds.has(next)) break;
       out.push(next);
