@@ -1,9 +1,10 @@
 // The per-step kernels on the CPU (kernels/cpu/), for the wasm backend: tensors are host arrays,
 // the token latents are updated in place between the graphs' runs.
 
-import { diffusionSampleRef } from '../../kernels/reference/diffusion_head';
-import { patchEmbedRef } from '../../kernels/reference/patch_embed';
-import { resizePosEmbedRef } from '../../kernels/reference/resize_pos_embed';
+import { DiffusionHeadCpu } from '../../kernels/cpu/diffusion_head';
+import { patchEmbedCpu } from '../../kernels/cpu/patch_embed';
+import { resizePosEmbedCpu } from '../../kernels/cpu/resize_pos_embed';
+import { scatterRowsCpu } from '../../kernels/cpu/scatter_rows';
 import { host } from './backend';
 import type { HarmonConfig } from './model';
 import { ort } from './ort';
@@ -15,10 +16,11 @@ function tensor(data: Float32Array, dims: number[]): ort.Tensor {
 
 export class WasmSteps implements StepKernels {
   private readonly pos = new Map<number, PosTables>();
-  private readonly head: Record<string, Float32Array>;
+  private readonly head: DiffusionHeadCpu;
 
   constructor(private readonly cfg: HarmonConfig, private readonly w: KernelWeights, all: Iterable<[string, { data: unknown }]>) {
-    this.head = headWeights(all);
+    const m = cfg.mar;
+    this.head = new DiffusionHeadCpu({ width: m.head_width, depth: m.head_depth, condDim: m.decoder_width }, headWeights(all));
   }
 
   posTables(grid: number): PosTables {
@@ -27,7 +29,7 @@ export class WasmSteps implements StepKernels {
     const { buffer_size: buf, grid: g0, width: D, decoder_width: Dd } = this.cfg.mar;
     const N = grid * grid;
     const make = (name: string, rows: number, d: number, buffer: number) =>
-      tensor(resizePosEmbedRef(this.w(name), buffer, g0, g0, grid, grid, d), [1, rows, d]);
+      tensor(resizePosEmbedCpu(this.w(name), { buffer, gh0: g0, gw0: g0, gh: grid, gw: grid, d }), [1, rows, d]);
     const tables = {
       encoder: make('mar.encoder_pos_embed_learned', buf + N, D, buf),
       decoder: make('mar.decoder_pos_embed_learned', buf + N, Dd, buf),
@@ -40,9 +42,9 @@ export class WasmSteps implements StepKernels {
   private embed(tokens: Float32Array, keep: Uint32Array, batch: number, l: number, grid: number): ort.Tensor {
     const { buffer_size: buf, width: D } = this.cfg.mar;
     const w = this.w;
-    const out = patchEmbedRef({ tokens, keep, zProjWeight: w('mar.z_proj.weight'), zProjBias: w('mar.z_proj.bias'),
+    const out = patchEmbedCpu({ tokens, keep, zProjWeight: w('mar.z_proj.weight'), zProjBias: w('mar.z_proj.bias'),
       fakeLatent: w('mar.fake_latent'), pos: host(this.posTables(grid).encoder), lnWeight: w('mar.z_proj_ln.weight'),
-      lnBias: w('mar.z_proj_ln.bias') }, batch, l, grid * grid, D, buf);
+      lnBias: w('mar.z_proj_ln.bias') }, { batch, l, n: grid * grid, d: D, buf });
     return tensor(out, [batch, l, D]);
   }
 
@@ -54,24 +56,17 @@ export class WasmSteps implements StepKernels {
   loop(r: LoopInput): MarLoop {
     const N = r.grid * r.grid;
     const B = r.batch;
-    const S = r.samplingSteps;
     const tokens = new Float32Array(B * N * 16);
-    const m = this.cfg.mar;
-    const shape = { width: m.head_width, depth: m.head_depth, condDim: m.decoder_width };
+    const sampled = new Float32Array(Math.max(1, ...r.plans.map((p) => p.condRows.length)) * 16);
     return {
       tokens: tensor(tokens, [B, N, 16]),
       embed: (k) => this.embed(tokens, r.plans[k].keep, B, r.plans[k].l, r.grid),
-      sample: (k, zt) => {
+      sample: (k, z) => {
         const p = r.plans[k];
-        const z = host(zt);
-        const Dd = m.decoder_width;
         const mc = p.noiseRows.length;
-        const cond = new Float32Array(p.condRows.length * Dd);
-        p.condRows.forEach((row, i) => cond.set(z.subarray(row * Dd, (row + 1) * Dd), i * Dd));
-        const noise = new Float32Array(mc * (S + 1) * 16);
-        p.noiseRows.forEach((row, i) => noise.set(r.noise.subarray(row * (S + 1) * 16, (row + 1) * (S + 1) * 16), i * (S + 1) * 16));
-        const x = diffusionSampleRef(this.head, shape, { cond, noise, mc, steps: S, cfg: p.cfg, temperature: r.temperature });
-        p.targets.forEach((t, i) => tokens.set(x.subarray((i % mc) * 16, (i % mc + 1) * 16), t * 16));
+        this.head.sample({ steps: r.samplingSteps, cfg: p.cfg, temperature: r.temperature, rows: mc, cond: host(z),
+          condRows: p.condRows, noise: r.noise, noiseRows: p.noiseRows, out: sampled });
+        scatterRowsCpu(sampled, p.targets, tokens, { mc, width: 16 });
       },
       dispose: () => {},
     };
