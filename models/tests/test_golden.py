@@ -14,8 +14,13 @@ def test_committed_golden_vectors_are_current(tmp_path):
     committed = load_file(str(DEFAULT_OUT / "vectors.safetensors"))
     fresh = load_file(str(tmp_path / "g" / "vectors.safetensors"))
     assert set(committed) == set(fresh)
-    worst = max((rel_err(fresh[k], committed[k]), k) for k in committed)
+    # Float vectors match to 1e-5 on any CPU. Byte images (clamp(127.5·x + 128) truncated) can sit on a
+    # rounding edge, where another CPU's summation order moves a pixel by one level: allow that.
+    floats = [k for k in committed if not k.endswith("_bytes")]
+    worst = max((rel_err(fresh[k], committed[k]), k) for k in floats)
     assert worst[0] <= 1e-5, worst
+    for k in set(committed) - set(floats):
+        assert (fresh[k].int() - committed[k].int()).abs().max() <= 1, k
     assert json.loads((DEFAULT_OUT / "vectors.json").read_text()) == json.loads(json.dumps(meta))
     verify_package(DEFAULT_OUT / "package")
 
