@@ -14,6 +14,7 @@ import { readF32, storageBuffer } from '../gpu/buffers';
 import { SOFTWARE_ADAPTER } from '../gpu/caps';
 import { Gpu, requestDevice } from '../gpu/device';
 import type { BackendChoice, BackendInfo } from './api';
+import { EngineError } from './errors';
 import { ort } from './ort';
 
 export interface Backend {
@@ -39,17 +40,15 @@ export interface Backend {
   destroy(): void;
 }
 
-export class EngineError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
+export { EngineError } from './errors';
 
-/** onnxruntime-web's WASM threads: all cores (at most 4) when the page may share memory, else 1. */
-export function wasmThreads(): number {
+/** onnxruntime-web's WASM threads: all cores (at most 4) when the page may share memory, else 1.
+ * Also 1 when ORT's runtime comes from another origin (the widget embedded elsewhere): ORT would
+ * start its thread workers from `blob:` URLs there, which a strict Content-Security-Policy forbids. */
+export function wasmThreads(wasmPaths?: string): number {
   const isolated = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated;
   if (!isolated) return 1;
+  if (wasmPaths && typeof location !== 'undefined' && new URL(wasmPaths, location.href).origin !== location.origin) return 1;
   const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
   return Math.max(1, Math.min(4, cores));
 }
@@ -60,7 +59,7 @@ function adapterName(info: GPUAdapterInfo | undefined): string {
 }
 
 /** Picks and creates the backend: `choice` as the caller asked, `auto` by the adapter. */
-export async function createBackend(choice: BackendChoice = 'auto'): Promise<Backend> {
+export async function createBackend(choice: BackendChoice = 'auto', wasmPaths?: string): Promise<Backend> {
   if (choice !== 'auto' && choice !== 'webgpu' && choice !== 'wasm') {
     throw new EngineError(`backend must be 'auto', 'webgpu' or 'wasm', got ${String(choice)}`);
   }
@@ -78,7 +77,7 @@ export async function createBackend(choice: BackendChoice = 'auto'): Promise<Bac
     ?? (adapter as { isFallbackAdapter?: boolean } | null)?.isFallbackAdapter);
   const name = adapter ? adapterName(info) : 'none';
   const software = adapter ? fallback || SOFTWARE_ADAPTER.test(name) : false;
-  const threads = wasmThreads();
+  const threads = wasmThreads(wasmPaths);
   const isolated = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated;
   const base = { adapter: name, software, threads, crossOriginIsolated: isolated, features: [] as string[] };
 

@@ -9,9 +9,9 @@ import { type Backend, createBackend, EngineError } from './backend';
 import { HarmonModel } from './model';
 import { configureOrt } from './ort';
 import { loadPackage, type LoadedPackage, type Manifest } from './package';
+import { type Canvas, type CanvasRequest, checkCanvasLimits, checkCanvasOrders, generatedFlags, planCanvas, resolveCanvas,
+  seededInputs } from './canvas';
 import { checkpoint } from './checkpoint';
-import { checkOrders } from './plan';
-import { seededInputs } from './rng';
 import { text2image } from './text2image';
 import { TextCodec } from './tokenizer';
 import { Conversation, imageEmbeddings, imageToPixels } from './understand';
@@ -36,7 +36,7 @@ export class Engine implements EngineApi {
   /** Picks the backend (`auto`: webgpu on a hardware adapter, wasm on a software one or none). */
   static async create(opts: EngineOptions = {}): Promise<Engine> {
     configureOrt(opts.wasmPaths);
-    return new Engine(await createBackend(opts.backend));
+    return new Engine(await createBackend(opts.backend, opts.wasmPaths));
   }
 
   backend(): BackendInfo {
@@ -77,53 +77,80 @@ export class Engine implements EngineApi {
     };
   }
 
+  /** Text-to-image, or a partly known image (options.image: inpainting, outpainting, variations). */
   async generate(prompt: string, options: GenerateOptions = {}, hooks: GenerateHooks = {}): Promise<GenerateResult> {
     const m = this.check();
     const codec = this.codec!;
+    // everything is checked before any work: a bad request leaves the engine as it was
     const o = resolveGenerate(options, this.defaults!, m.stride);
+    const canvas = planCanvas(o.canvas, m.stride);
+    const { gh, gw } = canvas;
+    const N = gh * gw;
+    const u = canvas.count;
+    const prompts = Array.from({ length: o.n }, () => prompt);
+    const guided = o.cfg !== 1;
+    const ids = codec.generationPrompts(prompts, guided);
+    checkCanvasLimits(m.config, canvas, { n: o.n, batch: ids.ids.length, promptValid: Math.max(...ids.validLengths),
+      promptLen: ids.ids[0].length, samplingSteps: o.samplingSteps }, this.limits());
+    // injected orders / noise (DESIGN.md §6) replace the seeded ones, each on its own
+    const seeded = o.orders && o.noise ? undefined : seededInputs(o.seed, o.n, canvas.candidates, u, o.samplingSteps);
+    const orders = o.orders ?? seeded!.orders;
+    const noise = o.noise ?? seeded!.noise;
+    checkCanvasOrders(orders, canvas, o.n);
+    const want = o.n * u * (o.samplingSteps + 1) * 16;
+    if (noise.length !== want) throw new EngineError(`noise must hold ${want} floats (n × u × (S+1) × 16, u = ${u} generated tokens), got ${noise.length}`);
     return this.exclusive(async () => {
       const t0 = performance.now();
-      const grid = o.size / m.stride;
-      const N = grid * grid;
-      const prompts = Array.from({ length: o.n }, () => prompt);
-      const guided = o.cfg !== 1;
-      const ids = codec.generationPrompts(prompts, guided);
-      // injected orders / noise (DESIGN.md §6) replace the seeded ones, each on its own
-      const seeded = o.orders && o.noise ? undefined : seededInputs(o.seed, o.n, N, o.samplingSteps);
-      const orders = o.orders ?? seeded!.orders;
-      const noise = o.noise ?? seeded!.noise;
-      checkOrders(orders, o.n, N);
-      const want = o.n * N * (o.samplingSteps + 1) * 16;
-      if (noise.length !== want) throw new EngineError(`noise must hold ${want} floats (n × N × (S+1) × 16), got ${noise.length}`);
+      const known = canvas.pixels && await this.encodeCanvas(canvas);
       const tokens = await text2image(m, {
-        prompts, promptIds: ids.ids, promptValid: ids.validLengths, grid, steps: o.steps, cfg: o.cfg,
-        cfgSchedule: o.cfgSchedule, temperature: o.temperature, samplingSteps: o.samplingSteps, orders, noise,
+        prompts, promptIds: ids.ids, promptValid: ids.validLengths, gh, gw, steps: o.steps, cfg: o.cfg,
+        cfgSchedule: o.cfgSchedule, temperature: o.temperature, samplingSteps: o.samplingSteps, orders, noise, known,
       }, {
         signal: hooks.signal,
         profile: hooks.onStage,
         onStep: async (step, tokens) => {
           if (!hooks.onStep) return;
-          const preview = o.preview ? await this.decode(tokens, o.n, grid) : undefined;
+          const preview = o.preview ? await this.decode(tokens, o.n, gh, gw) : undefined;
           hooks.onStep({ step, steps: o.steps, preview });
         },
       });
       try {
         await checkpoint(hooks.signal);
         const t1 = performance.now();
-        const images = await this.decode(tokens, o.n, grid);
+        const images = await this.decode(tokens, o.n, gh, gw);
         hooks.onStage?.({ step: -1, stage: 'vae_decode', ms: performance.now() - t1 });
         const latents = (await m.backend.read(tokens)).slice(0, o.n * N * 16);
-        return { images, latents, ms: performance.now() - t0 };
+        const generated = canvas.pixels ? generatedFlags(orders, N) : undefined;
+        return { images, latents, ...(generated && { generated }), ms: performance.now() - t0 };
       } finally {
         tokens.dispose();
       }
     });
   }
 
+  /** The canvas's latents (N × 16) on the host: the known tokens' values, read back once before the loop. */
+  private async encodeCanvas(c: Canvas): Promise<Float32Array> {
+    const lat = await this.model!.graphs.vaeEncode(c.pixels!, c.width, c.height);
+    try {
+      return await this.model!.backend.read(lat);
+    } finally {
+      lat.dispose();
+    }
+  }
+
+  /** The largest buffer this backend takes: the device's limits on webgpu; on wasm, 1 GiB (its
+   * 32-bit heap holds 4 GiB in all). */
+  private limits(): { maxBytes: number; what: string } {
+    const caps = this.be.gpu?.caps;
+    if (!caps) return { maxBytes: 2 ** 30, what: 'the wasm backend\'s 1 GiB per tensor' };
+    const maxBytes = Math.min(caps.maxStorageBufferBindingSize, caps.maxBufferSize);
+    return { maxBytes, what: "this GPU's maxStorageBufferBindingSize / maxBufferSize" };
+  }
+
   /** VAE-decodes the first n token rows of (B, N, 16) → RGBA images (one readback on webgpu). */
-  private async decode(tokens: ort.Tensor, n: number, grid: number): Promise<GeneratedImage[]> {
+  private async decode(tokens: ort.Tensor, n: number, gh: number, gw: number): Promise<GeneratedImage[]> {
     const m = this.model!;
-    const lat = m.backend.rows(tokens, 0, n * grid * grid, 16, [n, grid, grid, 16]);
+    const lat = m.backend.rows(tokens, 0, n * gh * gw, 16, [n, gh, gw, 16]);
     try {
       const { pixels, width: W, height: H } = await m.graphs.vaeDecode(lat);
       return Array.from({ length: n }, (_, b) => toRgba(pixels.subarray(b * 3 * H * W, (b + 1) * 3 * H * W), W, H));
@@ -200,8 +227,10 @@ export class Engine implements EngineApi {
 }
 
 interface Resolved {
-  n: number; size: number; steps: number; cfg: number; cfgSchedule: 'constant' | 'linear'; temperature: number;
+  n: number; steps: number; cfg: number; cfgSchedule: 'constant' | 'linear'; temperature: number;
   samplingSteps: number; seed: number; orders?: number[][]; noise?: Float32Array; preview: boolean;
+  /** the canvas: its size and, for a partly known image, the image, mask, offset, strength */
+  canvas: CanvasRequest;
 }
 
 /** DESIGN.md §6's settings, for a package whose manifest leaves one out. */
@@ -229,15 +258,16 @@ export function packageDefaults(manifest: Manifest): ModelDefaults {
 }
 
 export function resolveGenerate(o: GenerateOptions, d: ModelDefaults, stride: number): Resolved {
+  const bad = (what: string) => { throw new EngineError(what); };
+  if (!Number.isInteger(d.size) || d.size <= 0 || d.size % stride) bad(`size must be a positive multiple of ${stride}, got ${d.size}`);
   const r: Resolved = {
-    n: o.n ?? 1, size: o.size ?? d.size, steps: o.steps ?? d.steps, cfg: o.cfg ?? d.cfg,
+    n: o.n ?? 1, steps: o.steps ?? d.steps, cfg: o.cfg ?? d.cfg,
     cfgSchedule: o.cfgSchedule ?? d.cfgSchedule, temperature: o.temperature ?? d.temperature,
     samplingSteps: o.samplingSteps ?? d.samplingSteps,
     seed: o.seed ?? 0, orders: o.orders, noise: o.noise, preview: o.preview ?? false,
+    canvas: resolveCanvas(o, d.size, stride),
   };
-  const bad = (what: string) => { throw new EngineError(what); };
   if (!Number.isInteger(r.n) || r.n < 1 || r.n > MAX_IMAGES) bad(`n must be an integer from 1 to ${MAX_IMAGES}, got ${r.n}`);
-  if (!Number.isInteger(r.size) || r.size <= 0 || r.size % stride) bad(`size must be a positive multiple of ${stride}, got ${r.size}`);
   if (!Number.isInteger(r.steps) || r.steps < 1) bad(`steps must be an integer ≥ 1, got ${r.steps}`);
   if (!(Number.isFinite(r.cfg) && r.cfg >= 1)) bad(`cfg must be a finite number ≥ 1, got ${r.cfg}`);
   if (r.cfgSchedule !== 'constant' && r.cfgSchedule !== 'linear') bad(`cfg schedule must be 'constant' or 'linear', got ${r.cfgSchedule}`);

@@ -14,7 +14,7 @@ let configured = false;
 export function configureOrt(wasmPaths?: string): void {
   if (configured && !wasmPaths) return;
   ort.env.wasm.wasmPaths = wasmPaths ?? '/node_modules/onnxruntime-web/dist/';
-  ort.env.wasm.numThreads = wasmThreads();
+  ort.env.wasm.numThreads = wasmThreads(wasmPaths);
   ort.env.logLevel = 'error';
   configured = true;
 }

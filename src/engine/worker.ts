@@ -13,13 +13,34 @@ function get(): Engine {
   return engine;
 }
 
-async function tracked<T>(id: number, job: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** A request's callbacks (Comlink proxies) and the calls to them still in flight. Each callback
+ * travels over its own message port, so a call made just before the result could reach the page
+ * after it: the request awaits its calls before it returns, and the page sees every step or token
+ * before the result. */
+class Callbacks {
+  private readonly pending: Promise<unknown>[] = [];
+
+  wrap<A extends unknown[]>(f: ((...a: A) => unknown) | undefined): ((...a: A) => void) | undefined {
+    if (!f) return undefined;
+    return (...a: A) => {
+      this.pending.push(Promise.resolve(f(...a)).catch(() => undefined));
+    };
+  }
+
+  flush(): Promise<unknown> {
+    return Promise.all(this.pending);
+  }
+}
+
+async function tracked<T>(id: number, job: (signal: AbortSignal, cb: Callbacks) => Promise<T>): Promise<T> {
   const ctl = new AbortController();
+  const cb = new Callbacks();
   running.set(id, ctl);
   try {
-    return await job(ctl.signal);
+    return await job(ctl.signal, cb);
   } finally {
     running.delete(id);
+    await cb.flush();
   }
 }
 
@@ -31,7 +52,7 @@ export const workerApi = {
     running.get(id)?.abort(new DOMException('cancelled', 'AbortError'));
   },
   load(id: number, source: PackageSource, onProgress?: (p: LoadProgress) => void) {
-    return tracked(id, (signal) => get().load(source, { onProgress, signal }));
+    return tracked(id, (signal, cb) => get().load(source, { onProgress: cb.wrap(onProgress), signal }));
   },
   backend() {
     return get().backend();
@@ -40,11 +61,11 @@ export const workerApi = {
     return get().info();
   },
   async generate(id: number, prompt: string, options: GenerateOptions, onStep?: (e: StepEvent) => void) {
-    const r = await tracked(id, (signal) => get().generate(prompt, options, { onStep, signal }));
+    const r = await tracked(id, (signal, cb) => get().generate(prompt, options, { onStep: cb.wrap(onStep), signal }));
     return Comlink.transfer(r, [r.latents.buffer, ...r.images.map((i) => i.rgba.buffer)]);
   },
   ask(id: number, image: InputImage | string, question: string, options: AskOptions, onToken?: (text: string, id: number) => void) {
-    return tracked(id, (signal) => get().ask(image, question, options, { onToken, signal }));
+    return tracked(id, (signal, cb) => get().ask(image, question, options, { onToken: cb.wrap(onToken), signal }));
   },
   endConversation(conversation: string): void {
     get().endConversation(conversation);
