@@ -13,6 +13,8 @@ const CASES: [number, number, number, number, number, number][] = [
   [0, 16, 16, 32, 32, 3], // the diffusion_pos_embed case (no buffer), 16×16 → 32×32
   [3, 16, 16, 32, 32, 4], // encoder/decoder tables, 16×16 → 32×32
   [2, 8, 8, 3, 5, 6], // downscale, non-square target
+  [3, 4, 4, 5, 6, 8], // the golden outpainting canvas: 4×4 → 5×6 (up on both axes, unequal)
+  [3, 16, 16, 16, 24, 7], // one axis only: 16×16 → 16×24
   [5, 6, 6, 6, 6, 7], // identity: must reproduce the table exactly
   [0, 4, 4, 4, 4, 8], // identity, no buffer
 ];

@@ -1,7 +1,14 @@
-"""Text-to-image: the masked-autoregressive loop, written out plainly (DESIGN.md §2).
+"""Text-to-image and partly known images: the masked-autoregressive loop, written out plainly
+(DESIGN.md §2).
 
 Everything random comes in as tensors (`orders`, `noise`) so that a run can be replayed exactly by
 the engine; `seeded_inputs` makes them from a seed. An optional `trace` dict records intermediates.
+
+The orders say which tokens are generated: per image, the u tokens to generate in the order MAR
+masks them (row-major indices of the gh×gw grid). For text-to-image they are a permutation of all N
+tokens; for a partly known image (canvas.py) a permutation of its unknown tokens, and every other
+token is known: taken from `known` (the VAE-encoded canvas), seen from step 0 by both CFG rows, and
+never rewritten. The schedule runs over u instead of N.
 """
 from __future__ import annotations
 
@@ -23,7 +30,26 @@ class GenerateSettings:
     cfg_schedule: str = "constant"  # or "linear"
     temperature: float = 1.0
     sampling_steps: int = 100       # diffusion steps S
-    size: int = 256                 # image side in pixels
+    size: int = 256                 # image side in pixels (a square canvas)
+    width: int | None = None        # canvas width in pixels (default: size)
+    height: int | None = None       # canvas height in pixels (default: size)
+
+    def canvas(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return (self.size if self.width is None else self.width, self.size if self.height is None else self.height)
+
+    def grid(self, stride: int) -> tuple[int, int]:
+        """(gh, gw): the token grid's height and width."""
+        w, h = self.canvas()
+        return h // stride, w // stride
+
+    def to_dict(self) -> dict:
+        """The settings without the canvas fields that do not apply (the golden vectors' form): a
+        square canvas has `size` only, a width × height canvas no `size`."""
+        d = {k: v for k, v in vars(self).items() if v is not None}
+        if self.width is not None and self.height is not None:
+            del d["size"]
+        return d
 
     def check(self, stride: int) -> None:
         if self.steps < 1:
@@ -37,6 +63,9 @@ class GenerateSettings:
         make_schedule(self.sampling_steps)  # validates the range
         if self.size <= 0 or self.size % stride:
             raise ValueError(f"size must be a positive multiple of {stride}, got {self.size}")
+        for name, v in (("width", self.width), ("height", self.height)):
+            if v is not None and (v <= 0 or v % stride):
+                raise ValueError(f"{name} must be a positive multiple of {stride}, got {v}")
 
 
 def mask_lengths(n_tokens: int, steps: int) -> list[int]:
@@ -51,17 +80,27 @@ def mask_lengths(n_tokens: int, steps: int) -> list[int]:
 
 
 def cfg_at(settings: GenerateSettings, n_tokens: int, mask_len: int) -> float:
-    """Guidance scale of one step, as a float32 value (the official code computes it in float32)."""
+    """Guidance scale of one step, as a float32 value (the official code computes it in float32).
+    `n_tokens` is the number of tokens generated (N, or u for a partly known image)."""
     if settings.cfg_schedule == "linear":
         f = np.float32
         return float(f(1) + f(settings.cfg - 1) * (f(n_tokens) - f(mask_len)) / f(n_tokens))
     return float(np.float32(settings.cfg))
 
 
-def seeded_inputs(seed: int, n: int, n_tokens: int, sampling_steps: int):
+def seeded_inputs(seed: int, n: int, n_tokens: int, sampling_steps: int,
+                  candidates: torch.Tensor | None = None, count: int | None = None):
+    """orders (n, u) and noise (n, u, S+1, 16) from a seed. Without `candidates`: permutations of all
+    n_tokens tokens. With them (the tokens that may be generated, canvas.py): per image the first
+    `count` (default all) of a random permutation of the candidates — for variations this both
+    chooses the tokens and orders them."""
     g = torch.Generator().manual_seed(seed)
-    orders = torch.stack([torch.randperm(n_tokens, generator=g) for _ in range(n)])
-    noise = torch.randn(n, n_tokens, sampling_steps + 1, 16, generator=g)
+    if candidates is None:
+        orders = torch.stack([torch.randperm(n_tokens, generator=g) for _ in range(n)])
+    else:
+        u = len(candidates) if count is None else count
+        orders = torch.stack([candidates[torch.randperm(len(candidates), generator=g)[:u]] for _ in range(n)])
+    noise = torch.randn(n, orders.shape[1], sampling_steps + 1, 16, generator=g)
     return orders, noise
 
 
@@ -92,19 +131,38 @@ def mar_step(model: Harmon, tokens, mask, prompt_mask, cache, h: int, w: int, tr
     return z
 
 
+def check_orders(orders: torch.Tensor, n: int, n_tokens: int, partial: bool) -> int:
+    """Orders (n, u): per image u distinct token indices (all N of them unless `partial`). → u."""
+    if orders.dim() != 2 or orders.shape[0] != n or not (orders.shape[1] == n_tokens or partial):
+        raise ValueError(f"orders must have shape ({n}, {n_tokens}){'' if partial else ' without known tokens'}, "
+                         f"got {tuple(orders.shape)}")
+    u = orders.shape[1]
+    if not 1 <= u <= n_tokens:
+        raise ValueError(f"orders must list between 1 and {n_tokens} tokens per image, got {u}")
+    for b, row in enumerate(orders.tolist()):
+        if len(set(row)) != u or min(row) < 0 or max(row) >= n_tokens:
+            raise ValueError(f"orders[{b}] must list {u} distinct token indices in 0…{n_tokens - 1}")
+    return u
+
+
 @torch.no_grad()
 def generate_latents(model: Harmon, codec: TextCodec, prompts: list[str], settings: GenerateSettings,
                      orders: torch.Tensor, noise: torch.Tensor, trace: dict | None = None,
-                     on_step=None) -> torch.Tensor:
-    """prompts (n) with orders (n, N) and noise (n, N, S+1, 16) → latents (n, h, w, 16)."""
+                     on_step=None, known: torch.Tensor | None = None) -> torch.Tensor:
+    """prompts (n) with orders (n, u) and noise (n, u, S+1, 16) → latents (n, gh, gw, 16).
+
+    Text-to-image: u = N, `known` None. A partly known image: `known` (gh, gw, 16) holds the canvas's
+    latents; the tokens not in an image's order are known, the others start masked (their values in
+    `known` are never read)."""
     settings.check(model.cfg.vae.stride)
     n = len(prompts)
-    g = settings.size // model.cfg.vae.stride
-    N, S = g * g, settings.sampling_steps
-    if orders.shape != (n, N):
-        raise ValueError(f"orders must have shape ({n}, {N}), got {tuple(orders.shape)}")
-    if noise.shape != (n, N, S + 1, 16):
-        raise ValueError(f"noise must have shape ({n}, {N}, {S + 1}, 16), got {tuple(noise.shape)}")
+    gh, gw = settings.grid(model.cfg.vae.stride)
+    N, S = gh * gw, settings.sampling_steps
+    u = check_orders(orders, n, N, known is not None)
+    if known is not None and known.shape != (gh, gw, 16):
+        raise ValueError(f"known latents must have shape ({gh}, {gw}, 16), got {tuple(known.shape)}")
+    if noise.shape != (n, u, S + 1, 16):
+        raise ValueError(f"noise must have shape ({n}, {u}, {S + 1}, 16), got {tuple(noise.shape)}")
     guided = settings.cfg != 1.0
     ids, prompt_mask = codec.generation_prompts(prompts, guided)
     B = ids.shape[0]
@@ -112,15 +170,18 @@ def generate_latents(model: Harmon, codec: TextCodec, prompts: list[str], settin
     cache = prefill(model, ids)
     sched = make_schedule(S)
 
+    # the tokens to generate start masked; known tokens are in place (and seen) from the start
+    mask = torch.zeros(B, N).scatter_(1, rows, 1.0)
     tokens = torch.zeros(B, N, 16)
-    mask = torch.ones(B, N)
+    if known is not None:
+        tokens = torch.where(mask.bool()[..., None], tokens, known.reshape(1, N, 16))
     used = torch.zeros(n, dtype=torch.long)   # noise slots consumed per image
-    lens = mask_lengths(N, settings.steps)
+    lens = mask_lengths(u, settings.steps)
     if trace is not None:
         trace.update(prompt_ids=ids, prompt_mask=prompt_mask, mask_lengths=lens, steps=[])
     for k in range(settings.steps):
         step_trace = {} if trace is not None else None
-        z = mar_step(model, tokens, mask, prompt_mask, cache, g, g, step_trace)
+        z = mar_step(model, tokens, mask, prompt_mask, cache, gh, gw, step_trace)
         mask_next = torch.zeros(B, N)
         mask_next.scatter_(1, rows[:, : lens[k]], 1.0)
         to_pred = mask.bool() if k == settings.steps - 1 else mask.bool() & ~mask_next.bool()
@@ -128,7 +189,7 @@ def generate_latents(model: Harmon, codec: TextCodec, prompts: list[str], settin
         # noise rows in prediction order: image by image, token index ascending within a step
         step_noise = torch.cat([noise[b, used[b]: used[b] + cnt] for b in range(n)])
         used += cnt
-        cfg_k = cfg_at(settings, N, lens[k])
+        cfg_k = cfg_at(settings, u, lens[k])
         head_trace = [] if trace is not None else None
         new = sample_tokens(model.mar.diffloss.net, z[to_pred], step_noise, sched, cfg_k,
                             settings.temperature, head_trace)
@@ -141,7 +202,7 @@ def generate_latents(model: Harmon, codec: TextCodec, prompts: list[str], settin
             trace["steps"].append(step_trace)
         if on_step is not None:
             on_step(k, tokens[:n])
-    return tokens[:n].reshape(n, g, g, 16)
+    return tokens[:n].reshape(n, gh, gw, 16)
 
 
 def to_bytes(pixels: torch.Tensor) -> np.ndarray:

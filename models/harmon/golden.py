@@ -19,6 +19,7 @@ import torch
 from PIL import Image, ImageDraw
 from safetensors.torch import save_file
 
+from .canvas import check_canvas_orders, known_latents, make_canvas, mask_from_bytes, bytes_to_pixels
 from .config import preset
 from .export.onnx_export import gather_index
 from .export.package import export_package
@@ -41,6 +42,19 @@ CASES = [
     ("no_cfg", ["Is there a purple square?"],
      GenerateSettings(steps=3, cfg=1.0, cfg_schedule="constant", temperature=1.0, sampling_steps=3, size=64)),
 ]
+# Partly known images (canvas.py): (name, prompts, settings, source size (w, h), offset (x, y), mask box
+# (x0, y0, x1, y1) in canvas pixels or None, steps with the full chain recorded). Inpainting (two
+# images, linear CFG over u), outpainting onto a larger non-square canvas; then a non-square
+# text-to-image canvas (no source). One full-chain step each keeps the vectors under 10 MiB.
+PARTIAL_CASES = [
+    ("inpaint", ["a blue square", "a red circle"],
+     GenerateSettings(steps=4, cfg=2.5, cfg_schedule="linear", temperature=0.9, sampling_steps=4, size=64),
+     (64, 64), (0, 0), (20, 10, 44, 40), (0,)),
+    ("outpaint", ["a green triangle"],
+     GenerateSettings(steps=4, cfg=3.0, temperature=1.0, sampling_steps=3, width=96, height=80),
+     (64, 64), (24, 8), None, (1,)),
+]
+WIDE = ("wide", ["a yellow star"], GenerateSettings(steps=3, cfg=3.0, temperature=1.0, sampling_steps=3, width=96, height=48))
 QUESTIONS = ["What is in the image?", "How many shapes are there?"]
 MAX_NEW_TOKENS = 8
 
@@ -116,29 +130,30 @@ def build(out: Path, seed: int) -> dict:
     put("vae/decoded", decoded)
     put("vae/decoded_bytes", torch.from_numpy(to_bytes(decoded).astype(np.int32)))
 
-    for name, prompts, s in CASES:
-        n, N, S = len(prompts), (s.size // cfg.vae.stride) ** 2, s.sampling_steps
-        orders, noise = seeded_inputs(seed + 1, n, N, S)
+    def case(name: str, prompts: list[str], s: GenerateSettings, orders, noise, known=None, extra=None,
+             chain=(0, 1), prompt_cache=True) -> None:
+        n, S = len(prompts), s.sampling_steps
+        gh, gw = s.grid(cfg.vae.stride)
         trace: dict = {}
-        lat = generate_latents(model, codec, prompts, s, orders, noise, trace)
+        lat = generate_latents(model, codec, prompts, s, orders, noise, trace, known=known)
         p = f"{name}/"
         put(p + "orders", orders)
         put(p + "noise", noise)
         put(p + "prompt_ids", trace["prompt_ids"])
         put(p + "prompt_mask", trace["prompt_mask"])
-        # the prompt prefill: hidden states and KV cache the loop reuses for every step
-        hid, cache = model.llm_forward(model.embed(trace["prompt_ids"]))
-        put(p + "prompt_hidden", hid)
-        for i, layer in enumerate(cache.layers):
-            put(p + f"prompt_cache/key_{i}", layer.keys)
-            put(p + f"prompt_cache/value_{i}", layer.values)
+        if prompt_cache:  # the prompt prefill: hidden states and KV cache the loop reuses for every step
+            hid, cache = model.llm_forward(model.embed(trace["prompt_ids"]))
+            put(p + "prompt_hidden", hid)
+            for i, layer in enumerate(cache.layers):
+                put(p + f"prompt_cache/key_{i}", layer.keys)
+                put(p + f"prompt_cache/value_{i}", layer.values)
         for k, st in enumerate(trace["steps"]):
             q = f"{p}step{k}/"
             put(q + "mask", st["mask"])
             put(q + "gather_index", gather_index(st["mask"], buf))
             put(q + "to_pred", st["to_pred"])
             put(q + "tokens", st["tokens"])
-            if k in (0, 1):  # the full chain of two steps (the first with nothing seen)
+            if k in chain:  # the full chain of a step (text-to-image: two, the first with nothing seen)
                 for key in ("patch_embed", "x_enc", "z_enc", "attention_mask", "position_ids", "llm_hidden",
                             "x_dec", "z"):
                     put(q + key, st[key])
@@ -153,10 +168,47 @@ def build(out: Path, seed: int) -> dict:
         for key, arr in sched.tables().items():
             put(p + f"schedule/{key}", torch.from_numpy(arr))  # float64 → float32, int64 → int32
         meta["cases"][name] = {
-            "prompts": prompts, "settings": vars(s), "mask_lengths": trace["mask_lengths"],
+            "prompts": prompts, "settings": s.to_dict(), "mask_lengths": trace["mask_lengths"],
             "cfg_per_step": [st["cfg"] for st in trace["steps"]],
             "prompt_text": [codec.tok.decode(r[m.bool()].tolist(), skip_special_tokens=False)
-                            for r, m in zip(trace["prompt_ids"], trace["prompt_mask"])]}
+                            for r, m in zip(trace["prompt_ids"], trace["prompt_mask"])], **(extra or {})}
+
+    for name, prompts, s in CASES:
+        N = (s.size // cfg.vae.stride) ** 2
+        case(name, prompts, s, *seeded_inputs(seed + 1, len(prompts), N, s.sampling_steps))
+
+    # partly known images: the source's bytes, the mask's bytes, the canvas pixels, the known latents
+    for name, prompts, s, (sw, sh), offset, box, chain in PARTIAL_CASES:
+        src = np.asarray(test_image(sw, sh), dtype=np.uint8)
+        W, H = s.canvas()
+        mask_bytes = None
+        if box is not None:
+            mask_bytes = np.zeros((H, W), dtype=np.uint8)
+            mask_bytes[box[1]: box[3], box[0]: box[2]] = 255
+        cv = make_canvas(bytes_to_pixels(src), s, cfg.vae.stride, None if mask_bytes is None else mask_from_bytes(mask_bytes),
+                         offset)
+        orders, noise = seeded_inputs(seed + 2, len(prompts), cv.grid[0] * cv.grid[1], s.sampling_steps,
+                                      cv.candidates, cv.count)
+        check_canvas_orders(orders, cv)
+        known = known_latents(model, cv)
+        p = f"{name}/"
+        put(p + "source_bytes", torch.from_numpy(src.astype(np.int32)))
+        if mask_bytes is not None:
+            put(p + "mask_bytes", torch.from_numpy(mask_bytes.astype(np.int32)))
+        put(p + "canvas", cv.pixels)
+        put(p + "known", known)
+        unknown = torch.zeros(cv.grid[0] * cv.grid[1], dtype=torch.int32)
+        unknown[cv.candidates] = 1
+        put(p + "unknown", unknown)
+        case(name, prompts, s, orders, noise, known,
+             {"source": {"size": [sw, sh], "offset": list(offset), "mask_box": box}, "unknown": cv.count},
+             chain=chain, prompt_cache=False)
+    name, prompts, s = WIDE
+    gh, gw = s.grid(cfg.vae.stride)
+    case(name, prompts, s, *seeded_inputs(seed + 3, len(prompts), gh * gw, s.sampling_steps), chain=(0,),
+         prompt_cache=False)
+    put("pos/encoder_wide", model.mar.encoder_pos(gh, gw))
+    put("pos/diffusion_wide", model.mar.diffusion_pos(gh, gw))
 
     # understanding: a two-turn conversation about the test image
     conv = Conversation(model, codec, pixels)

@@ -30,7 +30,25 @@ def test_golden_covers_the_engine_stages():
     for key in ("vae/latents", "vae/decoded", "pos/encoder_2x", "cfg_constant/step0/patch_embed",
                 "cfg_constant/step0/llm_hidden", "cfg_constant/step1/z", "cfg_constant/prompt_cache/key_0",
                 "cfg_linear/step0/head/eps_0", "no_cfg/latents", "cfg_constant/image_bytes",
-                "understanding/turn0/first_logits", "understanding/image_embeds"):
+                "understanding/turn0/first_logits", "understanding/image_embeds",
+                "inpaint/source_bytes", "inpaint/mask_bytes", "inpaint/known", "inpaint/unknown", "inpaint/step0/z",
+                "outpaint/canvas", "outpaint/step1/patch_embed", "wide/step0/llm_hidden", "wide/latents",
+                "pos/encoder_wide"):
         assert key in v, key
     size = sum(f.stat().st_size for f in Path(DEFAULT_OUT).rglob("*") if f.is_file())
     assert size < 10 * 2**20
+
+
+def test_golden_partly_known_cases():
+    """Known tokens leave the loop bit-identical; orders and noise run over the unknown tokens only."""
+    v = load_file(str(DEFAULT_OUT / "vectors.safetensors"))
+    meta = json.loads((DEFAULT_OUT / "vectors.json").read_text())
+    for name in ("inpaint", "outpaint"):
+        lat, known, unknown = v[f"{name}/latents"], v[f"{name}/known"], v[f"{name}/unknown"].bool()
+        n, u = v[f"{name}/orders"].shape
+        assert u == int(unknown.sum()) == meta["cases"][name]["unknown"] < unknown.numel()
+        assert v[f"{name}/noise"].shape[:2] == (n, u)
+        for b in range(n):
+            assert set(v[f"{name}/orders"][b].tolist()) == set(unknown.nonzero().flatten().tolist())
+            assert (lat[b].reshape(-1, 16)[~unknown] == known.reshape(-1, 16)[~unknown]).all()
+    assert v["wide/latents"].shape == (1, 3, 6, 16) and v["outpaint/latents"].shape == (1, 5, 6, 16)

@@ -49,7 +49,7 @@ export interface ModelDefaults {
   cfg: number;
   cfgSchedule: 'constant' | 'linear';
   temperature: number;
-  /** image side in pixels */
+  /** image side in pixels (a square canvas) */
   size: number;
   samplingSteps: number;
 }
@@ -67,11 +67,27 @@ export interface ModelInfo {
   features: string[];
 }
 
+/**
+ * What `generate` draws. Text-to-image by default; with `image`, a partly known image (DESIGN.md §2):
+ *
+ * - inpainting: `image` + `mask` (white = regenerate) on a canvas of the image's size;
+ * - outpainting: `image` on a larger canvas (`width`, `height`), placed at `offset`: the area it
+ *   does not cover is generated (a `mask` may add to it);
+ * - variations: `image` + `strength` ∈ (0, 1]: that fraction of the tokens (of the masked ones when
+ *   there is a mask or an uncovered area) is regenerated, chosen at random.
+ *
+ * A token (a 16×16 patch) is generated when any pixel of it is masked (`growMask`: also its 8
+ * neighbours); every other token keeps the VAE encoding of the canvas exactly, bit for bit.
+ */
 export interface GenerateOptions {
   /** images per prompt */
   n?: number;
-  /** image side in pixels (a multiple of the VAE stride, 16) */
+  /** a square canvas's side in pixels (a multiple of the VAE stride, 16); default the package's
+   * `defaults.size`, or with `image` the image's own size */
   size?: number;
+  /** canvas width and height in pixels (multiples of 16), any aspect ratio; default `size` */
+  width?: number;
+  height?: number;
   /** MAR iterations K */
   steps?: number;
   cfg?: number;
@@ -80,12 +96,37 @@ export interface GenerateOptions {
   /** diffusion sampling steps S */
   samplingSteps?: number;
   seed?: number;
-  /** deterministic inputs (DESIGN.md §6): one permutation of 0…N−1 per image */
+  /** the source image (RGBA, any size); its pixels on the canvas are known */
+  image?: InputImage;
+  /** the pixels to regenerate, at the canvas's size (white = regenerate) */
+  mask?: MaskImage;
+  /** where the image's top-left corner sits on the canvas, in pixels (default 0, 0; may be negative:
+   * the image is cropped to the canvas) */
+  offset?: { x: number; y: number };
+  /** variations: the fraction of the tokens (of the masked ones, if any) regenerated, in (0, 1] */
+  strength?: number;
+  /** widen the mask by one token ring (as MAGE does); default false */
+  growMask?: boolean;
+  /**
+   * deterministic inputs (DESIGN.md §6): per image the u tokens generated (row-major indices of the
+   * gh × gw grid) in the order MAR masks them — a permutation of 0…N−1 for text-to-image, of the
+   * unknown tokens for a partly known image, or (with `strength`) any u distinct unknown tokens,
+   * which then are the ones regenerated
+   */
   orders?: number[][];
-  /** little-endian float32, per image N × (S+1) × 16 */
+  /** little-endian float32, per image u × (S+1) × 16: slot i in prediction order over the
+   * generated tokens (u = N for text-to-image) */
   noise?: Float32Array;
   /** ask for a preview image after every step (costs a decode and a readback per step) */
   preview?: boolean;
+}
+
+/** Which canvas pixels to regenerate: one value per pixel (grey) or four (RGBA: the red channel is
+ * read); a value ≥ 128 (white) regenerates its pixel, below (black) keeps it. */
+export interface MaskImage {
+  width: number;
+  height: number;
+  data: Uint8Array | Uint8ClampedArray;
 }
 
 export interface StepEvent {
@@ -104,8 +145,11 @@ export interface GeneratedImage {
 
 export interface GenerateResult {
   images: GeneratedImage[];
-  /** final token latents, per image N × 16 row-major, scaled latent space */
+  /** final token latents, per image N × 16 row-major (N = gh × gw), scaled latent space */
   latents: Float32Array;
+  /** with `image`: per image the gh × gw token flags, 1 = generated, 0 = known (its latent is the
+   * canvas's VAE encoding, unchanged) */
+  generated?: Uint8Array[];
   ms: number;
 }
 

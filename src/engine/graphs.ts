@@ -97,9 +97,9 @@ export class Graphs {
     return d.z;
   }
 
-  /** (1, 3, S, S) pixels in [-1, 1] → scaled latents (1, S/16, S/16, 16). */
-  async vaeEncode(pixels: Float32Array, size: number): Promise<ort.Tensor> {
-    const v = await this.sessions.vae_encoder.run({ image: cpuTensor(pixels, [1, 3, size, size]) });
+  /** (1, 3, H, W) pixels in [-1, 1] → scaled latents (1, H/16, W/16, 16). */
+  async vaeEncode(pixels: Float32Array, width: number, height: number): Promise<ort.Tensor> {
+    const v = await this.sessions.vae_encoder.run({ image: cpuTensor(pixels, [1, 3, height, width]) });
     return v.latents;
   }
 

@@ -1,7 +1,11 @@
-// The text-to-image loop's bookkeeping, all computed on the CPU before the loop starts (DESIGN.md
-// §2): mask sizes, which tokens each step predicts, the encoder's kept positions, the decoder's
-// gather index, the LLM's attention mask and positions, the diffusion head's row selections and the
-// guidance scale. Nothing inside the loop needs to come back from the GPU.
+// The MAR loop's bookkeeping, all computed on the CPU before the loop starts (DESIGN.md §2): mask
+// sizes, which tokens each step predicts, the encoder's kept positions, the decoder's gather index,
+// the LLM's attention mask and positions, the diffusion head's row selections and the guidance
+// scale. Nothing inside the loop needs to come back from the GPU.
+//
+// The orders say which tokens are generated: per image u tokens in the order MAR masks them (all N
+// for text-to-image). Only they start masked; the schedule runs over u; every other token is known,
+// seen from step 0 by both CFG rows and never a target of a step.
 
 export interface StepPlan {
   /** tokens still masked after this step */
@@ -21,7 +25,7 @@ export interface StepPlan {
   positionIds: Int32Array;
   /** diffusion head: decoder-output row for each sampled row (M = Mc or 2·Mc) */
   condRows: Uint32Array;
-  /** diffusion head: noise row (image·N + slot) for each conditional row (Mc) */
+  /** diffusion head: noise row (image·u + slot) for each conditional row (Mc) */
   noiseRows: Uint32Array;
   /** token rows (B·N) that receive conditional sample r: rows r (cond) and Mc + r (uncond) */
   targets: Uint32Array;
@@ -29,12 +33,12 @@ export interface StepPlan {
 
 export interface PlanInput {
   n: number;              // images
-  tokens: number;         // N = grid²
+  tokens: number;         // N = gh·gw
   buffer: number;         // buffer slots
   steps: number;          // K
   cfg: number;
   cfgSchedule: 'constant' | 'linear';
-  orders: number[][];     // one permutation per image
+  orders: number[][];     // per image the u generated tokens, in masking order
   promptValid: number[];  // valid prompt length per row (B rows)
   promptLen: number;      // P (padded)
 }
@@ -52,19 +56,33 @@ export function maskLengths(n: number, steps: number): number[] {
   return out;
 }
 
+/** Guidance scale of a step; `n` is the number of generated tokens (N, or u). */
 export function cfgAt(cfg: number, schedule: 'constant' | 'linear', n: number, maskLen: number): number {
   const f = Math.fround;
   if (schedule === 'linear') return f(f(1) + f(f(f(cfg - 1) * f(f(n) - f(maskLen))) / f(n)));
   return f(cfg);
 }
 
+/** Orders (n × u): per image u distinct token indices of 0…tokens−1, the same u for every image. */
 export function checkOrders(orders: number[][], n: number, tokens: number): void {
-  if (!Array.isArray(orders) || orders.length !== n) throw new Error(`orders: expected ${n} permutation(s), got ${Array.isArray(orders) ? orders.length : typeof orders}`);
+  if (!Array.isArray(orders) || orders.length !== n) throw new Error(`orders: expected ${n} list(s), got ${Array.isArray(orders) ? orders.length : typeof orders}`);
+  const u = Array.isArray(orders[0]) ? orders[0].length : 0;
   orders.forEach((o, b) => {
     const seen = new Uint8Array(tokens);
-    if (!Array.isArray(o) || o.length !== tokens || o.some((v) => !Number.isInteger(v) || v < 0 || v >= tokens || seen[v]++))
-      throw new Error(`orders[${b}] is not a permutation of 0…${tokens - 1}`);
+    if (!Array.isArray(o) || o.length !== u || u < 1 || o.some((v) => !Number.isInteger(v) || v < 0 || v >= tokens || seen[v]++))
+      throw new Error(`orders[${b}] must list ${u || 'at least 1'} distinct token indices of 0…${tokens - 1}`);
   });
+}
+
+/** The token buffer before the loop (B × N × 16): per row the known latents (N × 16) of the canvas,
+ * zero at the tokens its image generates. */
+export function initialTokens(known: Float32Array, orders: number[][], batch: number, tokens: number): Float32Array {
+  const out = new Float32Array(batch * tokens * 16);
+  for (let r = 0; r < batch; r++) {
+    out.set(known.subarray(0, tokens * 16), r * tokens * 16);
+    for (const i of orders[r % orders.length]) out.fill(0, (r * tokens + i) * 16, (r * tokens + i + 1) * 16);
+  }
+  return out;
 }
 
 export const MASKED = -3.4028234663852886e38; // float32 minimum, as the reference's mask
@@ -91,8 +109,13 @@ export function planSteps(p: PlanInput): StepPlan[] {
   const guided = p.cfg !== 1;
   const B = guided ? 2 * p.n : p.n;
   const N = p.tokens;
-  const lens = maskLengths(N, p.steps);
-  const masked = p.orders.map(() => new Uint8Array(N).fill(1)); // per image (uncond rows share it)
+  const u = p.orders[0].length;
+  const lens = maskLengths(u, p.steps);
+  const masked = p.orders.map((o) => {                         // per image (uncond rows share it)
+    const m = new Uint8Array(N);
+    for (const i of o) m[i] = 1;
+    return m;
+  });
   const used = new Array(p.n).fill(0);                            // noise slots consumed per image
   const plans: StepPlan[] = [];
   for (let k = 0; k < p.steps; k++) {
@@ -132,7 +155,7 @@ export function planSteps(p: PlanInput): StepPlan[] {
     predicted.forEach((idx, b) => {
       idx.forEach((i, j) => {
         condRows[r] = b * N + i;
-        noiseRows[r] = b * N + used[b] + j;
+        noiseRows[r] = b * u + used[b] + j;
         targets[r] = b * N + i;
         if (guided) {
           condRows[mc + r] = (p.n + b) * N + i;
@@ -142,7 +165,7 @@ export function planSteps(p: PlanInput): StepPlan[] {
       });
       used[b] += idx.length;
     });
-    plans.push({ maskLen: lens[k], cfg: cfgAt(p.cfg, p.cfgSchedule, N, lens[k]), predicted, keep, l, gather,
+    plans.push({ maskLen: lens[k], cfg: cfgAt(p.cfg, p.cfgSchedule, u, lens[k]), predicted, keep, l, gather,
       attentionBias, positionIds, condRows, noiseRows, targets });
     next.forEach((m, b) => masked[b].set(m));
   }

@@ -10,15 +10,19 @@ export interface LoopInput {
   plans: StepPlan[];
   /** rows: images, doubled with CFG */
   batch: number;
-  grid: number;
+  /** the token grid: gh rows × gw columns */
+  gh: number;
+  gw: number;
   samplingSteps: number;
   temperature: number;
-  /** n × N × (S+1) × 16 (DESIGN.md §6) */
+  /** n × u × (S+1) × 16 (DESIGN.md §6) */
   noise: Float32Array;
+  /** the token buffer's start (B × N × 16): the known tokens of a partly known image; zeros if absent */
+  initial?: Float32Array;
 }
 
-/** The state of one text-to-image loop: the token latents and what each step needs, set up before
- * the first step (on webgpu: uploaded once, so nothing moves between CPU and GPU inside the loop). */
+/** The state of one MAR loop: the token latents and what each step needs, set up before the first
+ * step (on webgpu: uploaded once, so nothing moves between CPU and GPU inside the loop). */
 export interface MarLoop {
   /** the token latents (B, N, 16), scaled latent space */
   readonly tokens: ort.Tensor;
@@ -38,10 +42,10 @@ export interface PosTables {
 
 export interface StepKernels {
   loop(input: LoopInput): MarLoop;
-  /** patch embedding of all tokens of one image's latents (1, g, g, 16) → (1, buffer + g², D) */
-  embedAll(latents: ort.Tensor, grid: number): ort.Tensor;
-  /** position tables resized to a grid×grid token grid (cached per grid; owned by the kernels) */
-  posTables(grid: number): PosTables;
+  /** patch embedding of all tokens of one image's latents (1, gh, gw, 16) → (1, buffer + gh·gw, D) */
+  embedAll(latents: ort.Tensor, gh: number, gw: number): ort.Tensor;
+  /** position tables resized to a gh × gw token grid (cached per grid; owned by the kernels) */
+  posTables(gh: number, gw: number): PosTables;
   dispose(): void;
 }
 

@@ -15,7 +15,7 @@ function tensor(data: Float32Array, dims: number[]): ort.Tensor {
 }
 
 export class WasmSteps implements StepKernels {
-  private readonly pos = new Map<number, PosTables>();
+  private readonly pos = new Map<string, PosTables>();
   private readonly head: DiffusionHeadCpu;
 
   constructor(private readonly cfg: HarmonConfig, private readonly w: KernelWeights, all: Iterable<[string, { data: unknown }]>) {
@@ -23,44 +23,46 @@ export class WasmSteps implements StepKernels {
     this.head = new DiffusionHeadCpu({ width: m.head_width, depth: m.head_depth, condDim: m.decoder_width }, headWeights(all));
   }
 
-  posTables(grid: number): PosTables {
-    const cached = this.pos.get(grid);
+  posTables(gh: number, gw: number): PosTables {
+    const key = `${gh}x${gw}`;
+    const cached = this.pos.get(key);
     if (cached) return cached;
     const { buffer_size: buf, grid: g0, width: D, decoder_width: Dd } = this.cfg.mar;
-    const N = grid * grid;
+    const N = gh * gw;
     const make = (name: string, rows: number, d: number, buffer: number) =>
-      tensor(resizePosEmbedCpu(this.w(name), { buffer, gh0: g0, gw0: g0, gh: grid, gw: grid, d }), [1, rows, d]);
+      tensor(resizePosEmbedCpu(this.w(name), { buffer, gh0: g0, gw0: g0, gh, gw, d }), [1, rows, d]);
     const tables = {
       encoder: make('mar.encoder_pos_embed_learned', buf + N, D, buf),
       decoder: make('mar.decoder_pos_embed_learned', buf + N, Dd, buf),
       diffusion: make('mar.diffusion_pos_embed_learned', N, Dd, 0),
     };
-    this.pos.set(grid, tables);
+    this.pos.set(key, tables);
     return tables;
   }
 
-  private embed(tokens: Float32Array, keep: Uint32Array, batch: number, l: number, grid: number): ort.Tensor {
+  private embed(tokens: Float32Array, keep: Uint32Array, batch: number, l: number, gh: number, gw: number): ort.Tensor {
     const { buffer_size: buf, width: D } = this.cfg.mar;
     const w = this.w;
     const out = patchEmbedCpu({ tokens, keep, zProjWeight: w('mar.z_proj.weight'), zProjBias: w('mar.z_proj.bias'),
-      fakeLatent: w('mar.fake_latent'), pos: host(this.posTables(grid).encoder), lnWeight: w('mar.z_proj_ln.weight'),
-      lnBias: w('mar.z_proj_ln.bias') }, { batch, l, n: grid * grid, d: D, buf });
+      fakeLatent: w('mar.fake_latent'), pos: host(this.posTables(gh, gw).encoder), lnWeight: w('mar.z_proj_ln.weight'),
+      lnBias: w('mar.z_proj_ln.bias') }, { batch, l, n: gh * gw, d: D, buf });
     return tensor(out, [batch, l, D]);
   }
 
-  embedAll(latents: ort.Tensor, grid: number): ort.Tensor {
-    const L = this.cfg.mar.buffer_size + grid * grid;
-    return this.embed(host(latents), Uint32Array.from({ length: L }, (_, i) => i), 1, L, grid);
+  embedAll(latents: ort.Tensor, gh: number, gw: number): ort.Tensor {
+    const L = this.cfg.mar.buffer_size + gh * gw;
+    return this.embed(host(latents), Uint32Array.from({ length: L }, (_, i) => i), 1, L, gh, gw);
   }
 
   loop(r: LoopInput): MarLoop {
-    const N = r.grid * r.grid;
+    const N = r.gh * r.gw;
     const B = r.batch;
-    const tokens = new Float32Array(B * N * 16);
+    // the known tokens of a partly known image are written once, here, and never again
+    const tokens = r.initial ? r.initial.slice() : new Float32Array(B * N * 16);
     const sampled = new Float32Array(Math.max(1, ...r.plans.map((p) => p.condRows.length)) * 16);
     return {
       tokens: tensor(tokens, [B, N, 16]),
-      embed: (k) => this.embed(tokens, r.plans[k].keep, B, r.plans[k].l, r.grid),
+      embed: (k) => this.embed(tokens, r.plans[k].keep, B, r.plans[k].l, r.gh, r.gw),
       sample: (k, z) => {
         const p = r.plans[k];
         const mc = p.noiseRows.length;

@@ -20,7 +20,7 @@ function view(buffer: GPUBuffer, dims: number[]): ort.Tensor {
 
 export class WebGpuSteps implements StepKernels {
   private readonly owned: GPUBuffer[] = [];
-  private readonly pos = new Map<number, PosTables & { buffers: GPUBuffer[] }>();
+  private readonly pos = new Map<string, PosTables & { buffers: GPUBuffer[] }>();
   private readonly zProj: GPUBuffer;
   private readonly vectors: GPUBuffer;
   private readonly posSrc: GPUBuffer[];
@@ -49,17 +49,18 @@ export class WebGpuSteps implements StepKernels {
     return steps;
   }
 
-  posTables(grid: number): PosTables {
-    const cached = this.pos.get(grid);
+  posTables(gh: number, gw: number): PosTables {
+    const key = `${gh}x${gw}`;
+    const cached = this.pos.get(key);
     if (cached) return cached;
     const { buffer_size: buf, grid: g0, width: D, decoder_width: Dd } = this.cfg.mar;
-    const N = grid * grid;
+    const N = gh * gw;
     const enc = this.gpu.device.createCommandEncoder();
     const pass = enc.beginComputePass();
     const buffers: GPUBuffer[] = [];
     const make = (src: GPUBuffer, rows: number, d: number, buffer: number) => {
-      const dst = storageBuffer(this.gpu.device, rows * d * 4, `pos@${grid}`);
-      encodeResizePosEmbed(this.gpu, pass, { src, dst, buffer, gh0: g0, gw0: g0, gh: grid, gw: grid, d });
+      const dst = storageBuffer(this.gpu.device, rows * d * 4, `pos@${key}`);
+      encodeResizePosEmbed(this.gpu, pass, { src, dst, buffer, gh0: g0, gw0: g0, gh, gw, d });
       buffers.push(dst);
       return view(dst, [1, rows, d]);
     };
@@ -71,27 +72,27 @@ export class WebGpuSteps implements StepKernels {
     };
     pass.end();
     this.gpu.device.queue.submit([enc.finish()]);
-    this.pos.set(grid, tables);
+    this.pos.set(key, tables);
     return tables;
   }
 
-  private encodeEmbed(tokens: GPUBuffer, keep: GPUBuffer, out: GPUBuffer, batch: number, l: number, grid: number): void {
+  private encodeEmbed(tokens: GPUBuffer, keep: GPUBuffer, out: GPUBuffer, batch: number, l: number, gh: number, gw: number): void {
     const { buffer_size: buf, width: D } = this.cfg.mar;
     const enc = this.gpu.device.createCommandEncoder({ label: 'patch_embed' });
     const pass = enc.beginComputePass();
     encodePatchEmbed(this.gpu, pass, { tokens, keep, zProjWeight: this.zProj, vectors: this.vectors,
-      pos: gpuBuffer(this.posTables(grid).encoder), out, batch, l, n: grid * grid, d: D, buf });
+      pos: gpuBuffer(this.posTables(gh, gw).encoder), out, batch, l, n: gh * gw, d: D, buf });
     pass.end();
     this.gpu.device.queue.submit([enc.finish()]);
   }
 
-  embedAll(latents: ort.Tensor, grid: number): ort.Tensor {
+  embedAll(latents: ort.Tensor, gh: number, gw: number): ort.Tensor {
     const { buffer_size: buf, width: D } = this.cfg.mar;
-    const L = buf + grid * grid;
+    const L = buf + gh * gw;
     const dev = this.gpu.device;
     const keep = storageBuffer(dev, Uint32Array.from({ length: L }, (_, i) => i));
     const x = storageBuffer(dev, L * D * 4);
-    this.encodeEmbed(gpuBuffer(latents), keep, x, 1, L, grid);
+    this.encodeEmbed(gpuBuffer(latents), keep, x, 1, L, gh, gw);
     void dev.queue.onSubmittedWorkDone().then(() => keep.destroy());
     return ort.Tensor.fromGpuBuffer(x, { dataType: 'float32', dims: [1, L, D], dispose: () => x.destroy() });
   }
@@ -99,7 +100,7 @@ export class WebGpuSteps implements StepKernels {
   loop(r: LoopInput): MarLoop {
     const dev = this.gpu.device;
     const { buffer_size: buf, width: D } = this.cfg.mar;
-    const N = r.grid * r.grid;
+    const N = r.gh * r.gw;
     const B = r.batch;
     const owned: GPUBuffer[] = [];
     const make = (data: ArrayBufferView | number, label: string) => {
@@ -107,7 +108,8 @@ export class WebGpuSteps implements StepKernels {
       owned.push(b);
       return b;
     };
-    const tokens = storageBuffer(dev, B * N * 16 * 4, 'tokens');
+    // the known tokens of a partly known image are written once, here, and never again
+    const tokens = storageBuffer(dev, r.initial ?? B * N * 16 * 4, 'tokens');
     const noise = make(r.noise, 'noise');
     const x = make(B * (buf + N) * D * 4, 'patch_embed.out');
     const maxM = Math.max(1, ...r.plans.map((p) => p.condRows.length));
@@ -125,7 +127,7 @@ export class WebGpuSteps implements StepKernels {
       tokens: tokensT,
       embed(k) {
         const p = r.plans[k];
-        self.encodeEmbed(tokens, per[k].keep, x, B, p.l, r.grid);
+        self.encodeEmbed(tokens, per[k].keep, x, B, p.l, r.gh, r.gw);
         return view(x, [B, p.l, D]);
       },
       sample(k, z) {

@@ -30,3 +30,8 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return diff / scale;
 }
+
+/** The token grid of a golden case's settings: width × height, or a square of `size`. */
+export function goldenGrid(s: { size?: number; width?: number; height?: number }, stride: number): { gh: number; gw: number } {
+  return { gh: (s.height ?? s.size!) / stride, gw: (s.width ?? s.size!) / stride };
+}

@@ -1,5 +1,6 @@
-// The engine's text-to-image loop against the PyTorch reference's golden vectors: same orders and
-// noise injected, every stage of two steps compared, every step's tokens, the final latents.
+// The engine's MAR loop against the PyTorch reference's golden vectors: same orders and noise
+// injected (and, for a partly known image, the same known latents), every stage of the recorded
+// steps compared, every step's tokens, the final latents; known tokens must come out bit-identical.
 
 import { describe, expect, it } from 'vitest';
 import { createBackend } from './backend';
@@ -7,9 +8,9 @@ import { HarmonModel } from './model';
 import { configureOrt } from './ort';
 import { loadPackage } from './package';
 import { text2image } from './text2image';
-import { GOLDEN, goldenVectors, relErr, vec } from './testing_golden';
+import { GOLDEN, goldenGrid, goldenVectors, relErr, vec } from './testing_golden';
 
-describe.each(['webgpu', 'wasm'] as const)('text-to-image vs the PyTorch reference (%s)', async (backend) => {
+describe.each(['webgpu', 'wasm'] as const)('the MAR loop vs the PyTorch reference (%s)', async (backend) => {
   configureOrt();
   const be = await createBackend(backend);
   const model = await HarmonModel.load(be, await loadPackage({ url: `${GOLDEN}/package/` }, { cache: null }));
@@ -20,8 +21,8 @@ describe.each(['webgpu', 'wasm'] as const)('text-to-image vs the PyTorch referen
       const c = meta.cases[name];
       const s = c.settings;
       const n = c.prompts.length;
-      const grid = s.size / model.stride;
-      const N = grid * grid;
+      const { gh, gw } = goldenGrid(s, model.stride);
+      const N = gh * gw;
       const ids = vec(v, `${name}/prompt_ids`) as Int32Array;
       const mask = vec(v, `${name}/prompt_mask`) as Int32Array;
       const B = v.get(`${name}/prompt_ids`)!.shape[0];
@@ -29,24 +30,40 @@ describe.each(['webgpu', 'wasm'] as const)('text-to-image vs the PyTorch referen
       const rows = Array.from({ length: B }, (_, b) => ids.slice(b * P, (b + 1) * P));
       const valid = Array.from({ length: B }, (_, b) => mask.slice(b * P, (b + 1) * P).reduce((a, x) => a + x, 0));
       const ordersFlat = vec(v, `${name}/orders`);
-      const orders = Array.from({ length: n }, (_, b) => Array.from(ordersFlat.slice(b * N, (b + 1) * N)));
+      const u = v.get(`${name}/orders`)!.shape[1];
+      const orders = Array.from({ length: n }, (_, b) => Array.from(ordersFlat.slice(b * u, (b + 1) * u)));
+      const known = v.has(`${name}/known`) ? vec(v, `${name}/known`) as Float32Array : undefined;
+      const chain = Array.from({ length: s.steps }, (_, k) => k).filter((k) => v.has(`${name}/step${k}/patch_embed`));
       const got = new Map<string, Float32Array>();
       const tokens = await text2image(model, {
-        prompts: c.prompts, promptIds: rows, promptValid: valid, grid, steps: s.steps, cfg: s.cfg,
+        prompts: c.prompts, promptIds: rows, promptValid: valid, gh, gw, steps: s.steps, cfg: s.cfg,
         cfgSchedule: s.cfg_schedule, temperature: s.temperature, samplingSteps: s.sampling_steps, orders,
-        noise: vec(v, `${name}/noise`) as Float32Array,
+        noise: vec(v, `${name}/noise`) as Float32Array, known,
       }, {
         onStep: async (k, t) => void got.set(`step${k}/tokens`, (await be.read(t)).slice(0, B * N * 16)),
-        capture: { steps: [0, 1], put: (k, stage, data) => got.set(`step${k}/${stage}`, data) },
+        capture: { steps: chain, put: (k, stage, data) => got.set(`step${k}/${stage}`, data) },
       });
+      const latents = (await be.read(tokens)).slice(0, n * N * 16);
+      tokens.dispose();
       const report: Record<string, number> = {};
       for (const [key, data] of got) report[key] = relErr(data, vec(v, `${name}/${key}`));
-      report.latents = relErr((await be.read(tokens)).slice(0, n * N * 16), vec(v, `${name}/latents`));
-      tokens.dispose();
+      report.latents = relErr(latents, vec(v, `${name}/latents`));
       console.log(backend, name, JSON.stringify(report));
       for (const [key, err] of Object.entries(report)) {
         const bound = key.endsWith('tokens') || key === 'latents' ? 1e-3 : 1e-4;
         expect(err, key).toBeLessThanOrEqual(bound);
+      }
+      if (known) {
+        // known tokens: exactly the given latents, in every image, after the loop
+        const generated = new Set(orders[0]);
+        expect(u).toBe(c.unknown);
+        for (let b = 0; b < n; b++) {
+          for (let i = 0; i < N; i++) {
+            if (orders[b].includes(i)) continue;
+            expect(generated.has(i)).toBe(false);
+            expect(latents.subarray((b * N + i) * 16, (b * N + i + 1) * 16)).toEqual(known.subarray(i * 16, (i + 1) * 16));
+          }
+        }
       }
     });
   }

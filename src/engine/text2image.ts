@@ -1,6 +1,8 @@
-// Text-to-image: the masked-autoregressive loop (DESIGN.md §2), written out in one place, the same
-// on both backends.
+// Text-to-image and partly known images: the masked-autoregressive loop (DESIGN.md §2), written
+// out in one place, the same on both backends.
 //
+// Before the loop: the prompt's KV cache, the plan (plan.ts) and, for a partly known image, the
+// known tokens written into the token buffer (they are seen from step 0 and no step writes them).
 // Per step: patch embedding → MAR encoder → LLM over the cached prompt → MAR decoder → diffusion
 // head, all S sampling steps fused with CFG and the DDPM update → write the sampled tokens.
 // Everything the loop needs from the CPU is planned before it starts; on webgpu nothing comes back
@@ -11,7 +13,7 @@ import { checkpoint } from './checkpoint';
 import { KvCache } from './graphs';
 import type { HarmonModel } from './model';
 import type { ort } from './ort';
-import { attentionBiasFor, planSteps } from './plan';
+import { attentionBiasFor, initialTokens, planSteps } from './plan';
 
 type Stage = Exclude<StageEvent['stage'], 'vae_decode'>;
 
@@ -21,15 +23,20 @@ export interface Text2ImageRequest {
   /** the prompt rows as token ids, conditional then (with CFG) unconditional, right-padded */
   promptIds: Int32Array[];
   promptValid: number[];
-  grid: number;
+  /** the token grid: gh rows × gw columns */
+  gh: number;
+  gw: number;
   steps: number;
   cfg: number;
   cfgSchedule: 'constant' | 'linear';
   temperature: number;
   samplingSteps: number;
+  /** per image the u tokens to generate, in the order MAR masks them (all N for text-to-image) */
   orders: number[][];
-  /** n × N × (S+1) × 16 */
+  /** n × u × (S+1) × 16 */
   noise: Float32Array;
+  /** a partly known image: the canvas's latents (N × 16); the tokens no order lists keep them */
+  known?: Float32Array;
 }
 
 export interface Text2ImageHooks {
@@ -61,12 +68,14 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
   const { graphs, backend } = m;
   const n = r.prompts.length;
   const B = r.promptIds.length;
-  const N = r.grid * r.grid;
+  const N = r.gh * r.gw;
   const P = r.promptIds[0].length;
   const plans = planSteps({ n, tokens: N, buffer: m.config.mar.buffer_size, steps: r.steps, cfg: r.cfg,
     cfgSchedule: r.cfgSchedule, orders: r.orders, promptValid: r.promptValid, promptLen: P });
-  const pos = m.steps.posTables(r.grid);
-  const loop = m.steps.loop({ plans, batch: B, grid: r.grid, samplingSteps: r.samplingSteps, temperature: r.temperature, noise: r.noise });
+  const pos = m.steps.posTables(r.gh, r.gw);
+  const initial = r.known && initialTokens(r.known, r.orders, B, N);
+  const loop = m.steps.loop({ plans, batch: B, gh: r.gh, gw: r.gw, samplingSteps: r.samplingSteps, temperature: r.temperature,
+    noise: r.noise, initial });
   let cache: KvCache | undefined;
   // With a profile hook, each stage ends by waiting for the backend (ORT's WebGPU run() returns
   // before the GPU is done), so its time is that stage's work plus the submit overhead.

@@ -3,6 +3,7 @@
 // A Conversation keeps its cache across turns.
 
 import type { InputImage } from './api';
+import { bytesToPixels } from './canvas';
 import { checkpoint } from './checkpoint';
 import { KvCache } from './graphs';
 import type { HarmonModel } from './model';
@@ -18,10 +19,7 @@ export function imageToPixels(img: InputImage, size: number): Float32Array {
   if (!(img.width > 0 && img.height > 0) || img.rgba.length !== img.width * img.height * 4)
     throw new Error(`malformed image: ${img.width}×${img.height} with ${img.rgba.length} bytes of RGBA`);
   const rgba = img.width === size && img.height === size ? img.rgba : padAndResize(img, size);
-  const out = new Float32Array(3 * size * size);
-  const plane = size * size;
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[c * plane + i] = 2 * (rgba[i * 4 + c] / 255) - 1;
-  return out;
+  return bytesToPixels(rgba, size, size);
 }
 
 function padAndResize(img: InputImage, size: number): Uint8ClampedArray {
@@ -45,8 +43,8 @@ function padAndResize(img: InputImage, size: number): Uint8ClampedArray {
 
 /** (1,3,S,S) pixels → LLM image embeddings (1, N + buffer, H), image tokens first. */
 export async function imageEmbeddings(m: HarmonModel, pixels: Float32Array, size: number): Promise<ort.Tensor> {
-  const latents = await m.graphs.vaeEncode(pixels, size);
-  const x = m.steps.embedAll(latents, size / m.stride);
+  const latents = await m.graphs.vaeEncode(pixels, size, size);
+  const x = m.steps.embedAll(latents, size / m.stride, size / m.stride);
   latents.dispose();
   const e = await m.graphs.marEncode(x);
   x.dispose();
