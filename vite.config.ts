@@ -71,7 +71,9 @@ export default defineConfig({
           name: 'e2e',
           include: process.env.HARMON_BENCH ? [] : ['e2e/**/*.e2e.ts'],
           environment: 'node',
-          // SwiftShader: a 2-step 64² generation takes 15–30 s; the suite builds the site first
+          // one `vite build` for all e2e files of a run (HARMON_E2E_SITE=dir: none)
+          globalSetup: ['e2e/global-setup.ts'],
+          // SwiftShader: a 2-step 64² generation takes 15–30 s
           testTimeout: 240_000,
           hookTimeout: 240_000,
         },

@@ -1,10 +1,12 @@
 // The demo page end to end: the BUILT site (vite build of src/app, as `npm run build` makes it) on a
-// plain static server on 127.0.0.1, in Debian's headless Chromium (WebGPU on SwiftShader), driven
-// through Playwright like a user. The model is the golden tiny package (random weights: it draws
-// noise and answers gibberish, which is all these tests need), served at /test-models/tiny/.
+// plain static server on 127.0.0.1 (cross-origin isolated: e2e/server.ts), in Debian's headless
+// Chromium (WebGPU on SwiftShader, a software adapter: the Auto backend runs the engine on the CPU),
+// driven through Playwright like a user. The model is the golden tiny package (random weights: it
+// draws noise and answers gibberish, which is all these tests need), served at /test-models/tiny/.
 //
 // The tests in this file share one page and run in order: bad inputs first (each leaves the page
-// usable, which the later tests then prove), then load, generate, chat.
+// usable, which the later tests then prove), then load, generate, chat, the backend switched to
+// WebGPU and back. Then other pages: a sub-folder, a browser without WebGPU.
 //
 //   HARMON_E2E_SITE=dir   test an existing build instead of building into a temporary folder
 //   HARMON_SCREENSHOTS=1  also save screenshots of the test model (idle, generating, finished) to
@@ -32,12 +34,18 @@ const tinyBytes = Object.values(tinyManifest.files as Record<string, { bytes: nu
 const total = tinyBytes >= 1e6 ? `${(tinyBytes / 1e6).toFixed(2)} MB` : `${(tinyBytes / 1e3).toFixed(1)} kB`;
 // the package's first file, with one byte changed in the middle (same size, different SHA-256)
 const [tamperedFile, tamperedMeta] = Object.entries(tinyManifest.files as Record<string, { bytes: number }>)[0];
+/** onnxruntime-web's WebAssembly runtime, as the build serves it (under `prefix`ort/) */
+const ortWasm = (prefix: string) => new RegExp(`^${prefix}ort/ort-wasm[\\w.-]*\\.wasm$`);
 
 let tmp: string;
 let server: StaticServer;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
+/** engine workers the page started (a backend switch starts a new one); not onnxruntime-web's
+ * WASM threads, which are workers too */
+let workersStarted = 0;
+const isEngineWorker = (url: string) => !/\/ort\/ort-wasm/.test(url);
 
 /** Records, in the page, when things appear: load progress texts, preview steps, finished images,
  * streamed answer text. Mutation observers only: nothing in the app exists for the tests. */
@@ -74,6 +82,10 @@ async function shot(name: string): Promise<void> {
 
 const alertOf = (id: string) => page.locator(`#${id}`);
 
+/** A definition list's terms and values. */
+const facts = (selector: string, p: Page = page) => p.locator(selector).evaluate((dl) => Object.fromEntries(
+  [...dl.querySelectorAll('dt')].map((dt) => [dt.textContent, dt.nextElementSibling?.textContent ?? ''])));
+
 /** The page still takes input: the main buttons are enabled and the prompt can be typed into. */
 async function expectUsable(): Promise<void> {
   await expect.poll(() => page.getByRole('button', { name: 'Generate', exact: true }).isEnabled()).toBe(true);
@@ -103,6 +115,9 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs(), headless: true });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('worker', (w) => {
+    if (isEngineWorker(w.url())) workersStarted++;
+  });
   await page.addInitScript(recordEvents);
 });
 
@@ -113,10 +128,20 @@ afterAll(async () => {
 });
 
 describe('the demo page (built site, headless Chromium)', () => {
-  it('loads, starts the engine and shows the capability panel', async () => {
+  it('loads, starts the engine and shows the capability panel: which backend runs and why', async () => {
     await page.goto(`${server.origin}/`);
     await expect.poll(() => page.locator('#status').textContent(), { timeout: 60_000 }).toContain('Engine ready');
-    const caps = page.getByRole('region', { name: 'Your GPU' });
+    const caps = page.getByRole('region', { name: 'Backend and GPU' });
+    expect(await caps.getByRole('combobox', { name: 'Backend' }).inputValue()).toBe('auto');
+    // SwiftShader is a software adapter: Auto chose the CPU, and the page says so and why
+    expect(await caps.locator('[data-cap=backend]').textContent()).toBe('CPU (WASM)');
+    expect(await caps.locator('[data-cap=backend-reason]').textContent()).toMatch(/software|SwiftShader|fallback/i);
+    // the e2e server sends COOP/COEP: the page is cross-origin isolated, so WASM may use threads
+    expect(await caps.locator('[data-cap=isolated]').textContent()).toBe('yes');
+    expect(Number(await caps.locator('[data-cap=threads]').textContent())).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('#backend-line').textContent()).toMatch(/^Runs on the CPU \(WebAssembly, \d+ threads?\): ./);
+    expect(await page.locator('#backend-line').isVisible()).toBe(true);
+    expect(await caps.locator('#caps-note').textContent()).toMatch(/software one .*runs on the CPU through WebAssembly instead/);
     await expect.poll(() => caps.locator('[data-cap=webgpu]').textContent()).toBe('available');
     expect(await caps.locator('[data-cap=adapter]').textContent()).toMatch(/\w/);
     expect(await caps.locator('[data-cap="shader-f16"]').textContent()).toMatch(/^(yes|no)\b/);
@@ -156,10 +181,12 @@ describe('the demo page (built site, headless Chromium)', () => {
     expect(text).toContain(tamperedFile);
     expect(text).toMatch(/^Could not load the model: Verification failed/);
     await expectUsable();
-    // nothing was loaded: generating says so instead of failing somewhere deeper
+    // nothing was loaded: Generate loads the selected package first (first touch), and says why it cannot
     await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill(PROMPT);
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
-    await expect.poll(() => alertOf('gen-message').textContent()).toMatch(/Load a model first/);
+    await expect.poll(() => alertOf('gen-message').textContent(), { timeout: 60_000 }).toMatch(/^Could not load the model: Verification failed.*SHA-256 mismatch/);
+    expect(await page.getByRole('img', { name: PROMPT }).count()).toBe(0);
+    await expectUsable();
   });
 
   it('refuses a file that is not an image before any image is chosen', async () => {
@@ -177,11 +204,16 @@ describe('the demo page (built site, headless Chromium)', () => {
     const texts = (await events('load')).map((e) => e.detail);
     expect(texts.some((t) => t.startsWith('Downloading: ') && t.includes(` of ${total}`))).toBe(true);
     expect(texts.some((t) => /^Checking \S+ \(SHA-256\)/.test(t))).toBe(true);
-    expect(texts.some((t) => /^Preparing \S+ on the GPU/.test(t))).toBe(true);
+    expect(texts.some((t) => /^Preparing \S+…/.test(t))).toBe(true);
     expect(texts.at(-1)).toBe('Ready.');
     expect(await page.locator('#model-info').textContent()).toContain('64 × 64');
-    // the model's default size filled the settings, and it is now kept offline
-    expect(await page.getByLabel('Size (px)').inputValue()).toBe('64');
+    expect((await facts('#model-info'))['Runs on']).toMatch(/^CPU \(WASM\) · \d+ threads?$/);
+    // the package's own settings (ModelInfo.defaults) fill the inputs, and it is now kept offline
+    const d = tinyManifest.defaults;
+    expect(await page.getByLabel('Size (px)').inputValue()).toBe(String(d.size));
+    expect(await page.getByRole('spinbutton', { name: 'Steps', exact: true }).inputValue()).toBe(String(d.steps));
+    expect(await page.getByRole('spinbutton', { name: 'Sampling steps' }).inputValue()).toBe(String(tinyManifest.diffusion.default_sampling_steps));
+    expect(await page.getByRole('combobox', { name: 'CFG schedule' }).inputValue()).toBe(d.cfg_schedule);
     const cached = page.locator(`#cached-list li[data-base-url="${server.origin}${TINY}"]`);
     await expect.poll(() => cached.count()).toBe(1);
     expect(await cached.textContent()).toContain(total);
@@ -197,7 +229,8 @@ describe('the demo page (built site, headless Chromium)', () => {
     expect(await page.getByRole('checkbox', { name: 'Show the image at each step' }).isChecked()).toBe(true);
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
     await expect.poll(() => page.getByRole('button', { name: 'Stop', exact: true }).isEnabled()).toBe(true);
-    await page.locator('#previews canvas[data-step]').first().waitFor({ timeout: 120_000 });
+    // on the CPU backend the whole generation may be over before a poll sees the previews shown
+    await page.locator('#previews canvas[data-step]').first().waitFor({ state: 'attached', timeout: 120_000 });
     await shot('generating');
     const img = page.getByRole('img', { name: PROMPT, exact: true });
     await img.waitFor({ timeout: 180_000 });
@@ -265,14 +298,16 @@ describe('the demo page (built site, headless Chromium)', () => {
   it('stops a generation with the Stop button', async () => {
     await page.getByRole('checkbox', { name: 'Show the image at each step' }).setChecked(false);
     await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('a blue square');
-    await page.getByRole('spinbutton', { name: 'Steps', exact: true }).fill('8');
+    // the tiny package's full 64 × 100 steps: long enough on the CPU backend for Stop to land mid-way
+    await page.getByRole('spinbutton', { name: 'Steps', exact: true }).fill('64');
+    await page.getByRole('spinbutton', { name: 'Sampling steps' }).fill('100');
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
     await expect.poll(() => page.getByRole('button', { name: 'Stop', exact: true }).isEnabled()).toBe(true);
     // stop once the first step is in: then at least one more step's check must see the request
-    await expect.poll(() => page.locator('#gen-bar').evaluate((b: HTMLProgressElement) => b.value), { timeout: 120_000 })
+    await expect.poll(() => page.locator('#gen-bar').evaluate((b: HTMLProgressElement) => b.value), { timeout: 120_000, interval: 20 })
       .toBeGreaterThanOrEqual(1);
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
-    await expect.poll(() => alertOf('gen-message').textContent(), { timeout: 120_000 }).toMatch(/^Stopped after [1-7] of 8 steps/);
+    await expect.poll(() => alertOf('gen-message').textContent(), { timeout: 120_000 }).toMatch(/^Stopped after ([1-9]|[1-5]\d|6[0-3]) of 64 steps/);
     expect(await page.getByRole('img', { name: 'a blue square' }).count()).toBe(0);
     expect(await page.locator('#history li').count()).toBe(1);
     await expectUsable();
@@ -324,6 +359,36 @@ describe('the demo page (built site, headless Chromium)', () => {
     expect(await canvas.getAttribute('aria-label')).toBe('Chat image: dropped.png');
   });
 
+  it('switching the backend restarts the engine and loads the model again; WebGPU generates too', async () => {
+    const backend = page.getByRole('combobox', { name: 'Backend' });
+    const before = workersStarted;
+    await backend.selectOption('webgpu');
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 120_000 }).toBe('Ready: tiny is loaded.');
+    expect(await page.locator('[data-cap=backend]').textContent()).toBe('WebGPU');
+    expect(await page.locator('[data-cap=backend-reason]').textContent()).toMatch(/forced|asked|chosen|requested/i);
+    expect(await page.locator('#backend-line').textContent()).toMatch(/^Runs on WebGPU on a software adapter/);
+    expect((await facts('#model-info'))['Runs on']).toMatch(/^WebGPU · /);
+    // a new engine worker; the old one is gone
+    expect(workersStarted).toBe(before + 1);
+    await expect.poll(() => page.workers().filter((w) => isEngineWorker(w.url())).length).toBe(1);
+    // the page's WebGPU path still draws (small: SwiftShader is slow)
+    const prompt = 'a purple cross';
+    await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill(prompt);
+    await page.getByRole('spinbutton', { name: 'Steps', exact: true }).fill('2');
+    await page.getByRole('spinbutton', { name: 'Sampling steps' }).fill('2');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    const img = page.getByRole('img', { name: prompt, exact: true });
+    await img.waitFor({ timeout: 180_000 });
+    expect(await img.evaluate((e: HTMLImageElement) => e.complete && e.naturalWidth)).toBe(64);
+    // back to Auto: the CPU again, the model loaded again; the choice is kept for the next visit
+    await backend.selectOption('auto');
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 120_000 }).toBe('Ready: tiny is loaded.');
+    expect(await page.locator('[data-cap=backend]').textContent()).toBe('CPU (WASM)');
+    expect(workersStarted).toBe(before + 2);
+    expect(await page.evaluate(() => localStorage.getItem('harmon-backend'))).toBe('auto');
+    await expectUsable();
+  });
+
   it('deletes a cached model', async () => {
     const entry = page.locator(`#cached-list li[data-base-url="${server.origin}${TINY}"]`);
     await entry.getByRole('button', { name: /^Delete tiny/ }).click();
@@ -345,26 +410,64 @@ describe('the demo page (built site, headless Chromium)', () => {
       await expect.poll(() => other.getByRole('button', { name: 'Load model' }).isEnabled(), { timeout: 60_000 }).toBe(true);
       await other.getByRole('button', { name: 'Load model' }).click();
       await expect.poll(() => other.locator('#model-error').textContent(), { timeout: 120_000 }).toMatch(/^Loaded tiny \(fp32/);
-      expect(server.requests).toContain(`${SUB}ort/ort-wasm-simd-threaded.asyncify.wasm`);
+      expect(server.requests.some((r) => ortWasm(SUB).test(r))).toBe(true);
       expect(pageErrors).toEqual([]);
     } finally {
       await other.close();
     }
   });
 
-  it('explains what to do when the browser has no WebGPU', async () => {
+  it('runs on the CPU in a browser without WebGPU: first touch generates, the note says what is missing', async () => {
+    // Chromium without --enable-unsafe-webgpu offers no adapter here, in the page and in workers
+    // alike (an init script could hide navigator.gpu from the page only, not from the engine's worker)
+    const noGpu = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs().filter((a) => a !== '--enable-unsafe-webgpu'), headless: true });
+    try {
+      const other = await noGpu.newPage();
+      const errors: string[] = [];
+      other.on('pageerror', (e) => errors.push(e.message));
+      // the sub-folder build: its embedded default is the tiny package
+      await other.goto(`${server.origin}${SUB}`);
+      const note = other.getByRole('region', { name: 'No WebGPU here: Harmon runs on the CPU' });
+      await note.waitFor({ timeout: 30_000 });
+      expect(await note.textContent()).toContain('the browser gave no GPU adapter');
+      expect(await note.textContent()).toContain('chrome://flags/#enable-unsafe-webgpu');
+      expect(await other.locator('#app').isVisible()).toBe(true);
+      await expect.poll(() => other.locator('#status').textContent(), { timeout: 60_000 }).toContain('Engine ready');
+      expect(await other.locator('#backend-line').textContent()).toMatch(/^Runs on the CPU \(WebAssembly/);
+      expect(await other.locator('[data-cap=backend]').textContent()).toBe('CPU (WASM)');
+      // forcing WebGPU cannot work here: not offered
+      const webgpu = other.getByRole('combobox', { name: 'Backend' }).locator('option[value=webgpu]');
+      expect(await webgpu.isDisabled()).toBe(true);
+      expect(await webgpu.textContent()).toBe('WebGPU (not available here)');
+      // type, Generate: no click on Load model
+      const prompt = 'a yellow star';
+      await other.getByRole('textbox', { name: 'Prompt', exact: true }).fill(prompt);
+      await other.getByRole('spinbutton', { name: 'Steps', exact: true }).fill('2');
+      await other.getByRole('spinbutton', { name: 'Sampling steps' }).fill('2');
+      await other.getByRole('button', { name: 'Generate', exact: true }).click();
+      const img = other.getByRole('img', { name: prompt, exact: true });
+      await img.waitFor({ timeout: 120_000 });
+      expect(await img.evaluate((e: HTMLImageElement) => e.complete && e.naturalWidth)).toBe(64);
+      expect(await other.locator('#model-error').textContent()).toMatch(/^Loaded tiny \(fp32/);
+      expect(errors).toEqual([]);
+    } finally {
+      await noGpu.close();
+    }
+  });
+
+  it('says what is missing when the page has no navigator.gpu at all', async () => {
     const other = await browser.newPage();
     try {
       await other.addInitScript(() => {
         Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
       });
-      await other.goto(`${server.origin}/`);
-      const help = other.getByRole('region', { name: 'This browser cannot run Harmon' });
-      await help.waitFor({ timeout: 30_000 });
-      expect(await help.textContent()).toContain('navigator.gpu is missing');
-      expect(await help.textContent()).toContain('chrome://flags/#enable-unsafe-webgpu');
-      expect(await other.locator('#app').isVisible()).toBe(false);
-      expect(await other.locator('#status').textContent()).toBe('WebGPU is not available here.');
+      await other.goto(`${server.origin}${SUB}`);
+      const note = other.getByRole('region', { name: 'No WebGPU here: Harmon runs on the CPU' });
+      await note.waitFor({ timeout: 30_000 });
+      expect(await note.textContent()).toContain('navigator.gpu is missing');
+      expect(await other.locator('#app').isVisible()).toBe(true);
+      expect(await other.locator('[data-cap=webgpu]').textContent()).toBe('not available');
+      await expect.poll(() => other.locator('#status').textContent(), { timeout: 60_000 }).toContain('Engine ready');
     } finally {
       await other.close();
     }

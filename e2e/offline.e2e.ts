@@ -1,8 +1,9 @@
 // The demo page as an offline PWA, end to end on the BUILT site in headless Chromium: one online
 // visit (the service worker precaches the app shell and ORT's runtime; loading the embedded default
 // keeps the model in Cache Storage), then the browser context goes offline AND the server stops, the
-// page reloads, loads the model and generates. The embedded default is the golden tiny package,
-// served where the build's default would be (models/default/).
+// page reloads and generates (first touch: Generate loads the preselected default from the offline
+// cache). The embedded default is the golden tiny package, served where the build's default would be
+// (models/default/).
 //
 //   HARMON_E2E_SITE=dir   test an existing build instead of building into a temporary folder
 
@@ -85,8 +86,7 @@ describe('the demo page offline (service worker, Cache Storage)', () => {
     // the default is still offered: its manifest came from the offline cache
     const select = page.getByRole('combobox', { name: 'Model', exact: true });
     await expect.poll(() => select.inputValue(), { timeout: 10_000 }).toBe('default');
-    await page.getByRole('button', { name: 'Load model' }).click();
-    await expect.poll(() => text('#model-error'), { timeout: 120_000 }).toMatch(/^Loaded tiny \(fp32/);
+    // no click on Load model: Generate loads it
     await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill(PROMPT);
     await page.getByRole('spinbutton', { name: 'Steps', exact: true }).fill('2');
     await page.getByRole('spinbutton', { name: 'Sampling steps' }).fill('2');
@@ -96,6 +96,7 @@ describe('the demo page offline (service worker, Cache Storage)', () => {
     await img.waitFor({ timeout: 200_000 });
     expect(await img.evaluate((e: HTMLImageElement) => e.complete && e.naturalWidth)).toBe(64);
     expect(await text('#gen-message')).toMatch(/^Done: 1 image in/);
+    expect(await text('#model-error')).toMatch(/^Loaded tiny \(fp32/);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -1,11 +1,14 @@
 // A small static server for the e2e tests: the built site (dist/) plus model package folders under
 // chosen URL prefixes, on 127.0.0.1 (an ephemeral port). GET/HEAD only; nothing outside the folders;
 // no directory listings and no SPA fallback (a missing file is a real 404, as on a plain static host).
+// Like every server of ours it sends the cross-origin isolation headers (src/cli/isolation.ts) unless
+// told not to, so the pages it serves may run the WASM backend on several threads.
 
 import { readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { ISOLATION_HEADERS } from '../src/cli/isolation';
 
 export interface Mount {
   /** URL prefix, starting and ending with '/' */
@@ -18,6 +21,8 @@ export interface Mount {
 export interface ServeOptions {
   /** extra response headers (CSP, CORS), by request path */
   headers?: (pathname: string) => Record<string, string>;
+  /** send COOP/COEP (default true); false serves like a host that does not isolate its pages */
+  isolation?: boolean;
 }
 
 export interface StaticServer {
@@ -54,7 +59,8 @@ function fileIn(dir: string, rel: string): string | null {
 export async function serveStatic(site: string, mounts: Mount[] = [], opts: ServeOptions = {}): Promise<StaticServer> {
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
-    const extra = (p: string) => opts.headers?.(p) ?? {};
+    const isolation = opts.isolation === false ? {} : ISOLATION_HEADERS;
+    const extra = (p: string) => ({ ...isolation, ...opts.headers?.(p) });
     const fail = (status: number, text: string) => {
       res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...extra(req.url ?? '/') });
       res.end(text);

@@ -5,15 +5,20 @@
 // (models/default/ beside the script): random weights, so only the plumbing is asserted.
 //
 // The cross-origin page holds two <harmon-image>s, one with a model URL that 404s, and a
-// <harmon-ask> about the first image: all on one shared engine, in the page (a worker cannot be
-// started from another origin's script). A second page, on the widget's own origin, shows the engine
-// moving into a worker (the widget file itself) and <harmon-ask src=…>.
+// <harmon-ask> about the first image: all on one shared engine (Auto: on this software adapter, the
+// CPU backend), in the page (a worker cannot be started from another origin's script); one more
+// <harmon-image backend="webgpu"> gets an engine of its own, and one with a misspelt backend says so.
+// Two more edit an image fetched from the widget's host: one inpaints (src + mask), one has a mask
+// that marks nothing (an input error).
+// A second page, on the widget's own origin, shows the engine moving into a worker (the widget file
+// itself) and <harmon-ask src=…>.
 //
 //   HARMON_E2E_SITE=dir   test an existing build instead of building into a temporary folder
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PNG } from 'pngjs';
 import { chromium, type Browser, type Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumArgs, chromiumPath } from '../src/cli/chromium';
@@ -25,7 +30,15 @@ const TINY_DIR = path.join(root, 'models/golden/tiny/package');
 const tinyFiles = Object.keys(JSON.parse(readFileSync(path.join(TINY_DIR, 'manifest.json'), 'utf8')).files as Record<string, unknown>);
 const FIRST = 'a red circle on the left';
 const SECOND = 'a blue square';
+const ON_GPU = 'a green star';
 const QUESTION = 'What is in the image?';
+const INPAINT = 'a yellow triangle';
+/** The inpainting source (64×64, the tiny package's size: used as is) and its mask: white in the
+ * top-left 16 × 24 pixels, so everything from (32, 40) on is more than a token away from it. */
+const SIDE = 64;
+const sourcePixels = Buffer.alloc(SIDE * SIDE * 4);
+for (let i = 0; i < SIDE * SIDE; i++) sourcePixels.set([(i % SIDE) * 4, Math.floor(i / SIDE) * 4, 128, 255], i * 4);
+const masked = (x: number, y: number) => x < 16 && y < 24;
 
 interface Recorded {
   events: { type: string; id: string; detail: Record<string, unknown>; t: number }[];
@@ -93,9 +106,21 @@ beforeAll(async () => {
     stylesheet: 'page.css',
     body: `<harmon-ask id="about-icon" src="../icons/icon-192.png" question="${QUESTION}" max-tokens="3"></harmon-ask>`,
   }));
+  // the images the editing widgets fetch, beside the widget (CORS like every file there)
+  const edit = path.join(tmp, 'edit');
+  mkdirSync(edit);
+  const png = (fill: (x: number, y: number) => number[]) => {
+    const p = new PNG({ width: SIDE, height: SIDE });
+    for (let i = 0; i < SIDE * SIDE; i++) p.data.set(fill(i % SIDE, Math.floor(i / SIDE)), i * 4);
+    return PNG.sync.write(p);
+  };
+  writeFileSync(path.join(edit, 'source.png'), png((x, y) => [...sourcePixels.subarray((y * SIDE + x) * 4, (y * SIDE + x) * 4 + 4)]));
+  writeFileSync(path.join(edit, 'mask.png'), png((x, y) => (masked(x, y) ? [255, 255, 255, 255] : [0, 0, 0, 255])));
+  writeFileSync(path.join(edit, 'black.png'), png(() => [0, 0, 0, 255]));
   widgetHost = await serveStatic(site, [
     { prefix: '/models/default/', dir: TINY_DIR },
     { prefix: '/same/', dir: same },
+    { prefix: '/edit/', dir: edit },
   ], {
     headers: (p) => ({ 'Access-Control-Allow-Origin': '*', ...(p.startsWith('/same/') ? { 'Content-Security-Policy': sameOriginCsp() } : {}) }),
   });
@@ -111,6 +136,11 @@ beforeAll(async () => {
       <harmon-image id="first" prompt="${FIRST}" steps="2" sampling-steps="2" seed="1"></harmon-image>
       <harmon-image id="bad" prompt="anything" model="${widgetHost.origin}/no-such-model/" steps="1" sampling-steps="2"></harmon-image>
       <harmon-image id="second" prompt="${SECOND}" steps="1" sampling-steps="2" size="64" seed="2" preview></harmon-image>
+      <harmon-image id="gpu" prompt="${ON_GPU}" backend="webgpu" steps="1" sampling-steps="2" seed="3"></harmon-image>
+      <harmon-image id="typo" prompt="anything else" backend="cpu"></harmon-image>
+      <harmon-image id="inpaint" prompt="${INPAINT}" src="${widgetHost.origin}/edit/source.png" mask="${widgetHost.origin}/edit/mask.png"
+        steps="2" sampling-steps="2" seed="4"></harmon-image>
+      <harmon-image id="no-mask" prompt="anything" src="${widgetHost.origin}/edit/source.png" mask="${widgetHost.origin}/edit/black.png"></harmon-image>
     </div>
     <harmon-ask id="ask" for="first" question="${QUESTION}" max-tokens="4"></harmon-ask>`,
   }));
@@ -144,7 +174,8 @@ describe('the widget (built harmon-widget.js, headless Chromium)', () => {
     expect(progress.filter((e) => e.detail.stage === 'load').some((e) => String(e.detail.text).startsWith('Downloading: '))).toBe(true);
     expect(progress.filter((e) => e.detail.stage === 'generate').map((e) => e.detail.step)).toEqual([1, 2]);
     const [done] = await eventsOf('first', 'harmon-done');
-    expect(done.detail).toMatchObject({ prompt: FIRST, width: 64, height: 64, seed: 1 });
+    // no size attribute: the package's own (the engine applies ModelInfo.defaults); Auto on a software adapter: the CPU
+    expect(done.detail).toMatchObject({ prompt: FIRST, width: 64, height: 64, seed: 1, backend: 'wasm' });
     expect(String(done.detail.url)).toMatch(/^blob:/);
     // nothing was shown in the error part
     expect(await shadowText('first', 'error')).toBe('');
@@ -169,7 +200,11 @@ describe('the widget (built harmon-widget.js, headless Chromium)', () => {
     // `preview`: the second widget drew its one step before the image
     expect((await eventsOf('second', 'harmon-progress')).filter((e) => e.detail.stage === 'generate')).toHaveLength(1);
     for (const f of tinyFiles) expect(widgetHost.requests.filter((r) => r === `/models/default/${f}`), f).toHaveLength(1);
-    expect(widgetHost.requests.filter((r) => r.endsWith('.wasm'))).toEqual(['/ort/ort-wasm-simd-threaded.asyncify.wasm']);
+    // onnxruntime-web's runtime from beside the widget, each file once
+    const wasm = widgetHost.requests.filter((r) => r.endsWith('.wasm'));
+    expect(wasm.length).toBeGreaterThan(0);
+    expect(wasm.every((r) => /^\/ort\/ort-wasm[\w.-]*\.wasm$/.test(r))).toBe(true);
+    expect(new Set(wasm).size).toBe(wasm.length);
     // another origin's script cannot start a worker: the engine runs in the page
     expect(page.workers()).toHaveLength(0);
     // and the page does not answer the worker protocol (Comlink) to anyone who posts to it
@@ -180,6 +215,65 @@ describe('the widget (built harmon-widget.js, headless Chromium)', () => {
       setTimeout(() => resolve(reply), 500);
     }));
     expect(answered).toBe(false);
+  });
+
+  it('says so when the backend attribute is misspelt, and runs nothing for it', async () => {
+    await expect.poll(() => shadowText('typo', 'error')).toBe('harmon-image: the backend attribute must be “auto”, “webgpu” or “wasm” (got “cpu”)');
+    const [err] = await eventsOf('typo', 'harmon-error');
+    expect(err.detail).toMatchObject({ stage: 'input' });
+    expect(await eventsOf('typo', 'harmon-progress')).toEqual([]);
+  });
+
+  it('gives a widget with backend="webgpu" an engine of its own: WebGPU draws under the strict CSP too', async () => {
+    await page.getByRole('img', { name: ON_GPU, exact: true }).waitFor({ timeout: 200_000 });
+    const stats = await imageStats('gpu');
+    expect(stats).toMatchObject({ alt: ON_GPU, width: 64, hidden: false, src: 'blob:' });
+    expect(stats.colours).toBeGreaterThan(1);
+    const [done] = await eventsOf('gpu', 'harmon-done');
+    expect(done.detail.backend).toBe('webgpu');
+    // the others run on the CPU here: this one started its own engine and loaded the model into it
+    // (from the page's offline cache: no second download, as the per-file count above says)
+    const stages = (await eventsOf('gpu', 'harmon-progress')).map((e) => e.detail.stage);
+    expect(stages).toContain('engine');
+    expect(stages).toContain('load');
+    for (const f of tinyFiles) expect(widgetHost.requests.filter((r) => r === `/models/default/${f}`), f).toHaveLength(1);
+  });
+
+  it('inpaints an image under the strict CSP: <harmon-image src mask>, the source’s pixels outside the mask', async () => {
+    await page.getByRole('img', { name: INPAINT, exact: true }).waitFor({ timeout: 200_000 });
+    const [done] = await eventsOf('inpaint', 'harmon-done');
+    expect(done.detail).toMatchObject({ prompt: INPAINT, width: SIDE, height: SIDE, seed: 4 });
+    // the finished <img> drawn into a canvas (no fetch: the page's CSP allows blob: images only)
+    const px = await page.evaluate(async () => {
+      const img = document.getElementById('inpaint')!.shadowRoot!.querySelector<HTMLImageElement>('img[part=image]')!;
+      await img.decode();
+      const c = new OffscreenCanvas(img.naturalWidth, img.naturalHeight);
+      const ctx = c.getContext('2d')!;
+      ctx.drawImage(img, 0, 0);
+      return Array.from(ctx.getImageData(0, 0, c.width, c.height).data);
+    });
+    let kept = 0;
+    let changed = 0;
+    for (let y = 0; y < SIDE; y++) {
+      for (let x = 0; x < SIDE; x++) {
+        const i = (y * SIDE + x) * 4;
+        const same = [0, 1, 2, 3].every((c) => px[i + c] === sourcePixels[i + c]);
+        // a token (16 px) or more from the mask: pasted back exactly
+        if (x >= 32 || y >= 40) {
+          expect(same, `(${x}, ${y})`).toBe(true);
+          kept++;
+        } else if (masked(x, y) && !same) changed++;
+      }
+    }
+    expect(kept).toBe(SIDE * SIDE - 32 * 40);
+    expect(changed).toBeGreaterThan(0);
+  });
+
+  it('says so when the mask marks nothing to regenerate: an input error, nothing run', async () => {
+    await expect.poll(() => shadowText('no-mask', 'error')).toMatch(/^harmon-image: the mask http:\/\/\S+\/edit\/black\.png marks nothing to regenerate/);
+    const [err] = await eventsOf('no-mask', 'harmon-error');
+    expect(err.detail).toMatchObject({ stage: 'input' });
+    expect(await eventsOf('no-mask', 'harmon-progress')).toEqual([]);
   });
 
   it('<harmon-ask for=…> answers about the generated image, streamed', async () => {
@@ -197,6 +291,8 @@ describe('the widget (built harmon-widget.js, headless Chromium)', () => {
     const [firstDone] = await eventsOf('first', 'harmon-done');
     expect(tokens[0].t).toBeGreaterThan(firstDone.t);
     expect((await eventsOf('ask', 'harmon-progress')).some((e) => e.detail.stage === 'load')).toBe(false);
+    // no backend attribute: the engine of the image it follows
+    expect(done.detail.backend).toBe(firstDone.detail.backend);
   });
 
   it('broke no rule of the page’s Content-Security-Policy and threw nothing', async () => {
@@ -215,7 +311,10 @@ describe('the widget (built harmon-widget.js, headless Chromium)', () => {
       const [done] = await eventsOf('about-icon', 'harmon-done', same);
       expect(String(done.detail.answer).length).toBeGreaterThan(0);
       expect(await shadowText('about-icon', 'answer', same)).toBe(done.detail.answer);
-      expect(same.workers().map((w) => w.url())).toEqual([`${widgetHost.origin}/harmon-widget.js`]);
+      // the engine's worker is the widget file (onnxruntime-web's WASM threads, if any, come from its own files)
+      const workers = same.workers().map((w) => w.url());
+      expect(workers).toContain(`${widgetHost.origin}/harmon-widget.js`);
+      expect(workers.every((u) => u.startsWith(`${widgetHost.origin}/`))).toBe(true);
       expect((await recorded(same)).csp).toEqual([]);
       expect(errors).toEqual([]);
     } finally {

@@ -1,6 +1,9 @@
-// The capability panel (adapter, shader-f16, limits) and the page shown when there is no WebGPU.
-// The page asks for its own adapter here only to describe it; the engine's device lives in the worker.
+// The capability panel: which backend the engine runs on and why (BackendInfo), and the GPU's
+// adapter, shader-f16 and limits; plus the note shown when there is no WebGPU (the engine then runs
+// on the CPU). The page asks for its own adapter here only to describe it (and to know whether WebGPU
+// can be offered at all); the engine's device lives in the worker.
 
+import type { BackendChoice, BackendInfo } from '../engine/api';
 import { el } from './dom';
 import { formatBytes } from './format';
 
@@ -66,8 +69,8 @@ function adapterName(r: GpuReport): string {
   return [a.vendor, a.architecture, a.description || a.device].filter(Boolean).join(' · ') || 'unnamed adapter';
 }
 
-/** Fills the capability panel's definition list. */
-export function renderCaps(r: GpuReport, list: HTMLElement, note: HTMLElement): void {
+/** Fills the capability panel's GPU list. */
+export function renderCaps(r: GpuReport, list: HTMLElement): void {
   list.replaceChildren();
   const row = (term: string, value: string | Node, id?: string) =>
     list.append(el('dt', { text: term }), el('dd', id ? { 'data-cap': id } : {}, value));
@@ -85,20 +88,48 @@ export function renderCaps(r: GpuReport, list: HTMLElement, note: HTMLElement): 
   }
   const all = el('details', {}, el('summary', { text: `${r.features.length} features` }), el('p', { text: r.features.join(', ') || 'none' }));
   row('All features', all, 'features');
-  note.textContent = r.software
-    ? 'This is a software (CPU) adapter: everything works, but far slower than on a GPU. Use small sizes and few steps.'
-    : '';
-  note.hidden = !r.software;
 }
 
-/** Fills the "no WebGPU" page with what is wrong and what to do about it. */
-export function renderNoWebGpu(r: GpuReport, section: HTMLElement, detail?: string): void {
-  const why = byProblem(r.problem, detail);
-  section.querySelector('[data-why]')!.textContent = why;
+/** How the page names a backend (the setting's options, index.html, begin with the same). */
+export function backendName(kind: BackendChoice): string {
+  return kind === 'webgpu' ? 'WebGPU' : kind === 'wasm' ? 'CPU (WASM)' : 'Auto';
+}
+
+/** The one line that says where the engine runs: under the page's title, always visible. */
+export function backendLine(b: BackendInfo): string {
+  const threads = `${b.threads} thread${b.threads === 1 ? '' : 's'}`;
+  const why = b.reason.replace(/\.$/, '');
+  if (b.kind === 'wasm') return `Runs on the CPU (WebAssembly, ${threads}): ${why}.`;
+  return b.software
+    ? `Runs on WebGPU on a software adapter (${b.adapter}), which is slow: ${why}.`
+    : `Runs on the GPU through WebGPU (${b.adapter}): ${why}.`;
+}
+
+/** Fills the backend part of the capability panel: what runs, why, threads, isolation. */
+export function renderBackend(b: BackendInfo, gpu: GpuReport, list: HTMLElement, note: HTMLElement): void {
+  const row = (term: string, value: string, id: string) => [el('dt', { text: term }), el('dd', { 'data-cap': id, text: value })];
+  list.replaceChildren(
+    ...row('Running on', backendName(b.kind), 'backend'),
+    ...row('Why', b.reason, 'backend-reason'),
+    ...row('WASM threads', String(b.threads), 'threads'),
+    // threads need SharedArrayBuffer, which browsers give cross-origin isolated pages only
+    ...row('Cross-origin isolated', b.crossOriginIsolated ? 'yes' : 'no (one WASM thread: the server sends no COOP/COEP headers)', 'isolated'),
+  );
+  list.hidden = false;
+  note.textContent = !gpu.software ? ''
+    : b.kind === 'wasm'
+      ? 'The GPU adapter here is a software one (it runs on the CPU): the engine runs on the CPU through WebAssembly instead, which is far faster on it.'
+      : 'This is a software (CPU) adapter: everything works, but far slower than on a GPU or on the CPU backend. Use small sizes and few steps.';
+  note.hidden = !note.textContent;
+}
+
+/** Fills the "no WebGPU" note with what is missing and what to do about it (the page still works, on the CPU). */
+export function renderNoWebGpu(r: GpuReport, section: HTMLElement): void {
+  section.querySelector('[data-why]')!.textContent = byProblem(r.problem);
   section.hidden = false;
 }
 
-function byProblem(problem: GpuReport['problem'], detail?: string): string {
+function byProblem(problem: GpuReport['problem']): string {
   switch (problem) {
     case 'insecure':
       return 'WebGPU is only offered to secure pages (https://, or http://localhost). This page was opened over ' +
@@ -109,6 +140,6 @@ function byProblem(problem: GpuReport['problem'], detail?: string): string {
       return 'WebGPU is present, but the browser gave no GPU adapter: the GPU may be blocklisted, hardware ' +
         'acceleration may be switched off in the browser settings, or the driver is too old.';
     default:
-      return detail ?? 'The WebGPU engine could not start.';
+      return '';
   }
 }

@@ -1,10 +1,12 @@
 // Image chat: pick, drop or paste an image (or take a generated one), ask questions, the answer
-// streamed token by token; later questions continue the same conversation (its KV cache).
+// streamed token by token; later questions continue the same conversation (its KV cache). Ask with
+// no model loaded first loads the selected one (first touch), inside the same job.
 
 import type { GeneratedImage, InputImage } from '../engine/api';
 import { byId, el, numberFrom, say } from './dom';
 import { errorText, formatMs, isAbort } from './format';
 import { decodeImageFile, drawRgba, pickImageFile } from './images';
+import type { ModelPanel } from './models';
 import { describe, type AppState } from './state';
 
 export interface ChatPanel {
@@ -12,7 +14,7 @@ export interface ChatPanel {
   setImage(img: InputImage | GeneratedImage, label: string): void;
 }
 
-export function setupChatPanel(state: AppState): ChatPanel {
+export function setupChatPanel(state: AppState, models: Pick<ModelPanel, 'ensureModel'>): ChatPanel {
   const zone = byId('drop-zone');
   const canvas = byId<HTMLCanvasElement>('chat-canvas');
   const imageLabel = byId('chat-image-label');
@@ -35,7 +37,7 @@ export function setupChatPanel(state: AppState): ChatPanel {
   }
 
   function setImage(img: InputImage, label: string): void {
-    if (state.busy === 'ask') {
+    if (controller) {
       say(message, 'Wait for the answer to finish (or stop it) before changing the image.');
       return;
     }
@@ -67,8 +69,8 @@ export function setupChatPanel(state: AppState): ChatPanel {
       question.focus();
       return say(message, 'Type a question about the image first.');
     }
-    if (!state.model) return say(message, 'Load a model first (in the Model section).');
-    if (state.busy) return say(message, `Wait until the current ${describe(state.busy)} finishes.`);
+    // an engine still starting is waited for; any other job is not
+    if (state.busy && state.busy !== 'engine') return say(message, `Wait until the current ${describe(state.busy)} finishes.`);
     let maxNewTokens: number;
     try {
       maxNewTokens = numberFrom(maxTokens, 'Max answer tokens', { integer: true, min: 1, max: 2048 });
@@ -84,18 +86,34 @@ export function setupChatPanel(state: AppState): ChatPanel {
     log.append(turn);
     question.value = '';
     controller = new AbortController();
+    state.changed();
     let streamed = 0;
+    let loaded = false;
     const t0 = performance.now();
     const target = conversation ?? image;
+    const signal = controller.signal;
     try {
-      const r = await state.run('ask', (engine) => engine.ask(target, q, { maxNewTokens }, {
-        signal: controller!.signal,
-        onToken: (text) => {
-          streamed++;
-          answer.textContent += text;
-          meta.textContent = `${streamed} tokens…`;
-        },
-      }));
+      if (state.starting) {
+        meta.textContent = '(waiting for the engine to start)';
+        await state.started();
+        signal.throwIfAborted();
+      }
+      const r = await state.run(state.model ? 'ask' : 'load', async (engine) => {
+        await models.ensureModel(engine, { signal, onView: (v) => (meta.textContent = `(loading the model: ${v.text})`) });
+        loaded = true;
+        state.phase('ask');
+        meta.textContent = '';
+        return engine.ask(target, q, { maxNewTokens }, {
+          signal,
+          onToken: (text) => {
+            // the worker's callbacks come over their own channel: one may land after the answer
+            if (turn.dataset.tokens !== undefined || signal.aborted) return;
+            streamed++;
+            answer.textContent += text;
+            meta.textContent = `${streamed} tokens…`;
+          },
+        });
+      });
       conversation = r.conversation;
       answer.textContent = r.text || '(no answer: the model stopped at once)';
       meta.textContent = `(${r.tokenIds.length} tokens, ${formatMs(r.ms)})`;
@@ -106,7 +124,9 @@ export function setupChatPanel(state: AppState): ChatPanel {
       // a conversation cut off mid-answer is not continued: the next question starts afresh
       const restart = conversation ? ' The next question starts a new conversation about this image.' : '';
       endConversation();
-      say(message, stopped ? `Answer stopped.${restart}` : `Could not answer: ${errorText(e)}${restart}`, stopped ? 'info' : 'error');
+      // a failed first-touch load says so itself ("Could not load the model: …")
+      const why = loaded ? `Could not answer: ${errorText(e)}` : errorText(e);
+      say(message, stopped ? `Answer stopped.${restart}` : `${why}${restart}`, stopped ? 'info' : 'error');
     } finally {
       turn.querySelector('.answer')!.setAttribute('aria-busy', 'false');
       controller = null;
@@ -157,17 +177,22 @@ export function setupChatPanel(state: AppState): ChatPanel {
   });
 
   let model = state.model;
+  /** the last model there was (the engine's model is null while it is replaced by another backend) */
+  let previous = state.model;
   state.subscribe(() => {
     if (state.model !== model) {
-      // loading a model ends the engine's conversations: the next question starts afresh
-      if (model && (conversation || log.childElementCount)) {
-        log.append(el('li', { class: 'turn note', text: `Now using ${state.model?.name ?? 'another model'}: the next question starts a new conversation.` }));
+      // loading another model (or replacing the engine) ends the engine's conversations: the next
+      // question starts afresh; said once the new model is there (not on a first touch's load)
+      if (state.model && previous && state.model !== previous && (conversation || log.childElementCount)) {
+        log.append(el('li', { class: 'turn note', text: `Now using ${state.model.name}: the next question starts a new conversation.` }));
       }
       conversation = null;
       model = state.model;
+      previous = state.model ?? previous;
     }
-    const answering = state.busy === 'ask';
-    askBtn.disabled = state.busy !== null;
+    // this panel's job, also while it first loads the model
+    const answering = controller !== null;
+    askBtn.disabled = (state.busy !== null && state.busy !== 'engine') || answering;
     askBtn.textContent = answering ? 'Answering…' : 'Ask';
     stopBtn.disabled = !answering;
     newBtn.disabled = answering || !conversation;

@@ -64,6 +64,43 @@ export async function decodeImageFile(file: Blob, name = (file as File).name || 
   }
 }
 
+/** Pixel sides for an image to edit: scaled down (never up) to fit `maxSide`, then each side rounded
+ * to a multiple of `stride` (at least one token), as the engine's canvas needs. */
+export function fitToGrid(width: number, height: number, maxSide: number, stride: number): { width: number; height: number } {
+  const scale = Math.min(1, maxSide / Math.max(width, height));
+  const side = (v: number) => Math.max(stride, Math.round((v * scale) / stride) * stride);
+  return { width: side(width), height: side(height) };
+}
+
+/** RGBA pixels drawn at another size with the browser's high-quality scaling (unchanged when the
+ * size is the same). Page or worker: OffscreenCanvas. */
+export function resizeImage(img: InputImage, width: number, height: number): InputImage {
+  if (img.width === width && img.height === height) return img;
+  const from = new OffscreenCanvas(img.width, img.height);
+  from.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
+  const to = new OffscreenCanvas(width, height);
+  const ctx = to.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new ImageInputError('this browser has no 2D canvas to resize the image with');
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(from, 0, 0, width, height);
+  return { width, height, rgba: ctx.getImageData(0, 0, width, height).data };
+}
+
+/** A mask (one value or four per pixel) at another size, nearest neighbour (a mask stays black and
+ * white); one value per pixel out, the red channel of RGBA. */
+export function resizeMaskNearest(mask: { width: number; height: number; data: ArrayLike<number> }, width: number, height: number): Uint8Array {
+  const per = mask.data.length / (mask.width * mask.height);
+  const out = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const sy = Math.min(mask.height - 1, Math.floor(((y + 0.5) * mask.height) / height));
+    for (let x = 0; x < width; x++) {
+      const sx = Math.min(mask.width - 1, Math.floor(((x + 0.5) * mask.width) / width));
+      out[y * width + x] = mask.data[(sy * mask.width + sx) * per];
+    }
+  }
+  return out;
+}
+
 /** The first image file among dropped or pasted items, or the first file at all (to report it). */
 export function pickImageFile(files: FileList | File[] | null | undefined): File | undefined {
   const list = Array.from(files ?? []);

@@ -7,12 +7,8 @@ const tiny = JSON.parse(tinyText);
 const tinyBytes = Object.values(tiny.files as Record<string, { bytes: number }>).reduce((s, f) => s + f.bytes, 0);
 
 describe('manifest summary', () => {
-  it('gives the name, total size and generation defaults (sampling steps from "diffusion")', () => {
-    expect(summarizeManifest(tinyText)).toEqual({
-      name: 'tiny',
-      bytes: tinyBytes,
-      defaults: { ...tiny.defaults, sampling_steps: tiny.diffusion.default_sampling_steps },
-    });
+  it('gives the name and total size, nothing of the generation settings (the engine owns those)', () => {
+    expect(summarizeManifest(tinyText)).toEqual({ name: 'tiny', bytes: tinyBytes });
     expect(summarizeManifest('{"format":"something-else","files":{}}')).toBeNull();
     expect(summarizeManifest('not json')).toBeNull();
   });

@@ -1,14 +1,14 @@
-// What the demo page and the widget read from a package's manifest before (or besides) loading it:
-// its name, total size and generation defaults. Best effort: the engine fetches and checks the
-// manifest itself and reports its errors; a summary that cannot be had is null.
+// What the demo page and the widget read from a package's manifest before loading it: its name and
+// total size (the model list's label, the download's total for progress and ETA). Nothing else: the
+// generation settings are the engine's business (it applies the package's defaults, ModelInfo.defaults).
+// Best effort: the engine fetches and checks the manifest itself and reports its errors; a summary
+// that cannot be had is null.
 
 import { PackageCache } from '../engine/cache';
-import type { ModelDefaults } from './state';
 
 export interface ManifestSummary {
   name: string;
   bytes: number;
-  defaults: ModelDefaults;
 }
 
 /** The summary of a manifest's text, or null when it is not a Harmon package manifest. */
@@ -17,10 +17,7 @@ export function summarizeManifest(text: string): ManifestSummary | null {
     const m = JSON.parse(text);
     if (m?.format !== 'harmon-webgpu-package' || typeof m.files !== 'object' || m.files === null) return null;
     const bytes = Object.values(m.files as Record<string, { bytes?: number }>).reduce((s, f) => s + (Number(f?.bytes) || 0), 0);
-    const d = typeof m.defaults === 'object' && m.defaults !== null ? m.defaults : {};
-    const samplingSteps = m.diffusion?.default_sampling_steps;
-    const defaults: ModelDefaults = { ...d, ...(samplingSteps === undefined ? {} : { sampling_steps: samplingSteps }) };
-    return { name: String(m.name ?? 'model'), bytes, defaults };
+    return { name: String(m.name ?? 'model'), bytes };
   } catch {
     return null;
   }

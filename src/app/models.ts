@@ -1,24 +1,47 @@
 // The model panel: choose a model (embedded default, a URL, a local folder, or one from the offline
 // cache), load it with progress (bytes, speed, ETA), show what is loaded, list and delete cached models.
-// SHA-256 verification happens in the engine; its errors are shown here.
+// Loading happens on "Load model", or on first touch: Generate or Ask with no model loaded loads the
+// selected one inside their job (ensureModel). SHA-256 verification happens in the engine; its errors
+// are shown here.
 
-import type { ModelInfo, PackageSource } from '../engine/api';
+import type { EngineApi, ModelInfo, PackageSource } from '../engine/api';
 import { deleteCachedModel, listCachedModels, type CachedModel } from '../engine/cache';
+import { backendName } from './caps';
 import { byId, el, say } from './dom';
 import { errorText, explainLoadError, formatBytes, formatMs, isAbort, normalizeModelUrl } from './format';
 import { fetchManifestSummary, summarizeManifest, type ManifestSummary } from './manifest-summary';
-import { DownloadMeter } from './progress';
-import type { AppState, ModelDefaults } from './state';
+import { DownloadMeter, type ProgressView } from './progress';
+import { describe, type AppState } from './state';
 
 /** Where a build carries the embedded default model (vite-app.ts copies models/default/package there). */
 export const DEFAULT_MODEL_PATH = './models/default/';
 
-export interface ModelPanel {
-  /** Loads the package at `url` (what the URL field does); resolves when done or failed. */
-  loadUrl(url: string): Promise<void>;
+export interface LoadHooks {
+  /** cancels the load (besides this panel's Cancel button) */
+  signal?: AbortSignal;
+  /** each progress view, for a caller that shows the load too */
+  onView?: (v: ProgressView) => void;
 }
 
-export function setupModelPanel(state: AppState, onLoaded: (info: ModelInfo, defaults: ModelDefaults) => void): ModelPanel {
+export interface ModelPanel {
+  /**
+   * The loaded model, or else the selected one loaded now on `engine`, inside the caller's job
+   * (Generate or Ask on first touch). Rejects with a message for people (also shown in this panel),
+   * or with the AbortError of a cancelled load.
+   */
+  ensureModel(engine: EngineApi, hooks?: LoadHooks): Promise<ModelInfo>;
+  /** Loads the model that was loaded last again, on `engine` (the engine was replaced); null when none was. */
+  reload(engine: EngineApi): Promise<ModelInfo | null>;
+}
+
+/** A package to load: what the engine is given, what the panel calls it, its manifest's summary. */
+interface Choice {
+  source: PackageSource;
+  label: string;
+  summary: ManifestSummary | null;
+}
+
+export function setupModelPanel(state: AppState): ModelPanel {
   const select = byId<HTMLSelectElement>('model-source');
   const urlRow = byId('url-row');
   const urlInput = byId<HTMLInputElement>('model-url');
@@ -35,6 +58,8 @@ export function setupModelPanel(state: AppState, onLoaded: (info: ModelInfo, def
   const cachedNote = byId('cached-note');
   let defaultModel: ManifestSummary | null = null;
   let controller: AbortController | null = null;
+  /** what was loaded last: loaded again when the engine is replaced (another backend) */
+  let last: Choice | null = null;
 
   function showRows(): void {
     urlRow.hidden = select.value !== 'url';
@@ -92,69 +117,37 @@ export function setupModelPanel(state: AppState, onLoaded: (info: ModelInfo, def
 
   function renderInfo(info: ModelInfo): void {
     const c = info.config;
+    const d = info.defaults;
+    const b = info.backend;
     const rows: [string, string][] = [
       ['Name', info.name],
       ['Weights', `${info.dtype}, ${formatBytes(info.bytes)}`],
       ['Image size', `${info.imageSize} × ${info.imageSize}`],
       ['LLM', `${c.llm.num_hidden_layers} layers × ${c.llm.hidden_size}`],
       ['MAR', `encoder ${c.mar.depth} × ${c.mar.width}, decoder ${c.mar.decoder_depth} × ${c.mar.decoder_width}`],
-      ['GPU', info.adapter],
+      ['Its settings', `${d.size} × ${d.size} · ${d.steps} steps · CFG ${d.cfg} (${d.cfgSchedule}) · temperature ${d.temperature}` +
+        ` · ${d.samplingSteps} sampling steps`],
+      ['Runs on', b.kind === 'webgpu' ? `${backendName(b.kind)} · ${b.adapter}` : `${backendName(b.kind)} · ${b.threads} thread${b.threads === 1 ? '' : 's'}`],
     ];
     infoList.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
     infoList.hidden = false;
   }
 
-  async function load(source: PackageSource, label: string, summary: ManifestSummary | null): Promise<void> {
-    if (state.busy) return say(message, `Wait until the current ${state.busy === 'generate' ? 'generation' : state.busy} finishes.`);
-    say(message, '');
-    controller = new AbortController();
-    const meter = new DownloadMeter(summary?.bytes);
-    progressBox.hidden = false;
-    bar.removeAttribute('value');
-    progressText.textContent = `Loading ${label}…`;
-    const t0 = performance.now();
-    try {
-      const info = await state.run('load', (engine) =>
-        engine.load(source, {
-          signal: controller!.signal,
-          onProgress: (p) => {
-            const v = meter.update(p, performance.now());
-            if (v.fraction === null) bar.removeAttribute('value');
-            else bar.value = v.fraction;
-            progressText.textContent = v.text;
-          },
-        }));
-      state.model = info;
-      renderInfo(info);
-      say(message, `Loaded ${info.name} (${info.dtype}, ${formatBytes(info.bytes)}) in ${formatMs(performance.now() - t0)}.`, 'ok');
-      progressBox.hidden = true;
-      onLoaded(info, summary?.defaults ?? {});
-      state.changed();
-    } catch (e) {
-      progressBox.hidden = true;
-      const still = state.model ? ` ${state.model.name} stays loaded.` : '';
-      if (isAbort(e)) say(message, `Loading cancelled.${still}`, 'info');
-      else say(message, `Could not load the model: ${explainLoadError(e)}${still}`);
-    } finally {
-      controller = null;
-      await refreshCache();
-    }
+  /** The selected package; rejects with what the user has to do first (a URL, a folder). */
+  async function selected(): Promise<Choice> {
+    await listed;
+    const v = select.value;
+    if (v === 'folder') return chosenFolder();
+    const text = v === 'url' ? urlInput.value
+      : v === 'default' ? new URL(DEFAULT_MODEL_PATH, location.href).href
+        : v.startsWith('cache:') ? v.slice('cache:'.length) : '';
+    const url = normalizeModelUrl(text, location.href);
+    return { source: { url }, label: url, summary: await fetchManifestSummary(url) };
   }
 
-  async function loadUrl(text: string): Promise<void> {
-    let url: string;
-    try {
-      url = normalizeModelUrl(text, location.href);
-    } catch (e) {
-      say(message, errorText(e));
-      return;
-    }
-    await load({ url }, url, await fetchManifestSummary(url));
-  }
-
-  async function loadFolder(): Promise<void> {
+  async function chosenFolder(): Promise<Choice> {
     const files = Array.from(folderInput.files ?? []);
-    if (files.length === 0) return say(message, 'Choose the model package folder first (the folder that holds manifest.json).');
+    if (files.length === 0) throw new Error('Choose the model package folder first (the folder that holds manifest.json).');
     const map = new Map<string, Blob>();
     for (const f of files) map.set(f.webkitRelativePath || f.name, f);
     const manifestKey = [...map.keys()].filter((k) => k === 'manifest.json' || k.endsWith('/manifest.json'))
@@ -162,15 +155,70 @@ export function setupModelPanel(state: AppState, onLoaded: (info: ModelInfo, def
     let summary: ManifestSummary | null = null;
     if (manifestKey) summary = summarizeManifest(await map.get(manifestKey)!.text().catch(() => ''));
     const folder = (files[0].webkitRelativePath || '').split('/')[0] || 'the folder';
-    await load({ files: map }, folder, summary);
+    return { source: { files: map }, label: folder, summary };
+  }
+
+  /** Loads `choice` on `engine` (the caller holds the engine's job); the outcome is shown here. */
+  async function load(engine: EngineApi, choice: Choice, hooks: LoadHooks = {}): Promise<ModelInfo> {
+    say(message, '');
+    const own = new AbortController();
+    controller = own;
+    const signal = hooks.signal ? AbortSignal.any([hooks.signal, own.signal]) : own.signal;
+    const meter = new DownloadMeter(choice.summary?.bytes);
+    progressBox.hidden = false;
+    bar.removeAttribute('value');
+    progressText.textContent = `Loading ${choice.label}…`;
+    hooks.onView?.({ fraction: null, text: progressText.textContent });
+    const t0 = performance.now();
+    try {
+      const info = await engine.load(choice.source, {
+        signal,
+        onProgress: (p) => {
+          const v = meter.update(p, performance.now());
+          if (v.fraction === null) bar.removeAttribute('value');
+          else bar.value = v.fraction;
+          progressText.textContent = v.text;
+          // the worker's callbacks come over their own channel: one may land after the load, when
+          // the caller shows its own job's progress
+          if (controller === own) hooks.onView?.(v);
+        },
+      });
+      state.model = info;
+      last = choice;
+      renderInfo(info);
+      say(message, `Loaded ${info.name} (${info.dtype}, ${formatBytes(info.bytes)}) in ${formatMs(performance.now() - t0)}.`, 'ok');
+      state.changed();
+      return info;
+    } catch (e) {
+      const still = state.model ? ` ${state.model.name} stays loaded.` : '';
+      if (isAbort(e)) {
+        say(message, `Loading cancelled.${still}`, 'info');
+        throw e;
+      }
+      const text = `Could not load the model: ${explainLoadError(e)}${still}`;
+      say(message, text);
+      throw new Error(text);
+    } finally {
+      progressBox.hidden = true;
+      if (controller === own) controller = null;
+      void refreshCache();
+    }
+  }
+
+  async function loadSelected(engine: EngineApi, hooks: LoadHooks = {}): Promise<ModelInfo> {
+    let choice: Choice;
+    try {
+      choice = await selected();
+    } catch (e) {
+      say(message, errorText(e));
+      throw e;
+    }
+    return load(engine, choice, hooks);
   }
 
   loadBtn.addEventListener('click', () => {
-    const v = select.value;
-    if (v === 'url') void loadUrl(urlInput.value);
-    else if (v === 'folder') void loadFolder();
-    else if (v === 'default') void loadUrl(new URL(DEFAULT_MODEL_PATH, location.href).href);
-    else if (v.startsWith('cache:')) void loadUrl(v.slice('cache:'.length));
+    if (state.busy) return say(message, `Wait until the current ${describe(state.busy)} finishes.`);
+    void state.run('load', (engine) => loadSelected(engine)).catch(() => {}); // shown by load()
   });
   urlInput.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !loadBtn.disabled) loadBtn.click();
@@ -183,9 +231,12 @@ export function setupModelPanel(state: AppState, onLoaded: (info: ModelInfo, def
     loadBtn.disabled = !state.engine || state.busy !== null;
     cancelBtn.hidden = !loading;
     select.disabled = loading;
+    // no model on a new engine (another backend) until it is loaded again
+    infoList.hidden = !state.model;
   });
 
-  void (async () => {
+  // the list of models; until it is filled, the selection is not yet the one a first touch should load
+  const listed = (async () => {
     // offline, the manifest comes from the offline cache when the default was loaded before
     defaultModel = await fetchManifestSummary(new URL(DEFAULT_MODEL_PATH, location.href).href);
     await refreshCache();
@@ -194,5 +245,8 @@ export function setupModelPanel(state: AppState, onLoaded: (info: ModelInfo, def
     showRows();
   })();
 
-  return { loadUrl };
+  return {
+    ensureModel: (engine, hooks) => (state.model ? Promise.resolve(state.model) : loadSelected(engine, hooks)),
+    reload: (engine) => (last ? load(engine, last) : Promise.resolve(null)),
+  };
 }

@@ -41,7 +41,7 @@ export class DownloadMeter {
       case 'verify':
         return { fraction: this.fraction(), text: `Checking ${p.file} (SHA-256)…` };
       case 'compile':
-        return { fraction: this.fraction(), text: `Preparing ${p.graph} on the GPU…` };
+        return { fraction: this.fraction(), text: `Preparing ${p.graph}…` };
       case 'ready':
         return { fraction: 1, text: 'Ready.' };
     }

@@ -8,6 +8,9 @@
 //   - copies the embedded default model (models/default/package/, once it exists) to
 //     dist/models/default/, where the page looks for it;
 //   - serves both from the repository in `npm run dev`.
+// `vite` dev and preview send the cross-origin isolation headers (src/cli/isolation.ts, the one
+// definition every server of ours uses), so the engine's WASM backend runs on several threads there;
+// a static host that does not send them still serves a working page, on one WASM thread.
 // The build also makes the page an installable, offline PWA (vite-pwa.ts: web manifest, icons from
 // public/icons/, a Workbox service worker precaching the app shell and ORT's runtime), and then
 // writes the script-tag widget, dist/harmon-widget.js (src/widget/vite-widget.ts).
@@ -16,6 +19,7 @@ import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, rea
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin, UserConfig } from 'vite';
+import { ISOLATION_HEADERS } from '../cli/isolation.ts';
 import { widgetBuild, WIDGET_FILE } from '../widget/vite-widget.ts';
 import { pwa } from './vite-pwa.ts';
 
@@ -128,7 +132,8 @@ export function appConfig(): UserConfig {
     },
     // the engine worker imports ORT, which splits into chunks: module workers
     worker: { format: 'es', plugins: () => [ortRuntimeUrlsAsIs()] },
-    server: { fs: { allow: [repoRoot] } },
+    server: { fs: { allow: [repoRoot] }, headers: { ...ISOLATION_HEADERS } },
+    preview: { headers: { ...ISOLATION_HEADERS } },
     plugins: [
       ortRuntimeUrlsAsIs(),
       appAssets(),

@@ -1,19 +1,35 @@
-// `npm run bench`, browser side: the matmul peak of this adapter, then one generation per model with
-// every stage timed (the engine's onStage hook waits for the GPU after each), dispatches and
-// GPU→CPU readbacks counted by wrapping the WebGPU prototypes, and FLOPs counted from the config.
+// `npm run bench`, browser side. Per backend: a fresh engine on it, that backend's matmul peak
+// (webgpu: kernels/matmul_peak on the adapter, best of several runs; wasm: a GEMM graph through
+// onnxruntime-web's WASM provider with the engine's thread count, best of several runs), then per
+// model: the first image after load and the next one timed as a user gets them (engine ms; the
+// first also pays one-time costs: shader compiles, buffer pools, JIT), one with every stage timed (the engine's
+// onStage hook waits for the backend after each), FLOPs counted from the config, GPU dispatches and
+// readbacks counted by wrapping the WebGPU prototypes, and an answer of up to 8 tokens.
 
 import { encodeMatmulPeak } from '../../kernels/matmul_peak';
 import { storageBuffer } from '../gpu/buffers';
-import type { Gpu } from '../gpu/device';
-import type { StageEvent } from '../engine/api';
+import { Gpu } from '../gpu/device';
+import type { BackendChoice, BackendInfo, GenerateOptions, StageEvent } from '../engine/api';
 import { Engine } from '../engine/engine';
 import { stageFlops, vaeDecoderFlops } from '../engine/flops';
+import { ort } from '../engine/ort';
+import { matmulModel } from './matmul_onnx';
+
+export interface Settings { size?: number; steps?: number; samplingSteps?: number }
+
+export interface BenchModel {
+  label: string;
+  url: string;
+  /** what to run; a field left out takes the package's default (the engine applies it) */
+  settings: Settings;
+  /** settings for a CPU path (wasm or a software adapter), where the package's own would take long */
+  cpuSettings?: Settings;
+}
 
 export interface BenchOptions {
-  models: { label: string; url: string }[];
-  size?: number;
-  steps?: number;
-  samplingSteps?: number;
+  backends: BackendChoice[];
+  models: BenchModel[];
+  /** matmul side (default by backend) */
   matmul?: number;
 }
 
@@ -21,18 +37,37 @@ export interface StageRow { stage: string; ms: number; flops: number; calls: num
 
 export interface ModelReport {
   label: string; name: string; dtype: string; size: number; steps: number; samplingSteps: number;
-  stages: StageRow[]; totalMs: number; totalFlops: number; dispatches: number; readbacks: number;
-  readbacksInLoop: number;
+  /** engine time of one image, no profiling hooks: the first after load, and the next */
+  firstMs: number;
+  engineMs: number;
+  /** one image with every stage waited for and timed */
+  stages: StageRow[]; profiledMs: number; totalFlops: number;
+  /** WebGPU work per image (0 on wasm) */
+  dispatches: number; readbacks: number; readbacksInLoop: number;
+  answer: { tokens: number; ms: number; text: string };
 }
 
-export interface BenchReport {
-  adapter: string; software: boolean; features: string[];
-  matmul: { n: number; gflops: number };
-  settings: { size?: number; steps: number; samplingSteps: number };
+export interface Peak { gflops: number; n: number; what: string }
+
+export interface BackendReport {
+  asked: BackendChoice;
+  backend?: BackendInfo;
+  peak?: Peak;
   models: ModelReport[];
+  /** why this backend could not run (no WebGPU, …) */
+  error?: string;
 }
 
-async function matmulPeak(gpu: Gpu, n: number, reps = 5): Promise<number> {
+export interface BenchReport { backends: BackendReport[] }
+
+const PROMPT = 'a red circle above a blue square';
+const QUESTION = 'Describe the image.';
+const ANSWER_TOKENS = 8;
+/** timed runs of each peak measurement: the best counts (the machine is shared) */
+const PEAK_TRIALS = 5;
+
+async function webgpuPeak(n: number): Promise<Peak> {
+  const gpu = await Gpu.fromNavigator();
   const dev = gpu.device;
   const a = storageBuffer(dev, new Float32Array(n * n).fill(0.5));
   const b = storageBuffer(dev, new Float32Array(n * n).fill(0.25));
@@ -45,16 +80,43 @@ async function matmulPeak(gpu: Gpu, n: number, reps = 5): Promise<number> {
     dev.queue.submit([enc.finish()]);
     await dev.queue.onSubmittedWorkDone();
   };
-  await run(1); // compile and warm up
-  const t0 = performance.now();
-  await run(reps);
-  const s = (performance.now() - t0) / 1000;
-  [a, b, c].forEach((x) => x.destroy());
-  return (2 * n * n * n * reps) / s / 1e9;
+  try {
+    await run(1); // compile and warm up
+    let best = Infinity;
+    for (let t = 0; t < PEAK_TRIALS; t++) {
+      const t0 = performance.now();
+      await run(3);
+      best = Math.min(best, (performance.now() - t0) / 3);
+    }
+    return { gflops: (2 * n ** 3) / best / 1e6, n, what: 'kernels/matmul_peak (WGSL), best of 5' };
+  } finally {
+    dev.destroy();
+  }
 }
 
-/** Counts calls of a prototype method while `job` runs. */
-async function counting<T>(proto: object, method: string, job: (count: () => number) => Promise<T>): Promise<T> {
+/** After Engine.create on wasm: ORT's settings (threads, runtime files) are the engine's. */
+async function wasmPeak(n: number, threads: number): Promise<Peak> {
+  const b = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const session = await ort.InferenceSession.create(matmulModel(n, n, n, b), { executionProviders: ['wasm'] });
+  const a = new ort.Tensor('float32', Float32Array.from({ length: n * n }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5), [n, n]);
+  try {
+    (await session.run({ A: a })).C.dispose(); // warm up (pre-packing, thread pool start)
+    let best = Infinity;
+    for (let t = 0; t < PEAK_TRIALS; t++) {
+      const t0 = performance.now();
+      const { C } = await session.run({ A: a });
+      best = Math.min(best, performance.now() - t0);
+      C.dispose();
+    }
+    return { gflops: (2 * n ** 3) / best / 1e6, n, what: `MatMul graph, onnxruntime-web WASM, ${threads} thread${threads === 1 ? '' : 's'}, best of 5` };
+  } finally {
+    await session.release();
+  }
+}
+
+/** Counts calls of a prototype method while `job` runs (nothing to count where it does not exist). */
+async function counting<T>(proto: object | undefined, method: string, job: (count: () => number) => Promise<T>): Promise<T> {
+  if (!proto) return job(() => 0);
   const p = proto as Record<string, (...a: unknown[]) => unknown>;
   const original = p[method];
   let n = 0;
@@ -69,61 +131,97 @@ async function counting<T>(proto: object, method: string, job: (count: () => num
   }
 }
 
-async function benchModel(engine: Engine, label: string, url: string, o: Required<Omit<BenchOptions, 'models' | 'matmul' | 'size'>> & { size?: number }): Promise<ModelReport> {
-  const info = await engine.load({ url });
+/** A progress line on the bench's stderr (run.ts exposes harmonBenchLog): a run takes minutes. */
+function note(line: string): void {
+  void window.harmonBenchLog?.(line);
+}
+
+const proto = (name: string): object | undefined => (globalThis as unknown as Record<string, { prototype?: object } | undefined>)[name]?.prototype;
+
+async function benchModel(engine: Engine, m: BenchModel, cpu: boolean): Promise<ModelReport> {
+  const info = await engine.load({ url: m.url });
   const cfg = info.config;
-  const size = o.size ?? info.imageSize;
-  const settings = { size, steps: o.steps, samplingSteps: o.samplingSteps, seed: 1 };
-  await engine.generate('a red circle above a blue square', { ...settings, steps: 1 }); // warm-up: compile
+  const given = cpu && m.cpuSettings ? { ...m.cpuSettings, ...m.settings } : m.settings;
+  // only what is given goes to the engine; FLOPs need the values it runs, its defaults for the rest
+  const run = { size: given.size ?? info.defaults.size, steps: given.steps ?? info.defaults.steps,
+    samplingSteps: given.samplingSteps ?? info.defaults.samplingSteps };
+  const options: GenerateOptions = { ...given, seed: 1 };
+  note(`  ${m.label}: loaded; ${run.size}², ${run.steps} MAR steps, ${run.samplingSteps} sampling steps`);
+  const first = await engine.generate(PROMPT, options);
+  const plain = await engine.generate(PROMPT, options);
+  note(`  ${m.label}: images in ${(first.ms / 1000).toFixed(2)} s, then ${(plain.ms / 1000).toFixed(2)} s; timing each stage`);
+
   const events: StageEvent[] = [];
   let loopReadbacks = 0;
-  const grid = size / (2 ** (cfg.vae.ch_mult.length - 1));
+  const grid = run.size / 2 ** (cfg.vae.ch_mult.length - 1);
   const N = grid * grid;
   const t0 = performance.now();
-  const { dispatches, readbacks } = await counting(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', (dispatchCount) =>
-    counting(GPUBuffer.prototype, 'mapAsync', async (mapCount) => {
-      await engine.generate('a red circle above a blue square', settings, {
+  const { dispatches, readbacks } = await counting(proto('GPUComputePassEncoder'), 'dispatchWorkgroups', (dispatchCount) =>
+    counting(proto('GPUBuffer'), 'mapAsync', async (mapCount) => {
+      await engine.generate(PROMPT, options, {
         onStage: (e) => events.push(e),
-        onStep: (e) => { if (e.step === o.steps - 1) loopReadbacks = mapCount(); },
+        onStep: (e) => { if (e.step === e.steps - 1) loopReadbacks = mapCount(); },
       });
       return { dispatches: dispatchCount(), readbacks: mapCount() };
     }));
-  const totalMs = performance.now() - t0;
+  const profiledMs = performance.now() - t0;
   const rows = new Map<string, StageRow>();
   for (const e of events) {
     const r = rows.get(e.stage) ?? { stage: e.stage, ms: 0, flops: 0, calls: 0 };
     r.ms += e.ms;
     r.calls++;
     const key = (e.stage === 'prefill' ? 'llm' : e.stage) as keyof ReturnType<typeof stageFlops>;
-    if (e.shape) r.flops += stageFlops(cfg, { ...e.shape, n: N, s: o.samplingSteps })[key] ?? 0;
+    if (e.shape) r.flops += stageFlops(cfg, { ...e.shape, n: N, s: run.samplingSteps })[key] ?? 0;
     if (e.stage === 'vae_decode') r.flops += vaeDecoderFlops(cfg, grid);
     rows.set(e.stage, r);
   }
   const stages = [...rows.values()];
-  return { label, name: info.name, dtype: info.dtype, size, steps: o.steps, samplingSteps: o.samplingSteps, stages, totalMs,
-    totalFlops: stages.reduce((s, r) => s + r.flops, 0), dispatches, readbacks, readbacksInLoop: loopReadbacks };
-}
 
-async function run(opts: BenchOptions): Promise<BenchReport> {
-  const engine = await Engine.create();
-  const caps = engine.gpu.caps;
-  // The CPU adapter here (SwiftShader) runs a reduced setting; a real GPU the full one.
-  const settings = caps.software
-    ? { size: opts.size ?? 64, steps: opts.steps ?? 4, samplingSteps: opts.samplingSteps ?? 10 }
-    : { size: opts.size, steps: opts.steps ?? 64, samplingSteps: opts.samplingSteps ?? 100 };
-  const n = opts.matmul ?? (caps.software ? 512 : 2048);
-  const gflops = await matmulPeak(engine.gpu, n);
-  const models: ModelReport[] = [];
-  for (const m of opts.models) models.push(await benchModel(engine, m.label, m.url, settings));
-  await engine.dispose();
+  // an answer about the image just drawn: one short warm-up turn, then the timed one
+  const image = plain.images[0];
+  const warm = await engine.ask(image, QUESTION, { maxNewTokens: 1 });
+  engine.endConversation(warm.conversation);
+  const answer = await engine.ask(image, QUESTION, { maxNewTokens: ANSWER_TOKENS });
+  engine.endConversation(answer.conversation);
+
   return {
-    adapter: [caps.adapter.vendor, caps.adapter.architecture, caps.adapter.description].filter(Boolean).join(' '),
-    software: caps.software, features: [...engine.gpu.device.features] as string[],
-    matmul: { n, gflops }, settings, models,
+    label: m.label, name: info.name, dtype: info.dtype, ...run, firstMs: first.ms, engineMs: plain.ms, stages, profiledMs,
+    totalFlops: stages.reduce((s, r) => s + r.flops, 0), dispatches, readbacks, readbacksInLoop: loopReadbacks,
+    answer: { tokens: answer.tokenIds.length, ms: answer.ms, text: answer.text },
   };
 }
 
+async function benchBackend(asked: BackendChoice, opts: BenchOptions): Promise<BackendReport> {
+  let engine: Engine;
+  try {
+    engine = await Engine.create({ backend: asked });
+  } catch (e) {
+    return { asked, models: [], error: (e as Error).message };
+  }
+  try {
+    const backend = await engine.backend();
+    const cpu = backend.kind === 'wasm' || backend.software;
+    const n = opts.matmul ?? (cpu ? 512 : 2048);
+    note(`${asked}: backend ${backend.kind}; measuring the matmul peak`);
+    const peak = backend.kind === 'wasm' ? await wasmPeak(n, backend.threads) : await webgpuPeak(n);
+    const models: ModelReport[] = [];
+    for (const m of opts.models) models.push(await benchModel(engine, m, cpu));
+    return { asked, backend, peak, models };
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function run(opts: BenchOptions): Promise<BenchReport> {
+  const backends: BackendReport[] = [];
+  for (const b of opts.backends) backends.push(await benchBackend(b, opts));
+  return { backends };
+}
+
 declare global {
-  interface Window { harmonBench: { run: typeof run } }
+  interface Window {
+    harmonBench: { run: typeof run };
+    harmonBenchLog?: (line: string) => unknown;
+  }
 }
 window.harmonBench = { run };

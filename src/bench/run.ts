@@ -1,74 +1,107 @@
-// `npm run bench`: times the real engine in headless Chromium, stage by stage, on the embedded
-// default and on a random-weight model of Harmon-0.5B's shapes at reduced depth (written by
-// `npm run bench:model` when missing), and compares the effective FLOP/s with the matmul peak
-// measured on the same adapter in the same run.
+// `npm run bench`: times the real engine in headless Chromium, per backend and stage by stage, and
+// compares the effective FLOP/s with a matmul peak measured on the same backend in the same run
+// (page.ts). Models: the embedded default at its own settings and a random-weight model of
+// Harmon-0.5B's shapes at reduced depth (written by `npm run bench:model` when missing; on a CPU
+// path at 64², 4 MAR steps, 10 sampling steps, where its own 256²/64/100 would take long) — or only
+// the --model packages, at their own settings. --size/--steps/--sampling-steps apply to every model.
 //
-//   npm run bench -- [--size 256] [--steps 64] [--sampling-steps 100] [--matmul 2048] [--model PKG_DIR]
+//   npm run bench -- [--backend auto|webgpu|wasm|all|webgpu,wasm] [--model PKG_DIR]... [--size 256]
+//                    [--steps 64] [--sampling-steps 100] [--matmul 2048]
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BackendChoice } from '../engine/api';
+import { parseBackend, UsageError } from '../cli/args';
 import { chromiumArgs, chromiumPath } from '../cli/chromium';
 import { startServer } from '../cli/server';
-import type { BenchOptions, BenchReport, ModelReport } from './page';
+import type { BenchModel, BenchOptions, BenchReport, Settings } from './page';
+import { reportLines } from './table';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DEFAULT_MODEL = 'models/default/package';
 const BENCH_MODEL = 'models/bench/harmon-0.5b-reduced';
+const REDUCED: Settings = { size: 64, steps: 4, samplingSteps: 10 };
 
-function parse(argv: string[]): BenchOptions & { extra: string[] } {
-  const o: BenchOptions & { extra: string[] } = { models: [], extra: [] };
-  const num = (flag: string, v: string | undefined) => {
+export const USAGE = `usage: npm run bench -- [--backend auto|webgpu|wasm|all|webgpu,wasm] [--model PKG_DIR]...
+                      [--size N] [--steps N] [--sampling-steps N] [--matmul N]
+Default: --backend auto; the embedded default (its own settings) and Harmon-0.5B's shapes at reduced
+depth (npm run bench:model). With --model: only those packages (inside the repository), at their own
+settings. Flags left out take each package's defaults.`;
+
+export interface BenchArgs {
+  backends: BackendChoice[];
+  models: string[];
+  settings: Settings;
+  matmul?: number;
+}
+
+/** Parses the command line; a bad argument is a UsageError. */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs | 'help' {
+  const a: BenchArgs = { backends: ['auto'], models: [], settings: {} };
+  const int = (flag: string, v: string | undefined, min: number) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} takes a positive integer, got ${v}`);
+    if (v === undefined || !Number.isInteger(n) || n < min) throw new UsageError(`${flag} takes an integer ≥ ${min}, got ${v ?? 'nothing'}`);
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
-    const [flag, v] = [argv[i], argv[i + 1]];
-    if (flag === '--size') o.size = num(flag, v);
-    else if (flag === '--steps') o.steps = num(flag, v);
-    else if (flag === '--sampling-steps') o.samplingSteps = num(flag, v);
-    else if (flag === '--matmul') o.matmul = num(flag, v);
-    else if (flag === '--model') o.extra.push(v);
-    else throw new Error(`unknown argument ${flag}`);
-    i++;
+    const flag = argv[i];
+    if (flag === '--help' || flag === '-h') return 'help';
+    const v = argv[++i];
+    if (flag === '--backend') {
+      if (v === undefined) throw new UsageError('--backend needs auto, webgpu, wasm or all');
+      const list = v.trim().toLowerCase() === 'all' ? ['webgpu', 'wasm'] : v.split(',');
+      a.backends = [...new Set(list.map((b) => parseBackend(b)))];
+    } else if (flag === '--model') {
+      if (v === undefined || v.trim() === '') throw new UsageError('--model needs a package folder');
+      a.models.push(v);
+    } else if (flag === '--size') {
+      a.settings.size = int(flag, v, 16);
+      if (a.settings.size % 16) throw new UsageError(`--size must be a multiple of 16, got ${v}`);
+    } else if (flag === '--steps') a.settings.steps = int(flag, v, 1);
+    else if (flag === '--sampling-steps') a.settings.samplingSteps = int(flag, v, 2);
+    else if (flag === '--matmul') a.matmul = int(flag, v, 16);
+    else throw new UsageError(`unknown argument ${flag} (see --help)`);
   }
-  return o;
+  return a;
 }
 
-const fmt = (x: number, d = 1) => x.toFixed(d).padStart(9);
-
-function printModel(m: ModelReport, peak: number): void {
-  console.log(`\n${m.label}: ${m.name} (${m.dtype}), ${m.size}², ${m.steps} MAR steps, ${m.samplingSteps} sampling steps`);
-  console.log('  stage            ms/step   GFLOP/step  GFLOP/s  share of time');
-  const perStep = (r: ModelReport['stages'][number]) => (r.stage === 'vae_decode' || r.stage === 'prefill' ? 1 : m.steps);
-  for (const r of m.stages) {
-    const unit = perStep(r);
-    console.log(`  ${r.stage.padEnd(15)}${fmt(r.ms / unit)}${fmt(r.flops / unit / 1e9, 3)}${fmt(r.flops / r.ms / 1e6, 2)}` +
-      `${fmt((100 * r.ms) / m.stages.reduce((s, x) => s + x.ms, 0))}%${unit === 1 ? '  (once per image)' : ''}`);
-  }
-  const eff = m.totalFlops / m.totalMs / 1e6;
-  console.log(`  whole image: ${(m.totalMs / 1000).toFixed(1)} s, ${(m.totalFlops / 1e9).toFixed(2)} GFLOP → ${eff.toFixed(2)} GFLOP/s` +
-    ` = ${((100 * eff) / peak).toFixed(1)}% of the matmul peak`);
-  console.log(`  per image: ${m.dispatches} compute dispatches, ${m.readbacks} GPU→CPU readbacks (${m.readbacksInLoop} inside the loop)`);
-}
-
-async function main(): Promise<number> {
-  const o = parse(process.argv.slice(2));
-  const models: BenchOptions['models'] = [];
-  if (existsSync(path.join(root, DEFAULT_MODEL, 'manifest.json'))) models.push({ label: 'embedded default', url: `/${DEFAULT_MODEL}/` });
+/** The packages to run, as URLs on the bench's server (the repository root). */
+function models(a: BenchArgs): BenchModel[] {
+  const inRepo = (dir: string) => {
+    const rel = path.relative(root, path.resolve(dir));
+    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new UsageError(`--model ${dir}: must be inside the repository (served by the bench page)`);
+    if (!existsSync(path.join(root, rel, 'manifest.json'))) throw new UsageError(`--model ${dir}: no manifest.json (not a model package)`);
+    return `/${rel.split(path.sep).join('/')}/`;
+  };
+  if (a.models.length) return a.models.map((dir) => ({ label: dir, url: inRepo(dir), settings: a.settings }));
+  const out: BenchModel[] = [];
+  if (existsSync(path.join(root, DEFAULT_MODEL, 'manifest.json'))) out.push({ label: 'embedded default', url: `/${DEFAULT_MODEL}/`, settings: a.settings });
   else console.log(`(no embedded default at ${DEFAULT_MODEL} yet: skipped)`);
   if (!existsSync(path.join(root, BENCH_MODEL, 'manifest.json'))) {
     console.log(`writing ${BENCH_MODEL} (npm run bench:model) …`);
     const r = spawnSync('npm', ['run', '--silent', 'bench:model'], { cwd: root, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('npm run bench:model failed');
   }
-  models.push({ label: 'Harmon-0.5B shapes, reduced depth', url: `/${BENCH_MODEL}/` });
-  for (const dir of o.extra) {
-    const rel = path.relative(root, path.resolve(dir));
-    if (rel.startsWith('..')) throw new Error(`--model ${dir}: must be inside the repository (served by the bench page)`);
-    models.push({ label: rel, url: `/${rel}/` });
+  out.push({ label: 'Harmon-0.5B shapes, reduced depth', url: `/${BENCH_MODEL}/`, settings: a.settings, cpuSettings: REDUCED });
+  return out;
+}
+
+async function main(): Promise<number> {
+  let a: BenchArgs | 'help';
+  let list: BenchModel[];
+  try {
+    a = parseBenchArgs(process.argv.slice(2));
+    if (a === 'help') {
+      console.log(USAGE);
+      return 0;
+    }
+    list = models(a);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`error: ${e.message}`);
+    return 2;
   }
   const server = await startServer({ root });
   const { chromium } = await import('playwright');
@@ -76,20 +109,23 @@ async function main(): Promise<number> {
   try {
     const page = await browser.newPage();
     page.on('console', (m) => { if (m.type() === 'error' && process.env.HARMON_DEBUG) console.error(m.text()); });
+    await page.exposeFunction('harmonBenchLog', (line: string) => console.error(line));
     await page.goto(`${server.origin}/src/bench/bench.html`, { waitUntil: 'load', timeout: 180_000 });
     await page.waitForFunction(() => 'harmonBench' in window, undefined, { timeout: 60_000 });
-    const report: BenchReport = await page.evaluate((opts) => window.harmonBench.run(opts), { ...o, models, extra: undefined } as BenchOptions);
-    console.log(`adapter: ${report.adapter}${report.software ? ' (software: reduced settings)' : ''}; features: ${report.features.join(', ') || 'none'}`);
-    console.log(`matmul peak: ${report.matmul.gflops.toFixed(2)} GFLOP/s (f32 ${report.matmul.n}³, kernels/matmul_peak)`);
-    for (const m of report.models) printModel(m, report.matmul.gflops);
-    return 0;
+    const opts: BenchOptions = { backends: a.backends, models: list, matmul: a.matmul };
+    const report: BenchReport = await page.evaluate((o) => window.harmonBench.run(o), opts);
+    for (const line of reportLines(report)) console.log(line);
+    return report.backends.some((b) => b.error) ? 1 : 0;
   } finally {
     await browser.close();
     await server.close();
   }
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(`error: ${(e as Error).message}`);
-  process.exit(1);
-});
+// Only when run as the command (the test imports parseBenchArgs).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then((code) => process.exit(code), (e) => {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}

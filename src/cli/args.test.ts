@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkDeterministicInputs,
-  manifestDefaults,
+  parseBackend,
   parseCommand,
   parsePromptsJsonl,
   UsageError,
@@ -19,6 +19,8 @@ let root: string;
 let cwd: string;
 let pkg: string;
 const MANIFEST = { name: 'fake', defaults: { size: 64 }, diffusion: { default_sampling_steps: 10 }, config: { image_size: 64 } };
+/** What the engine reports for that package after load (ModelInfo.defaults). */
+const DEFAULTS = { size: 64, samplingSteps: 10 };
 
 beforeAll(() => {
   tmp = mkdtempSync(path.join(tmpdir(), 'harmon-args-'));
@@ -114,6 +116,19 @@ describe('generate', () => {
     expect(c.latents).toBeUndefined();
     expect(c.orders).toBeUndefined();
     expect(c.noise).toBeUndefined();
+    expect(c.backend).toBe('auto');
+  });
+
+  it('--backend auto|webgpu|wasm on generate and ask; anything else is a usage error', () => {
+    expect(gen('--prompt', 'x', '--out', 'o.png', '--backend', 'wasm').backend).toBe('wasm');
+    expect(gen('--prompts', file('p1.jsonl', '{"prompt": "a"}'), '--out', 'dir', '--backend', 'webgpu').backend).toBe('webgpu');
+    expect(ask('--image', 'img.png', '--question', 'q', '--backend=auto').backend).toBe('auto');
+    expect(ask('--questions', file('q1.jsonl', '{"image": "img.png", "question": "q"}'), '--backend', 'WASM').backend).toBe('wasm');
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--backend', 'cuda')).toBe('--backend must be auto, webgpu or wasm (got "cuda")');
+    expect(askErr('--image', 'img.png', '--question', 'q', '--backend', '')).toBe('--backend must be auto, webgpu or wasm (got "")');
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--backend')).toBe('--backend needs a value');
+    expect(parseBackend(undefined)).toBe('auto');
+    expect(err(() => parseBackend('gpu', '--backends'))).toBe('--backends must be auto, webgpu or wasm (got "gpu")');
   });
 
   it('all options', () => {
@@ -289,14 +304,23 @@ describe('--orders and --noise', () => {
     expect(c.pendingDeterministicCheck).toBe(false);
   });
 
-  it('orders: N from the package manifest when --size is left out', () => {
+  it('orders: without --size, N from the defaults the engine reports after load (not the manifest)', () => {
     const f = file('o.json', JSON.stringify([perm(16)]));
     const c = gen('--prompt', 'x', '--out', 'o.png', '--orders', f);
     expect(c.orders).toEqual([perm(16)]);
-    expect(c.options).toEqual({ n: 1, seed: 0, size: 64 }); // pinned to what was checked
+    expect(c.pendingDeterministicCheck).toBe(true);
+    checkDeterministicInputs(c, DEFAULTS);
+    expect(c.pendingDeterministicCheck).toBe(false);
+    expect(c.options).toEqual({ n: 1, seed: 0 }); // nothing pinned: the engine runs its own defaults
+    const c2 = gen('--prompt', 'x', '--out', 'o.png', '--orders', f);
+    expect(err(() => checkDeterministicInputs(c2, { size: 256, samplingSteps: 100 }))).toBe(
+      '--orders o.json: entry 0 is not a permutation of 0…255 (N = 256 tokens)',
+    );
     expect(genErr('--prompt', 'x', '--out', 'o.png', '--size', '256', '--orders', f)).toBe(
       '--orders o.json: entry 0 is not a permutation of 0…255 (N = 256 tokens)',
     );
+    expect(err(() => checkDeterministicInputs(gen('--prompt', 'x', '--out', 'o.png', '--orders', f), undefined))).toMatch(
+      /^--orders\/--noise need the image size and sampling steps: the engine reported no package defaults/);
   });
 
   it('orders: bad files', () => {
@@ -316,16 +340,22 @@ describe('--orders and --noise', () => {
   });
 
   it('noise: exactly n·N·(S+1)·16 float32', () => {
-    // size 64 → N = 16; S = 10 from the manifest
+    // size 64 → N = 16; S = 10 from the engine's defaults
     const good = 2 * 16 * 11 * 16;
     const f = file('n.f32', noise(good));
     const c = gen('--prompt', 'x', '--out', 'o.png', '--n', '2', '--noise', f);
     expect(c.noise!.byteLength).toBe(good * 4);
-    expect(c.options).toEqual({ n: 2, seed: 0, size: 64, samplingSteps: 10 });
+    checkDeterministicInputs(c, DEFAULTS);
+    expect(c.options).toEqual({ n: 2, seed: 0 });
+    // --size alone does not fix S: still waits for the engine
+    expect(gen('--prompt', 'x', '--out', 'o.png', '--n', '2', '--size', '64', '--noise', f).pendingDeterministicCheck).toBe(true);
     const f2 = file('n2.f32', noise(1 * 4 * 22 * 16));
     const c2 = gen('--prompt', 'x', '--out', 'o.png', '--n', '1', '--size', '32', '--sampling-steps', '21', '--noise', f2);
     expect(c2.noise!.byteLength).toBe(1 * 4 * 22 * 16 * 4);
-    expect(genErr('--prompt', 'x', '--out', 'o.png', '--n', '1', '--noise', f)).toBe(
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--n', '1', '--size', '64', '--sampling-steps', '10', '--noise', f)).toBe(
+      `--noise n.f32: has ${good * 4} bytes; expected n·N·(S+1)·16·4 = 1·16·11·16·4 = ${16 * 11 * 16 * 4}`,
+    );
+    expect(err(() => checkDeterministicInputs(gen('--prompt', 'x', '--out', 'o.png', '--noise', f), DEFAULTS))).toBe(
       `--noise n.f32: has ${good * 4} bytes; expected n·N·(S+1)·16·4 = 1·16·11·16·4 = ${16 * 11 * 16 * 4}`,
     );
     expect(genErr('--prompt', 'x', '--out', 'o.png', '--noise', file('odd.f32', new Uint8Array(7)))).toBe(
@@ -333,25 +363,14 @@ describe('--orders and --noise', () => {
     );
   });
 
-  it('a URL model without --size/--sampling-steps leaves the check for later', () => {
+  it('a URL model: the same rule, nothing is fetched before the engine loads it', () => {
     const f = file('o.json', JSON.stringify([perm(16)]));
     const c = parse('generate', '--model', 'https://h/pkg', '--prompt', 'x', '--out', 'o.png', '--orders', f) as GenerateCommand;
     expect(c.pendingDeterministicCheck).toBe(true);
-    checkDeterministicInputs(c, MANIFEST, { orders: 'o.json' });
+    checkDeterministicInputs(c, DEFAULTS);
     expect(c.pendingDeterministicCheck).toBe(false);
-    expect(c.options.size).toBe(64);
-    delete c.options.size;
-    expect(err(() => checkDeterministicInputs(c, { defaults: { size: 256 } }, { orders: 'o.json' }))).toMatch(/0…255/);
-    // with no manifest defaults: §6's 256 and 100
-    expect(err(() => checkDeterministicInputs(c, {}, { orders: 'o.json' }))).toMatch(/N = 256 tokens/);
     const withSize = parse('generate', '--model', 'https://h/pkg', '--prompt', 'x', '--out', 'o.png', '--size', '64', '--orders', f);
     expect((withSize as GenerateCommand).pendingDeterministicCheck).toBe(false);
-  });
-
-  it('manifest defaults', () => {
-    expect(manifestDefaults(MANIFEST)).toEqual({ size: 64, samplingSteps: 10 });
-    expect(manifestDefaults({ config: { image_size: 512 } })).toEqual({ size: 512, samplingSteps: undefined });
-    expect(manifestDefaults(undefined)).toEqual({ size: undefined, samplingSteps: undefined });
   });
 });
 

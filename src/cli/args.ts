@@ -5,7 +5,7 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GenerateOptions } from '../engine/api';
+import type { BackendChoice, GenerateOptions, ModelDefaults } from '../engine/api';
 import { UsageError } from './errors';
 import { parseJsonlObjects } from './jsonl';
 
@@ -16,9 +16,8 @@ export const DEFAULT_MODEL_DIR = 'models/default/package';
 export const STRIDE = 16;
 /** Latent channels per token. */
 export const TOKEN_DIM = 16;
-/** §6 defaults, used where neither a flag nor the package's manifest says otherwise. */
-export const FALLBACK_SIZE = 256;
-export const FALLBACK_SAMPLING_STEPS = 100;
+/** `--backend` values (Engine.create's `backend`). */
+export const BACKENDS: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm'];
 
 export { UsageError };
 
@@ -38,6 +37,7 @@ export type CliGenerateOptions = Omit<GenerateOptions, 'orders' | 'noise' | 'pre
 export interface GenerateCommand {
   command: 'generate';
   model: ModelRef;
+  backend: BackendChoice;
   prompts: PromptEntry[];
   /** true with --prompts: `out` is a folder in GenEval's layout */
   genEval: boolean;
@@ -49,8 +49,11 @@ export interface GenerateCommand {
   orders?: number[][];
   /** raw little-endian float32 bytes of --noise */
   noise?: Uint8Array;
-  /** --orders / --noise still need the package's defaults (a URL model without --size or
-   * --sampling-steps): call checkDeterministicInputs once its manifest is known */
+  /** the --orders / --noise file names, for messages */
+  inputLabels: { orders?: string; noise?: string };
+  /** --orders / --noise still need the package's defaults (no --size, or --noise without
+   * --sampling-steps): call checkDeterministicInputs with the engine's ModelInfo.defaults after
+   * load, before generating. The CLI never reads the manifest for them: the engine owns them. */
   pendingDeterministicCheck: boolean;
 }
 
@@ -66,6 +69,7 @@ export interface AskItem {
 export interface AskCommand {
   command: 'ask';
   model: ModelRef;
+  backend: BackendChoice;
   /** one item for --image/--question; one per line with --questions */
   items: AskItem[];
   /** --questions: answers are JSON lines on stdout */
@@ -97,9 +101,12 @@ export const USAGE = `usage:
   npm run harmon -- ask [--model ...] --questions questions.jsonl [--max-new-tokens 256]
                     (lines {"image": PATH, "question": "..."}; PATH relative to the file; prints each
                      line with "prediction" added, as JSON lines)
+Every command: [--backend auto|webgpu|wasm] (default auto: webgpu on a hardware GPU, wasm — the
+CPU through onnxruntime-web's WASM — on a software adapter or without WebGPU).
 
 Without --model: the embedded default (${DEFAULT_MODEL_DIR}). Options left out take the model
-package's defaults. Environment: HARMON_DEBUG=1 forwards the page's errors and Vite's log to stderr;
+package's defaults (the engine applies them). With --prompts, prompt i (0-based) uses seed + i.
+Environment: HARMON_DEBUG=1 forwards the page's errors and Vite's log to stderr;
 CHROMIUM_PATH (default /usr/bin/chromium); HARMON_CHROMIUM_FLAGS adds Chromium flags.`;
 
 type FlagKind = 'value' | 'switch';
@@ -107,10 +114,10 @@ type FlagKind = 'value' | 'switch';
 const GENERATE_FLAGS: Record<string, FlagKind> = {
   model: 'value', prompt: 'value', prompts: 'value', n: 'value', size: 'value', steps: 'value',
   cfg: 'value', 'cfg-schedule': 'value', temperature: 'value', 'sampling-steps': 'value', seed: 'value',
-  out: 'value', latents: 'value', orders: 'value', noise: 'value',
+  out: 'value', latents: 'value', orders: 'value', noise: 'value', backend: 'value',
 };
 const ASK_FLAGS: Record<string, FlagKind> = {
-  model: 'value', image: 'value', question: 'value', questions: 'value', 'max-new-tokens': 'value', tokens: 'switch',
+  model: 'value', backend: 'value', image: 'value', question: 'value', questions: 'value', 'max-new-tokens': 'value', tokens: 'switch',
 };
 const COMMANDS: Record<string, Record<string, FlagKind>> = { generate: GENERATE_FLAGS, ask: ASK_FLAGS };
 
@@ -191,6 +198,14 @@ function numFlag(flags: Map<string, string | true>, name: string, ok: (v: number
 function str(flags: Map<string, string | true>, name: string): string | undefined {
   const v = flags.get(name);
   return v === undefined ? undefined : (v as string);
+}
+
+/** A --backend value (undefined: auto). Shared by `npm run harmon`, `npm run eval` and `npm run bench`. */
+export function parseBackend(raw: string | undefined, flag = '--backend'): BackendChoice {
+  if (raw === undefined) return 'auto';
+  const v = raw.trim().toLowerCase();
+  if (!(BACKENDS as readonly string[]).includes(v)) throw new UsageError(`${flag} must be auto, webgpu or wasm (got "${raw}")`);
+  return v as BackendChoice;
 }
 
 /** Characters as a person counts them (code points, not UTF-16 units). */
@@ -342,40 +357,19 @@ export function checkNoise(byteLength: number, n: number, N: number, S: number, 
   }
 }
 
-/** The image side and sampling steps a package uses when not given: its manifest's defaults. */
-export function manifestDefaults(manifest: unknown): { size?: number; samplingSteps?: number } {
-  const m = (manifest ?? {}) as Record<string, any>;
-  const size = m.defaults?.size ?? m.config?.image_size;
-  const samplingSteps = m.defaults?.sampling_steps ?? m.diffusion?.default_sampling_steps;
-  return {
-    size: Number.isInteger(size) && size > 0 ? size : undefined,
-    samplingSteps: Number.isInteger(samplingSteps) && samplingSteps > 1 ? samplingSteps : undefined,
-  };
-}
-
-/** Checks --orders / --noise against N and S (flags first, then the manifest, then §6's defaults),
- * and pins options.size (and samplingSteps with --noise) to the values checked. */
-export function checkDeterministicInputs(cmd: GenerateCommand, manifest: unknown, labels: { orders?: string; noise?: string } = {}): void {
-  const d = manifestDefaults(manifest);
-  const size = cmd.options.size ?? d.size ?? FALLBACK_SIZE;
-  const S = cmd.options.samplingSteps ?? d.samplingSteps ?? FALLBACK_SAMPLING_STEPS;
+/** Checks --orders / --noise against N and S: from the flags, else from the package's defaults as the
+ * engine reports them after load (ModelInfo.defaults; the engine runs the same values). */
+export function checkDeterministicInputs(cmd: GenerateCommand, defaults?: Pick<ModelDefaults, 'size' | 'samplingSteps'>): void {
+  const size = cmd.options.size ?? defaults?.size;
+  const S = cmd.options.samplingSteps ?? defaults?.samplingSteps;
+  if (size === undefined || (cmd.noise && S === undefined)) {
+    throw new UsageError('--orders/--noise need the image size and sampling steps: the engine reported no package defaults; pass --size and --sampling-steps');
+  }
   if (size % STRIDE !== 0) throw new UsageError(`the model's image size ${size} is not a multiple of ${STRIDE}`);
   const N = tokensFor(size);
-  if (cmd.orders) checkOrders(cmd.orders, N, labels.orders ?? 'file');
-  if (cmd.noise) checkNoise(cmd.noise.byteLength, cmd.options.n, N, S, labels.noise ?? 'file');
-  // Ask the engine for exactly what the inputs were checked against (its own defaults may differ).
-  cmd.options.size = size;
-  if (cmd.noise) cmd.options.samplingSteps = S;
+  if (cmd.orders) checkOrders(cmd.orders, N, cmd.inputLabels.orders ?? 'file');
+  if (cmd.noise) checkNoise(cmd.noise.byteLength, cmd.options.n, N, S!, cmd.inputLabels.noise ?? 'file');
   cmd.pendingDeterministicCheck = false;
-}
-
-function readManifest(dir: string): unknown {
-  const p = path.join(dir, 'manifest.json');
-  try {
-    return JSON.parse(readFileSync(p, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`${p} is not valid JSON (${(e as Error).message})`);
-  }
 }
 
 function parseGenerate(flags: Map<string, string | true>, ctx: ParseContext): GenerateCommand {
@@ -399,6 +393,7 @@ function parseGenerate(flags: Map<string, string | true>, ctx: ParseContext): Ge
   const temperature = numFlag(flags, 'temperature', (v) => v >= 0, 'a finite number ≥ 0');
   const samplingSteps = intFlag(flags, 'sampling-steps', (v) => v >= 2 && v <= 1000, 'an integer from 2 to 1000');
   const seed = intFlag(flags, 'seed', () => true, 'an integer') ?? 0;
+  const backend = parseBackend(str(flags, 'backend'));
 
   const options: CliGenerateOptions = { n, seed };
   if (size !== undefined) options.size = size;
@@ -441,12 +436,12 @@ function parseGenerate(flags: Map<string, string | true>, ctx: ParseContext): Ge
     prompts = [{ prompt: prompt!, line: JSON.stringify({ prompt }), lineNumber: 0 }];
   }
 
-  const cmd: GenerateCommand = {
-    command: 'generate', model, prompts, genEval: promptsFile !== undefined, out, latents, options,
-    pendingDeterministicCheck: false,
-  };
   const ordersFile = str(flags, 'orders');
   const noiseFile = str(flags, 'noise');
+  const cmd: GenerateCommand = {
+    command: 'generate', model, backend, prompts, genEval: promptsFile !== undefined,
+    out, latents, options, inputLabels: { orders: ordersFile, noise: noiseFile }, pendingDeterministicCheck: false,
+  };
   if (ordersFile !== undefined) cmd.orders = parseOrdersJson(readInput('orders', ordersFile, ctx).toString('utf8'), ordersFile, n);
   if (noiseFile !== undefined) {
     const bytes = readInput('noise', noiseFile, ctx);
@@ -454,11 +449,10 @@ function parseGenerate(flags: Map<string, string | true>, ctx: ParseContext): Ge
     cmd.noise = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   if (cmd.orders || cmd.noise) {
-    const labels = { orders: ordersFile, noise: noiseFile };
+    // Known from the flags: checked now. Otherwise once the engine has loaded the package (harmon.ts).
     const known = size !== undefined && (cmd.noise === undefined || samplingSteps !== undefined);
-    if (known) checkDeterministicInputs(cmd, undefined, labels);
-    else if (model.kind === 'dir') checkDeterministicInputs(cmd, readManifest(model.dir), labels);
-    else cmd.pendingDeterministicCheck = true; // harmon.ts fetches the URL's manifest first
+    if (known) checkDeterministicInputs(cmd);
+    else cmd.pendingDeterministicCheck = true;
   }
   return cmd;
 }
@@ -476,6 +470,7 @@ function parseAsk(flags: Map<string, string | true>, ctx: ParseContext): AskComm
   const questionsFile = str(flags, 'questions');
   const maxNewTokens = intFlag(flags, 'max-new-tokens', (v) => v >= 1, 'an integer ≥ 1');
   const tokens = flags.get('tokens') === true;
+  const backend = parseBackend(str(flags, 'backend'));
   if (questionsFile !== undefined) {
     if (imageName !== undefined || question !== undefined) {
       throw new UsageError('--questions cannot be used with --image or --question');
@@ -496,14 +491,14 @@ function parseAsk(flags: Map<string, string | true>, ctx: ParseContext): AskComm
       }
       return { image, imageName: name, question: obj.question as string, line };
     });
-    return { command: 'ask', model, items, batch: true, maxNewTokens, tokens: false };
+    return { command: 'ask', model, backend, items, batch: true, maxNewTokens, tokens: false };
   }
   if (imageName === undefined) throw new UsageError('ask needs --image FILE (or --questions FILE)');
   if (question === undefined) throw new UsageError('ask needs --question TEXT');
   checkText(question, 'question');
   const model = resolveModel(str(flags, 'model'), ctx);
   const image = imageInput(imageName, 'image', ctx);
-  return { command: 'ask', model, items: [{ image, imageName, question }], batch: false, maxNewTokens, tokens };
+  return { command: 'ask', model, backend, items: [{ image, imageName, question }], batch: false, maxNewTokens, tokens };
 }
 
 /** Parses and validates the whole command line. Throws UsageError with a one-line message. */

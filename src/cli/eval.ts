@@ -2,14 +2,18 @@
 // Chromium, via `npm run harmon -- generate --prompts` and `ask --questions`), or through the PyTorch
 // reference (--reference) for comparison. Python writes the held-out prompts and questions and
 // scores the results (models/shapes/evalset.py); this file only runs the steps in order.
+// Both paths draw prompt i with seed + i. Settings left out: the engine applies the package's
+// defaults itself (nothing is passed); the reference, which has no engine, gets the same values
+// from the package's manifest here.
 
 import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_MODEL_DIR, repoRoot } from './args';
+import type { BackendChoice } from '../engine/api';
+import { DEFAULT_MODEL_DIR, parseBackend, repoRoot, UsageError } from './args';
 
 const USAGE = `usage: npm run eval -- shapes [--model PKG_DIR] [--out DIR] [--quick] [--n 1] [--steps N]
-                        [--sampling-steps N] [--cfg C] [--seed 0] [--vqa 48]
+                        [--sampling-steps N] [--cfg C] [--seed 0] [--vqa 48] [--backend auto|webgpu|wasm]
                         [--reference [--checkpoint DIR]]
 
 Generates ShapesEval's held-out prompts (GenEval layout under DIR/images) and answers its held-out
@@ -17,7 +21,7 @@ questions (DIR/answers.jsonl) with the engine — or with the PyTorch reference 
 checkpoint (default: the package's sibling checkpoint/) — then scores them: per-category accuracy
 by GenEval's rules, overall = mean of the six categories, VQA exact match. Prints the table and
 writes DIR/results.json. --quick: one prompt per category and 6 questions. Settings left out take
-the package's defaults.`;
+the package's defaults; prompt i uses seed + i. --backend: the engine's (npm run harmon --backend).`;
 
 interface EvalArgs {
   model: string;
@@ -31,6 +35,7 @@ interface EvalArgs {
   steps?: number;
   samplingSteps?: number;
   cfg?: number;
+  backend: BackendChoice;
 }
 
 function fail(msg: string): never {
@@ -44,7 +49,7 @@ function parse(argv: string[], root: string): EvalArgs {
     process.exit(0);
   }
   if (argv[0] !== 'shapes') fail(`expected the benchmark name "shapes" first\n${USAGE}`);
-  const a: EvalArgs = { model: path.join(root, DEFAULT_MODEL_DIR), out: '', quick: false, reference: false, n: 1, seed: 0, vqa: 48 };
+  const a: EvalArgs = { model: path.join(root, DEFAULT_MODEL_DIR), out: '', quick: false, reference: false, n: 1, seed: 0, vqa: 48, backend: 'auto' };
   const num = (flag: string, v: string | undefined, int = true): number => {
     const x = Number(v);
     if (v === undefined || !Number.isFinite(x) || (int && !Number.isInteger(x)) || x < 0) fail(`${flag} needs a number, got ${v}`);
@@ -64,6 +69,13 @@ function parse(argv: string[], root: string): EvalArgs {
     else if (flag === '--steps') a.steps = num(flag, takes());
     else if (flag === '--sampling-steps') a.samplingSteps = num(flag, takes());
     else if (flag === '--cfg') a.cfg = num(flag, takes(), false);
+    else if (flag === '--backend') {
+      try {
+        a.backend = parseBackend(takes() ?? fail('--backend needs auto, webgpu or wasm'));
+      } catch (e) {
+        fail((e as UsageError).message);
+      }
+    }
     else fail(`unknown argument ${flag}\n${USAGE}`);
   }
   a.out ||= path.join(root, 'models', 'eval', `shapes-${a.reference ? 'reference' : 'engine'}${a.quick ? '-quick' : ''}`);
@@ -81,9 +93,14 @@ function run(cmd: string, args: string[], cwd: string, stdoutFile?: string): Pro
 }
 
 interface Manifest {
-  defaults?: { steps?: number; cfg?: number; size?: number };
+  defaults?: { steps?: number; cfg?: number; temperature?: number };
   diffusion?: { default_sampling_steps?: number };
   config?: { image_size?: number };
+}
+
+/** `--flag value` for each setting given (undefined ones left out). */
+function flags(settings: Record<string, number | undefined>): string[] {
+  return Object.entries(settings).flatMap(([flag, v]) => (v === undefined ? [] : [flag, String(v)]));
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -95,10 +112,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     fail(`--model ${a.model}: cannot read its manifest.json (${(e as Error).message}); train the default with \`npm run train\``);
   }
-  const steps = a.steps ?? manifest.defaults?.steps ?? 64;
-  const samplingSteps = a.samplingSteps ?? manifest.diffusion?.default_sampling_steps ?? 100;
-  const cfg = a.cfg ?? manifest.defaults?.cfg ?? 3.0;
-  const size = manifest.defaults?.size ?? manifest.config?.image_size ?? 256;
+  // The questions' images are rendered at the model's own input size (the engine resizes any other).
+  const size = manifest.config?.image_size ?? 64;
+  const given = { '--steps': a.steps, '--sampling-steps': a.samplingSteps, '--cfg': a.cfg };
   const py = path.join(root, 'scripts', 'py');
   const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
   const harmon = path.join(root, 'src', 'cli', 'harmon.ts');
@@ -106,19 +122,26 @@ export async function main(argv: string[]): Promise<number> {
 
   rmSync(a.out, { recursive: true, force: true });
   await run(py, ['-m', 'shapes.evalset', 'prepare', a.out, '--vqa', String(a.vqa), '--size', String(size), ...(a.quick ? ['--quick'] : [])], root);
-  const settings = ['--steps', String(steps), '--sampling-steps', String(samplingSteps), '--cfg', String(cfg)];
+  let settings: string;
   if (a.reference) {
+    // the reference has no engine to fill them in: the package's defaults, as the engine reads them
+    const d = manifest.defaults ?? {};
+    const ref = { '--steps': a.steps ?? d.steps, '--sampling-steps': a.samplingSteps ?? manifest.diffusion?.default_sampling_steps,
+      '--cfg': a.cfg ?? d.cfg, '--temperature': d.temperature };
     const checkpoint = a.checkpoint ?? path.join(path.dirname(a.model), 'checkpoint');
-    await run(py, ['-m', 'shapes.evalset', 'reference', a.out, '--checkpoint', checkpoint, ...settings,
+    await run(py, ['-m', 'shapes.evalset', 'reference', a.out, '--checkpoint', checkpoint, ...flags(ref),
       '--seed', String(a.seed), '--n', String(a.n)], root);
+    settings = flags(ref).join(' ');
   } else {
-    await run(tsx, [harmon, 'generate', '--model', a.model, '--prompts', path.join(a.out, 'prompts.jsonl'),
-      '--out', path.join(a.out, 'images'), ...settings, '--seed', String(a.seed), '--n', String(a.n)], root);
-    await run(tsx, [harmon, 'ask', '--model', a.model, '--questions', path.join(a.out, 'vqa', 'questions.jsonl'),
+    // only what was given: the engine applies the package's defaults to the rest
+    await run(tsx, [harmon, 'generate', '--model', a.model, '--backend', a.backend, '--prompts', path.join(a.out, 'prompts.jsonl'),
+      '--out', path.join(a.out, 'images'), ...flags(given), '--seed', String(a.seed), '--n', String(a.n)], root);
+    await run(tsx, [harmon, 'ask', '--model', a.model, '--backend', a.backend, '--questions', path.join(a.out, 'vqa', 'questions.jsonl'),
       '--max-new-tokens', '32'], root, path.join(a.out, 'answers.jsonl'));
+    settings = ['package defaults', ...flags(given)].join(' ');
   }
-  const label = `ShapesEval — ${a.reference ? 'PyTorch reference' : 'engine (WebGPU, headless Chromium)'}, ` +
-    `${path.relative(root, a.model) || a.model}, steps ${steps}, sampling steps ${samplingSteps}, cfg ${cfg}, n ${a.n}`;
+  const label = `ShapesEval — ${a.reference ? 'PyTorch reference' : `engine (--backend ${a.backend}, headless Chromium)`}, ` +
+    `${path.relative(root, a.model) || a.model}, ${settings}, seed ${a.seed} + prompt index, n ${a.n}`;
   await run(py, ['-m', 'shapes.evalset', 'score', a.out, '--label', label], root);
   process.stderr.write(`ShapesEval took ${((Date.now() - t0) / 60000).toFixed(1)} min; results in ${path.relative(process.cwd(), a.out)}/results.json\n`);
   return 0;

@@ -1,7 +1,7 @@
 // End to end: `npm run --silent harmon -- …` as a user runs it. Argument errors need no browser; the
 // rest drive the real engine in headless Chromium and run once src/engine/engine.ts exists.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +64,11 @@ describe('argument errors (exit 2, one line, before anything starts)', () => {
     expectError(r, 2, '--cfg must be a finite number ≥ 1 (got "0.5")');
   });
 
+  it('bad --backend', async () => {
+    const r = await harmon('ask', '--model', TINY, '--image', 'x.png', '--question', 'q', '--backend', 'cuda');
+    expectError(r, 2, '--backend must be auto, webgpu or wasm (got "cuda")');
+  });
+
   it('unknown flag', async () => {
     const r = await harmon('ask', '--model', TINY, '--image', 'x.png', '--question', 'q', '--steps', '3');
     expectError(r, 2, 'unknown option --steps for ask (see --help)');
@@ -99,14 +104,69 @@ describe.skipIf(!hasEngine)('through the engine in Chromium', () => {
     expect(readFileSync(lat).byteLength).toBe(2 * 16 * 16 * 4);
   }, 600_000);
 
-  it('ask prints the answer, then the token ids', async () => {
+  it('ask prints the answer, then the token ids (forced onto WebGPU)', async () => {
     const r = await harmon(
       'ask', '--model', TINY, '--image', path.join(root, 'models/golden/tiny/image.png'), '--question', 'What is this?',
-      '--max-new-tokens', '4', '--tokens',
+      '--max-new-tokens', '4', '--tokens', '--backend', 'webgpu',
     );
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^backend webgpu: asked for/m);
     const lines = r.stdout.split('\n');
     const ids = JSON.parse(lines.at(-2)!);
     expect(Array.isArray(ids) && ids.length <= 4 && ids.every(Number.isInteger)).toBe(true);
+  }, 600_000);
+
+  /** The tiny package with other defaults: 2 MAR steps, cfg 1.5, temperature 0.5, 32², 3 sampling
+   * steps (the manifest is not hashed; its files are unchanged). */
+  function packageWithDefaults(): string {
+    const dir = path.join(tmp, 'tiny-defaults');
+    cpSync(path.join(root, TINY), dir, { recursive: true });
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    manifest.defaults = { steps: 2, cfg: 1.5, cfg_schedule: 'constant', temperature: 0.5, size: 32 };
+    manifest.diffusion.default_sampling_steps = 3;
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+    return dir;
+  }
+
+  it('with no step/cfg/size flags the engine runs the package defaults (not 64/3/100); --orders/--noise checked against them', async () => {
+    const pkg = packageWithDefaults();
+    const [N, S] = [4, 3]; // 32² = 2×2 tokens
+    const orders = path.join(tmp, 'orders4.json');
+    writeFileSync(orders, JSON.stringify([[3, 1, 0, 2]]));
+    const noise = path.join(tmp, 'noise-s3.f32');
+    writeFileSync(noise, new Uint8Array(N * (S + 1) * 16 * 4));
+    const out = path.join(tmp, 'd.png');
+    const lat = path.join(tmp, 'd.f32');
+    const r = await harmon('generate', '--model', pkg, '--prompt', 'a red cube', '--out', out, '--latents', lat,
+      '--orders', orders, '--noise', noise, '--backend', 'wasm');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^backend wasm: asked for/m);
+    expect(r.stderr).toMatch(/^package defaults: 2 MAR steps, cfg 1\.5 \(constant\), temperature 0\.5, 32px, 3 sampling steps$/m);
+    // the engine's own count of MAR steps, its image size and its latents
+    expect(r.stderr.match(/^step \d+\/\d+$/gm)).toEqual(['step 1/2', 'step 2/2']);
+    const png = decodePng(readFileSync(out));
+    expect([png.width, png.height]).toEqual([32, 32]);
+    expect(readFileSync(lat).byteLength).toBe(N * 16 * 4);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(/^generated 1 image in \d+\.\d s$/);
+    // noise sized for 100 sampling steps does not fit the package's 3: a usage error before generating
+    writeFileSync(noise, new Uint8Array(N * 101 * 16 * 4));
+    const bad = await harmon('generate', '--model', pkg, '--prompt', 'a red cube', '--out', out, '--noise', noise, '--backend', 'wasm');
+    expectError(bad, 2, /^error: --noise .*noise-s3\.f32: has 25856 bytes; expected n·N·\(S\+1\)·16·4 = 1·4·4·16·4 = 1024$/);
+    expect(bad.stderr).not.toMatch(/^step /m);
+  }, 600_000);
+
+  it('--prompts: prompt i draws with seed + i', async () => {
+    const prompts = path.join(tmp, 'same.jsonl');
+    writeFileSync(prompts, '{"prompt": "a red cube"}\n{"prompt": "a red cube"}\n');
+    const dir = path.join(tmp, 'geneval');
+    const common = ['--model', TINY, '--size', '32', '--steps', '2', '--sampling-steps', '2', '--backend', 'wasm'];
+    const r = await harmon('generate', ...common, '--prompts', prompts, '--seed', '5', '--out', dir);
+    expect(r.code, r.stderr).toBe(0);
+    const one = path.join(tmp, 'seed6.png');
+    const r6 = await harmon('generate', ...common, '--prompt', 'a red cube', '--seed', '6', '--out', one);
+    expect(r6.code, r6.stderr).toBe(0);
+    const [first, second] = [0, 1].map((i) => decodePng(readFileSync(path.join(dir, `0000${i}`, 'samples', '0000.png'))).rgba);
+    expect(Buffer.from(first).equals(Buffer.from(second))).toBe(false); // same prompt, another seed
+    expect(Buffer.from(second).equals(Buffer.from(decodePng(readFileSync(one)).rgba))).toBe(true); // 5 + 1
   }, 600_000);
 });

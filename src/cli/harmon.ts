@@ -1,7 +1,8 @@
 // `npm run harmon -- generate|ask …` (DESIGN.md §6): runs the real engine in headless Chromium.
 //   exit 0: done; 1: the engine, the page or the browser failed; 2: bad arguments; 130/143: signal.
-// Errors are one line on stderr, "error: …"; progress goes to stderr; `ask` prints its answer on
-// stdout. HARMON_DEBUG=1 also forwards the page's console errors, Vite's log and stack traces.
+// Errors are one line on stderr, "error: …"; progress goes to stderr (with, once after load, which
+// backend runs and why); `ask` prints its answer on stdout. HARMON_DEBUG=1 also forwards the page's
+// console errors, Vite's log and stack traces.
 
 import path from 'node:path';
 import {
@@ -12,6 +13,7 @@ import {
   type AskCommand,
   type GenerateCommand,
 } from './args';
+import type { ModelInfo } from '../engine/api';
 import type { Session } from './session';
 import type { HostEvent } from './wire';
 
@@ -43,25 +45,9 @@ function onSignal(signal: 'SIGINT' | 'SIGTERM'): void {
   void (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(code));
 }
 
-async function fetchManifest(url: string): Promise<unknown> {
-  const where = new URL('manifest.json', url).href;
-  let res: Response;
-  try {
-    res = await fetch(where);
-  } catch (e) {
-    throw new UsageError(`could not read ${where}: ${(e as Error).message}`);
-  }
-  if (!res.ok) throw new UsageError(`could not read ${where}: HTTP ${res.status}`);
-  try {
-    return await res.json();
-  } catch {
-    throw new UsageError(`${where} is not valid JSON`);
-  }
-}
-
 async function openSession(root: string, cmd: GenerateCommand | AskCommand, onEvent: (e: HostEvent) => void): Promise<Session> {
   const { Session } = await import('./session');
-  const session = await Session.open({ root, model: cmd.model, debug, onEvent, log });
+  const session = await Session.open({ root, model: cmd.model, backend: cmd.backend, debug, onEvent, log });
   cleanup = () => session.close();
   return session;
 }
@@ -70,10 +56,14 @@ function describeModel(cmd: GenerateCommand | AskCommand): string {
   return cmd.model.kind === 'dir' ? shown(cmd.model.dir) : cmd.model.url;
 }
 
-async function loadModel(session: Session, cmd: GenerateCommand | AskCommand): Promise<void> {
+async function loadModel(session: Session, cmd: GenerateCommand | AskCommand): Promise<ModelInfo> {
+  const { backendLine, defaultsLine } = await import('./progress');
   log(`loading ${describeModel(cmd)}`);
   const info = await session.load();
-  log(`model ${info.name} (${info.dtype}, ${info.imageSize}px) on ${info.adapter || 'unknown adapter'}`);
+  log(`model ${info.name} (${info.dtype}, ${info.imageSize}px)`);
+  log(backendLine(info.backend));
+  if (cmd.command === 'generate') log(defaultsLine(info.defaults));
+  return info;
 }
 
 async function runGenerate(root: string, cmd: GenerateCommand): Promise<void> {
@@ -83,7 +73,10 @@ async function runGenerate(root: string, cmd: GenerateCommand): Promise<void> {
   const progress = new Progress(log, Date.now, debug);
   const session = await openSession(root, cmd, (e) => progress.handle(e));
   try {
-    await loadModel(session, cmd);
+    const info = await loadModel(session, cmd);
+    // --orders / --noise without the flags that fix N and S: checked against the engine's defaults,
+    // before anything is generated (a usage error, exit 2).
+    if (cmd.pendingDeterministicCheck) checkDeterministicInputs(cmd, info.defaults);
     const noiseUrl = cmd.noise ? session.addInput('noise.f32', cmd.noise) : undefined;
     const n = cmd.options.n;
     const total = cmd.prompts.length;
@@ -93,7 +86,9 @@ async function runGenerate(root: string, cmd: GenerateCommand): Promise<void> {
         log(`prompt ${i + 1}/${total}: ${short}`);
       }
       progress.reset();
-      const r = await session.generate(entry.prompt, { ...cmd.options, orders: cmd.orders, noiseUrl });
+      // prompt i uses seed + i (as the reference's eval does): every prompt an independent draw
+      const seed = cmd.options.seed + i;
+      const r = await session.generate(entry.prompt, { ...cmd.options, seed, orders: cmd.orders, noiseUrl });
       if (r.images.length !== n) throw new HarmonError(`the engine returned ${r.images.length} images, expected ${n}`);
       const side = r.images[0].width;
       const want = n * (side / 16) ** 2 * 16;
@@ -110,6 +105,7 @@ async function runGenerate(root: string, cmd: GenerateCommand): Promise<void> {
           log(`wrote ${shown(cmd.latents)}`);
         }
       }
+      // engine time (measured in the page around engine.generate), browser start excluded
       log(`generated ${n} image${n === 1 ? '' : 's'} in ${(r.ms / 1000).toFixed(1)} s`);
     }
     if (cmd.genEval) log(`wrote ${total} prompt folder${total === 1 ? '' : 's'} under ${shown(cmd.out)}`);
@@ -155,9 +151,6 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd.command === 'help') {
       process.stdout.write(`${cmd.text}\n`);
       return 0;
-    }
-    if (cmd.command === 'generate' && cmd.pendingDeterministicCheck && cmd.model.kind === 'url') {
-      checkDeterministicInputs(cmd, await fetchManifest(cmd.model.url));
     }
     process.on('SIGINT', () => onSignal('SIGINT'));
     process.on('SIGTERM', () => onSignal('SIGTERM'));

@@ -8,6 +8,7 @@
 import type {
   AskOptions,
   AskResult,
+  BackendChoice,
   GenerateOptions,
   GenerateResult,
   InputImage,
@@ -19,8 +20,8 @@ import { Engine } from '../engine/engine';
 import type { HarmonWire, HostEvent, WireGenerateResult, WireResult } from './wire';
 
 export interface HarmonHost {
-  /** Creates the engine (acquires WebGPU) on first use and loads the package at `url`. */
-  load(url: string): Promise<ModelInfo>;
+  /** Creates the engine on `backend` (default auto) on first use and loads the package at `url`. */
+  load(url: string, backend?: BackendChoice): Promise<ModelInfo>;
   generate(prompt: string, options: GenerateOptions): Promise<GenerateResult>;
   /** `imageBytes`: an encoded image file (PNG, JPEG, WebP, …), decoded here. */
   ask(imageBytes: Uint8Array, question: string, options: AskOptions, name?: string): Promise<AskResult>;
@@ -82,8 +83,8 @@ export async function decodeImage(bytes: Uint8Array, name = 'image'): Promise<In
 }
 
 const host: HarmonHost = {
-  async load(url) {
-    engine ??= await Engine.create();
+  async load(url, backend = 'auto') {
+    engine ??= await Engine.create({ backend });
     await engine.load({ url }, { onProgress: (progress: LoadProgress) => report({ kind: 'load', progress }) });
     return engine.info();
   },
@@ -130,7 +131,7 @@ async function wrap<T>(fn: () => Promise<T>): Promise<WireResult<T>> {
 }
 
 const wire: HarmonWire = {
-  load: (url) => wrap(() => host.load(url)),
+  load: (url, backend) => wrap(() => host.load(url, backend)),
   checkImage: (url, name) =>
     wrap(async () => {
       const image = await decodeImage(await fetchBytes(url), name);

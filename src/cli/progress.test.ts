@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Progress } from './progress';
+import { backendLine, defaultsLine, Progress } from './progress';
 
 function collect(now = () => 0) {
   const lines: string[] = [];
@@ -45,5 +45,23 @@ describe('progress lines', () => {
     p.handle({ kind: 'load', progress: { phase: 'compile', graph: 'llm' } });
     p.handle({ kind: 'load', progress: { phase: 'ready' } });
     expect(lines).toEqual(['reading the model manifest', 'compile llm']);
+  });
+});
+
+describe('after load', () => {
+  const base = { adapter: 'google swiftshader', software: true, threads: 2, crossOriginIsolated: true, features: [] };
+  it('says which backend runs and why', () => {
+    expect(backendLine({ ...base, kind: 'wasm', reason: 'a software GPU adapter (google swiftshader)' })).toBe(
+      'backend wasm: a software GPU adapter (google swiftshader); 2 threads, cross-origin isolated');
+    expect(backendLine({ ...base, kind: 'wasm', reason: 'asked for', threads: 1, crossOriginIsolated: false })).toBe(
+      'backend wasm: asked for; 1 thread (the page is not cross-origin isolated)');
+    expect(backendLine({ ...base, kind: 'webgpu', reason: 'asked for' })).toBe(
+      'backend webgpu: asked for; on google swiftshader (a software adapter)');
+    expect(backendLine(undefined)).toBe('backend: not reported by the engine');
+  });
+
+  it('the package defaults', () => {
+    expect(defaultsLine({ steps: 4, cfg: 3, cfgSchedule: 'constant', temperature: 1, size: 64, samplingSteps: 100 })).toBe(
+      'package defaults: 4 MAR steps, cfg 3 (constant), temperature 1, 64px, 100 sampling steps');
   });
 });

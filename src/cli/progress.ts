@@ -1,6 +1,8 @@
 // Progress lines on stderr: one per MAR step ("step k/K"), downloads at most once a second per file
-// (plus when a file completes), graph compilation.
+// (plus when a file completes), graph compilation; and the lines that say, once after load, where
+// the model runs and with which package defaults.
 
+import type { BackendInfo, ModelDefaults } from '../engine/api';
 import type { HostEvent } from './wire';
 
 const MB = 1024 * 1024;
@@ -59,4 +61,19 @@ export class Progress {
         break;
     }
   }
+}
+
+/** "backend wasm: <why>; 2 threads, cross-origin isolated" — which backend runs and why. */
+export function backendLine(b: BackendInfo | undefined): string {
+  if (!b) return 'backend: not reported by the engine';
+  const where = b.kind === 'webgpu' ? `on ${b.adapter}${b.software ? ' (a software adapter)' : ''}`
+    : `${b.threads} thread${b.threads === 1 ? '' : 's'}${b.crossOriginIsolated ? ', cross-origin isolated' : ' (the page is not cross-origin isolated)'}`;
+  return `backend ${b.kind}: ${b.reason}; ${where}`;
+}
+
+/** The package's defaults as the engine reports them: what a request without flags runs. */
+export function defaultsLine(d: ModelDefaults | undefined): string {
+  if (!d) return 'package defaults: not reported by the engine';
+  return `package defaults: ${d.steps} MAR step${d.steps === 1 ? '' : 's'}, cfg ${d.cfg} (${d.cfgSchedule}), ` +
+    `temperature ${d.temperature}, ${d.size}px, ${d.samplingSteps} sampling steps`;
 }

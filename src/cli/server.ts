@@ -2,11 +2,14 @@
 // engine's sources from the repository root on 127.0.0.1 (ephemeral port), plus
 //   /__model/…  the chosen local package folder, read-only (engine.load({ url: '/__model/' }));
 //   /__input/…  bytes the CLI hands to the page (--image, --noise), read-only.
+// Every response carries the cross-origin isolation headers (isolation.ts), so the page may run
+// onnxruntime-web's WASM backend on several threads.
 
 import { createReadStream, readFileSync, statSync, type Stats } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { ISOLATION_HEADERS } from './isolation';
 
 export const MODEL_ROUTE = '/__model/';
 export const INPUT_ROUTE = '/__input/';
@@ -149,6 +152,8 @@ export async function startServer(opts: ServerOptions): Promise<HostServer> {
 
   const inputs = new Map<string, Uint8Array>();
   const server = http.createServer((req, res) => {
+    // set before any route writes its head: writeHead() and Vite's middlewares keep them
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
     let pathname: string;
     try {
       pathname = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;

@@ -2,7 +2,7 @@
 // browser) and the host page, with typed calls into window.harmonWire.
 
 import type { Browser, Page } from 'playwright';
-import type { AskOptions, AskResult, ModelInfo } from '../engine/api';
+import type { AskOptions, AskResult, BackendChoice, ModelInfo } from '../engine/api';
 import type { ModelRef } from './args';
 import { chromiumArgs, chromiumPath } from './chromium';
 import type { RgbaImage } from './output';
@@ -17,6 +17,7 @@ export class HarmonError extends Error {
 export interface SessionOptions {
   root: string;
   model: ModelRef;
+  backend: BackendChoice;
   debug: boolean;
   onEvent: (event: HostEvent) => void;
   /** where debug output goes (stderr) */
@@ -51,6 +52,7 @@ export class Session {
     private readonly browser: Browser,
     private readonly page: Page,
     private readonly model: ModelRef,
+    private readonly backend: BackendChoice,
     private readonly problems: { pageErrors: string[]; consoleErrors: string[] },
   ) {}
 
@@ -93,7 +95,7 @@ export class Session {
         if (opts.debug && (type === 'error' || type === 'warning')) opts.log(`[page console.${type}] ${m.text()}`);
       });
       await page.exposeFunction('harmonReport', (e: HostEvent) => opts.onEvent(e));
-      const session = new Session(server, browser, page, opts.model, problems);
+      const session = new Session(server, browser, page, opts.model, opts.backend, problems);
       await session.start();
       return session;
     } catch (e) {
@@ -146,7 +148,7 @@ export class Session {
   }
 
   load(): Promise<ModelInfo> {
-    return this.call(() => this.page.evaluate((u) => window.harmonWire.load(u), this.modelUrl));
+    return this.call(() => this.page.evaluate(([u, b]) => window.harmonWire.load(u, b), [this.modelUrl, this.backend] as const));
   }
 
   checkImage(url: string, name: string): Promise<{ width: number; height: number }> {

@@ -1,7 +1,7 @@
 // What travels between the CLI (Node) and its host page (Chromium) through page.evaluate: plain
 // JSON. Bulk bytes go as base64 (results) or are fetched by the page from the CLI's server (inputs).
 
-import type { AskOptions, AskResult, GenerateOptions, LoadProgress, ModelInfo } from '../engine/api';
+import type { AskOptions, AskResult, BackendChoice, GenerateOptions, LoadProgress, ModelInfo } from '../engine/api';
 
 /** Every wire call resolves (never rejects): an engine error comes back as its message. */
 export type WireResult<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -27,8 +27,8 @@ export interface WireGenerateResult {
 }
 
 export interface HarmonWire {
-  /** Creates the engine (WebGPU) if needed and loads the package at `url`. */
-  load(url: string): Promise<WireResult<ModelInfo>>;
+  /** Creates the engine on `backend` if needed and loads the package at `url`. */
+  load(url: string, backend: BackendChoice): Promise<WireResult<ModelInfo>>;
   /** Fetches and decodes an image (so a bad file fails before the model loads). */
   checkImage(url: string, name: string): Promise<WireResult<{ width: number; height: number }>>;
   generate(prompt: string, options: WireGenerateOptions): Promise<WireResult<WireGenerateResult>>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateOptions, modelUrlFrom, readImageSettings, WidgetInputError } from './attributes';
+import { backendAttribute, generateOptions, modelUrlFrom, readEditAttributes, readImageSettings, WidgetInputError } from './attributes';
 
 const attrs = (a: Record<string, string>) => (name: string) => (name in a ? a[name] : null);
 
@@ -7,14 +7,19 @@ describe('widget attributes', () => {
   it('reads the settings a <harmon-image> names and leaves the rest to the model', () => {
     const s = readImageSettings(attrs({ steps: '4', cfg: '2.5', 'sampling-steps': ' 10 ', seed: '7', preview: '' }));
     expect(s).toEqual({ steps: 4, cfg: 2.5, cfgSchedule: undefined, temperature: undefined, seed: 7, size: undefined, samplingSteps: 10, preview: true });
-    const defaults = { steps: 16, cfg: 3, cfg_schedule: 'linear' as const, temperature: 0.9, size: 64, sampling_steps: 25 };
-    expect(generateOptions(s, defaults, 256)).toEqual({
-      n: 1, steps: 4, cfg: 2.5, cfgSchedule: 'linear', temperature: 0.9, seed: 7, size: 64, samplingSteps: 10, preview: true,
-    });
-    // no defaults in the manifest: the model's image size, the engine's own defaults for the rest
-    expect(generateOptions(readImageSettings(attrs({})), {}, 256)).toEqual({
-      n: 1, steps: undefined, cfg: undefined, cfgSchedule: undefined, temperature: undefined, seed: 0, size: 256, samplingSteps: undefined, preview: false,
-    });
+    // what the attributes do not name is not in the request at all: the engine applies the package's values
+    expect(generateOptions(s)).toStrictEqual({ n: 1, steps: 4, cfg: 2.5, seed: 7, samplingSteps: 10, preview: true });
+    expect(generateOptions(readImageSettings(attrs({})))).toStrictEqual({ n: 1, seed: 0, preview: false });
+    expect(generateOptions(readImageSettings(attrs({ 'cfg-schedule': 'linear', size: '128', temperature: '0' }))))
+      .toStrictEqual({ n: 1, seed: 0, preview: false, cfgSchedule: 'linear', size: 128, temperature: 0 });
+  });
+
+  it('reads the backend attribute: auto unless it names webgpu or wasm', () => {
+    expect(backendAttribute(attrs({}))).toBe('auto');
+    expect(backendAttribute(attrs({ backend: '' }))).toBe('auto');
+    expect(backendAttribute(attrs({ backend: ' WASM ' }))).toBe('wasm');
+    expect(backendAttribute(attrs({ backend: 'webgpu' }))).toBe('webgpu');
+    expect(() => backendAttribute(attrs({ backend: 'cpu' }))).toThrow(/the backend attribute must be “auto”, “webgpu” or “wasm” \(got “cpu”\)/);
   });
 
   it('names the attribute whose value is wrong', () => {
@@ -30,5 +35,20 @@ describe('widget attributes', () => {
     expect(modelUrlFrom(attrs({ model: 'https://huggingface.co/u/r/tree/main/p' }), base, '')).toBe('https://huggingface.co/u/r/resolve/main/p/');
     expect(modelUrlFrom(attrs({}), base, 'https://cdn/x/models/default/')).toBe('https://cdn/x/models/default/');
     expect(() => modelUrlFrom(attrs({ model: 'ftp://host/pkg' }), base, '')).toThrow(/the model attribute: .*not an http\(s\) URL/);
+  });
+
+  it('reads an edit: src and mask resolved against the page, strength, keep-pixels on unless "false"', () => {
+    const base = 'https://example.org/blog/post.html';
+    expect(readEditAttributes(attrs({}), base)).toEqual({ src: undefined, mask: undefined, strength: undefined, keepPixels: true });
+    expect(readEditAttributes(attrs({ src: 'photo.png', mask: '/m/mask.png' }), base))
+      .toEqual({ src: 'https://example.org/blog/photo.png', mask: 'https://example.org/m/mask.png', strength: undefined, keepPixels: true });
+    expect(readEditAttributes(attrs({ src: 'a.png', strength: '0.3', 'keep-pixels': 'false' }), base))
+      .toMatchObject({ strength: 0.3, keepPixels: false });
+    expect(() => readEditAttributes(attrs({ mask: 'm.png' }), base)).toThrow(/the mask attribute needs a src image/);
+    expect(() => readEditAttributes(attrs({ strength: '0.5' }), base)).toThrow(/the strength attribute needs a src image/);
+    expect(() => readEditAttributes(attrs({ src: 'a.png' }), base)).toThrow(/give a mask .* or a strength/);
+    expect(() => readEditAttributes(attrs({ src: 'a.png', strength: '0' }), base)).toThrow(/strength attribute must be above 0/);
+    expect(() => readEditAttributes(attrs({ src: 'a.png', strength: '1.5' }), base)).toThrow(/strength attribute must be a number from 0 to 1/);
+    expect(() => readEditAttributes(attrs({ src: 'a.png', strength: '1', 'keep-pixels': 'yes' }), base)).toThrow(WidgetInputError);
   });
 });

@@ -1,10 +1,9 @@
-// The widgets' attributes: read, checked with messages that name the attribute, and merged with the
-// model's defaults (manifest "defaults" and "diffusion.default_sampling_steps", as the demo page does).
-// Pure functions of strings: unit-tested in Node (attributes.test.ts).
+// The widgets' attributes: read and checked with messages that name the attribute. A setting
+// without its attribute is left out of the request: the engine gives it the package's own value
+// (ModelInfo.defaults). Pure functions of strings: unit-tested in Node (attributes.test.ts).
 
-import type { GenerateOptions } from '../engine/api';
+import type { BackendChoice, GenerateOptions } from '../engine/api';
 import { normalizeModelUrl } from '../app/format';
-import type { ModelDefaults } from '../app/state';
 
 /** A mistake in the page's markup (an attribute's value): shown as is, nothing was run. */
 export class WidgetInputError extends Error {
@@ -68,19 +67,65 @@ export function readImageSettings(get: AttributeSource): ImageSettings {
   };
 }
 
-/** One image's options: each setting from its attribute, else the model's default, else the engine's. */
-export function generateOptions(s: ImageSettings, defaults: ModelDefaults, imageSize: number): GenerateOptions {
-  return {
-    n: 1,
-    steps: s.steps ?? defaults.steps,
-    cfg: s.cfg ?? defaults.cfg,
-    cfgSchedule: s.cfgSchedule ?? defaults.cfg_schedule,
-    temperature: s.temperature ?? defaults.temperature,
-    seed: s.seed ?? 0,
-    size: s.size ?? defaults.size ?? imageSize,
-    samplingSteps: s.samplingSteps ?? defaults.sampling_steps,
-    preview: s.preview,
+/** One image's request: the settings its attributes name (the engine fills in the package's for
+ * the rest); the seed is the widget's own default, 0. */
+export function generateOptions(s: ImageSettings): GenerateOptions {
+  const o: GenerateOptions = { n: 1, seed: s.seed ?? 0, preview: s.preview };
+  for (const k of ['steps', 'cfg', 'cfgSchedule', 'temperature', 'size', 'samplingSteps'] as const) {
+    if (s[k] !== undefined) (o as Record<string, unknown>)[k] = s[k];
+  }
+  return o;
+}
+
+/** A <harmon-image> that edits an image: `src` (absolute URL), what of it to regenerate (a `mask`
+ * image URL, white = regenerate, and/or a variation `strength`), and whether the source's pixels
+ * are pasted back outside the regenerated area (`keep-pixels`, on unless "false"). */
+export interface EditAttributes {
+  src?: string;
+  mask?: string;
+  strength?: number;
+  keepPixels: boolean;
+}
+
+/** The attributes that make a <harmon-image> edit an image (a change starts a new run). */
+export const EDIT_ATTRIBUTES = ['src', 'mask', 'strength', 'keep-pixels'] as const;
+
+export function readEditAttributes(get: AttributeSource, base: string): EditAttributes {
+  const url = (name: 'src' | 'mask'): string | undefined => {
+    const raw = get(name)?.trim();
+    if (!raw) return undefined;
+    try {
+      return new URL(raw, base).href;
+    } catch {
+      throw new WidgetInputError(`the ${name} attribute is not a URL (got “${raw}”)`);
+    }
   };
+  const src = url('src');
+  const mask = url('mask');
+  const strength = numberAttribute(get, 'strength', { min: 0, max: 1 });
+  if (strength === 0) throw new WidgetInputError('the strength attribute must be above 0 (at most 1): the share of the tokens to redraw');
+  const keep = get('keep-pixels')?.trim().toLowerCase() ?? '';
+  if (keep !== '' && keep !== 'true' && keep !== 'false') {
+    throw new WidgetInputError(`the keep-pixels attribute must be “true” or “false” (got “${keep}”)`);
+  }
+  if (!src && (mask || strength !== undefined)) {
+    throw new WidgetInputError(`the ${mask ? 'mask' : 'strength'} attribute needs a src image to regenerate part of`);
+  }
+  if (src && !mask && strength === undefined) {
+    throw new WidgetInputError('with a src image, give a mask (white = regenerate) or a strength (variations): what to regenerate');
+  }
+  return { src, mask, strength, keepPixels: keep !== 'false' };
+}
+
+const BACKENDS: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm'];
+
+/** The `backend` attribute: auto (absent or empty), webgpu or wasm. */
+export function backendAttribute(get: AttributeSource): BackendChoice {
+  const raw = get('backend')?.trim().toLowerCase() ?? '';
+  if (raw === '') return 'auto';
+  const choice = BACKENDS.find((b) => b === raw);
+  if (!choice) throw new WidgetInputError(`the backend attribute must be “auto”, “webgpu” or “wasm” (got “${raw}”)`);
+  return choice;
 }
 
 /** The package folder a `model` attribute names (relative to the page), or `fallback` without one. */

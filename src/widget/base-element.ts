@@ -6,7 +6,8 @@
 import { explainLoadError, errorText, isAbort } from '../app/format';
 import { ImageInputError } from '../app/images';
 import { DownloadMeter } from '../app/progress';
-import { WidgetInputError, modelUrlFrom } from './attributes';
+import type { BackendChoice } from '../engine/api';
+import { WidgetInputError, backendAttribute, modelUrlFrom } from './attributes';
 import { emit, type HarmonErrorDetail, type HarmonProgressDetail } from './events';
 import { defaultModelUrl, type JobHooks, type JobPhase } from './shared-engine';
 import { widgetSheet } from './styles';
@@ -73,6 +74,11 @@ export abstract class HarmonElement extends HTMLElement {
     return modelUrlFrom((n) => this.getAttribute(n), document.baseURI, defaultModelUrl());
   }
 
+  /** The backend the element asks for: its `backend` attribute, else auto (shared-engine.ts: one engine per backend). */
+  backend(): BackendChoice {
+    return backendAttribute((n) => this.getAttribute(n));
+  }
+
   protected showStatus(text: string | null): void {
     this.statusPart.textContent = text ?? '';
     this.statusPart.hidden = !text;
@@ -107,7 +113,7 @@ export abstract class HarmonElement extends HTMLElement {
       onPhase: (p) => {
         phase.current = p;
         if (p === 'engine') {
-          this.showStatus('Starting the GPU engine…');
+          this.showStatus('Starting the engine…');
           this.showProgress(null);
           this.progress({ stage: 'engine' });
         } else if (p === 'load') {
@@ -116,6 +122,8 @@ export abstract class HarmonElement extends HTMLElement {
         }
       },
       onLoad: (p, summary) => {
+        // the worker's callbacks come over their own channel: one may land after the load
+        if (phase.current !== 'load' || signal.aborted) return;
         meter ??= new DownloadMeter(summary?.bytes);
         const v = meter.update(p, performance.now());
         this.showStatus(v.text);
@@ -138,7 +146,7 @@ export abstract class HarmonElement extends HTMLElement {
     const stage: HarmonErrorDetail['stage'] = e instanceof WidgetInputError || e instanceof ImageInputError ? 'input'
       : phase === 'input' ? 'input' : phase;
     const message = stage === 'load' ? `Could not load the model: ${explainLoadError(e, this.modelUrlOrNull() ?? undefined)}`
-      : stage === 'engine' ? `The GPU engine could not start: ${errorText(e)}`
+      : stage === 'engine' ? `The engine could not start: ${errorText(e)}`
         : stage === 'input' ? `${this.localName}: ${errorText(e)}`
           : errorText(e);
     this.showStatus(null);

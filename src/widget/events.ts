@@ -7,7 +7,7 @@ import type { LoadProgress } from '../engine/api';
 export type HarmonProgressDetail =
   /** waiting for `ahead` jobs of other widgets on the page (they share one engine) */
   | { stage: 'queued'; ahead: number }
-  /** starting the engine (the GPU device, once per page) */
+  /** starting the engine (once per page and backend) */
   | { stage: 'engine' }
   /** loading the model: `fraction` of its bytes (null while unknown), `text` says what for people */
   | { stage: 'load'; fraction: number | null; text: string; progress: LoadProgress }
@@ -24,6 +24,8 @@ export interface HarmonImageDoneDetail {
   height: number;
   seed: number;
   ms: number;
+  /** the backend that drew it */
+  backend: 'webgpu' | 'wasm';
 }
 
 /** <harmon-ask> finished its answer. */
@@ -32,6 +34,8 @@ export interface HarmonAskDoneDetail {
   answer: string;
   tokens: number;
   ms: number;
+  /** the backend that answered */
+  backend: 'webgpu' | 'wasm';
 }
 
 /** One streamed answer token (<harmon-ask>). */
@@ -43,7 +47,7 @@ export interface HarmonTokenDetail {
 /** What went wrong, said for people (also shown in the element's "error" part). */
 export interface HarmonErrorDetail {
   message: string;
-  /** input: an attribute or the image; engine: WebGPU or the engine did not start; load: the model;
+  /** input: an attribute or the image; engine: the engine did not start (e.g. backend="webgpu" without WebGPU); load: the model;
    * run: the generation or the answer */
   stage: 'input' | 'engine' | 'load' | 'run';
 }

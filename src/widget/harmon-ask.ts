@@ -3,19 +3,19 @@
 // pixels or an image Blob), the `src` attribute (an image URL, fetched), or the <harmon-image> whose
 // id the `for` attribute names — asked about each time that one finishes an image.
 
-import type { GeneratedImage, InputImage } from '../engine/api';
-import { decodeImageFile, ImageInputError } from '../app/images';
-import { errorText } from '../app/format';
+import type { BackendChoice, GeneratedImage, InputImage } from '../engine/api';
+import { decodeImageFile } from '../app/images';
 import { WidgetInputError, numberAttribute } from './attributes';
 import { HarmonElement, part } from './base-element';
 import { emit, type HarmonAskDoneDetail } from './events';
+import { fetchImage } from './fetch-image';
 import type { HarmonImageElement } from './harmon-image';
 import { sharedEngine, type JobPhase } from './shared-engine';
 
 const DEFAULT_MAX_TOKENS = 128;
 
 export class HarmonAskElement extends HarmonElement {
-  static readonly observedAttributes = ['question', 'src', 'for', 'model', 'max-tokens'];
+  static readonly observedAttributes = ['question', 'src', 'for', 'model', 'backend', 'max-tokens'];
 
   private readonly questionPart: HTMLElement;
   private readonly answerPart: HTMLElement;
@@ -85,14 +85,17 @@ export class HarmonAskElement extends HarmonElement {
         this.showStatus('Waiting for the image…');
         return '';
       }
-      const r = await sharedEngine.run(this.modelUrl(), async (engine) => {
+      const r = await sharedEngine.run(this.modelUrl(), this.backend(), async (engine, model) => {
         this.showStatus('Thinking…');
         this.showProgress(null);
         let tokens = 0;
         let streamed = '';
+        let finished = false;
         const res = await engine.ask(image, q, { maxNewTokens }, {
           signal,
           onToken: (text, id) => {
+            // the worker's callbacks come over their own channel: one may land after the answer
+            if (finished || signal.aborted) return;
             tokens += 1;
             streamed += text;
             this.answerPart.textContent = streamed;
@@ -100,15 +103,16 @@ export class HarmonAskElement extends HarmonElement {
             this.progress({ stage: 'answer', tokens });
           },
         });
-        // one question per conversation: free its KV cache on the GPU now
+        finished = true;
+        // one question per conversation: free its KV cache now
         void Promise.resolve(engine.endConversation(res.conversation)).catch(() => {});
-        return res;
+        return { ...res, backend: model.info.backend.kind };
       }, this.jobHooks(signal, phase));
       // decoding all tokens at once is exact where token-by-token pieces split a character
       this.setAnswer(r.text);
       this.showStatus(null);
       this.showProgress(undefined);
-      const detail: HarmonAskDoneDetail = { question: q, answer: r.text, tokens: r.tokenIds.length, ms: r.ms };
+      const detail: HarmonAskDoneDetail = { question: q, answer: r.text, tokens: r.tokenIds.length, ms: r.ms, backend: r.backend };
       emit(this, 'harmon-done', detail);
       return r.text;
     } catch (e) {
@@ -121,8 +125,22 @@ export class HarmonAskElement extends HarmonElement {
 
   /** Without its own `model`, the element asks with the model of the <harmon-image> it follows. */
   override modelUrl(): string {
-    const target = this.hasAttribute('model') || this.imageValue || this.hasAttribute('src') ? null : this.target();
-    return target && target.hasAttribute('model') ? target.modelUrl() : super.modelUrl();
+    const target = this.followed('model');
+    return target ? target.modelUrl() : super.modelUrl();
+  }
+
+  /** Without its own `backend`, the element asks on the engine of the <harmon-image> it follows
+   * (where that image's model is loaded already). */
+  override backend(): BackendChoice {
+    const target = this.followed('backend');
+    return target ? target.backend() : super.backend();
+  }
+
+  /** The <harmon-image> this element follows, when it has `attribute` and this element has not. */
+  private followed(attribute: string): HarmonImageElement | null {
+    if (this.hasAttribute(attribute) || this.imageValue || this.hasAttribute('src')) return null;
+    const target = this.target();
+    return target?.hasAttribute(attribute) ? target : null;
   }
 
   private setAnswer(text: string): void {
@@ -160,19 +178,4 @@ export class HarmonAskElement extends HarmonElement {
     this.watched = target;
     target?.addEventListener('harmon-done', this.onTargetDone);
   }
-}
-
-/** An image URL's pixels; failures say what to check (CORS, the page's CSP). */
-async function fetchImage(url: string, signal: AbortSignal): Promise<InputImage> {
-  const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || url);
-  let res: Response;
-  try {
-    res = await fetch(url, { signal });
-  } catch (e) {
-    signal.throwIfAborted();
-    throw new ImageInputError(`could not fetch the image ${url} (${errorText(e)}): its server must allow this page to read it ` +
-      '(CORS), and a Content-Security-Policy must list its origin in connect-src');
-  }
-  if (!res.ok) throw new ImageInputError(`could not fetch the image ${url}: HTTP ${res.status}`);
-  return decodeImageFile(await res.blob(), name);
 }

@@ -2,20 +2,32 @@
 // connected with a prompt, and again when the prompt, the model or a setting changes. The finished
 // image is an <img> (part "image") whose alt text is the prompt; with the `preview` attribute the
 // image is drawn at every step first (part "preview").
+//
+// With `src` it edits that image (DESIGN.md §2 "Partly known images"): `mask` (an image, white =
+// regenerate) inpaints, `strength` asks for variations (within the mask, if any). The source is
+// fitted to the model (its longer side at most `size`, else the package's size; sides multiples of
+// the VAE stride), the mask resized to it nearest-neighbour, and the source's pixels pasted back
+// outside the regenerated area, blended over one token (pasteBack), unless keep-pixels="false".
 
-import type { GeneratedImage } from '../engine/api';
-import { drawRgba, toPng } from '../app/images';
+import type { GeneratedImage, GenerateOptions, InputImage, ModelInfo } from '../engine/api';
+import { MASK_THRESHOLD } from '../engine/canvas';
+import { pasteBack } from '../engine/paste-back';
+import { drawRgba, fitToGrid, resizeImage, resizeMaskNearest, toPng } from '../app/images';
 import { formatMs } from '../app/format';
-import { IMAGE_SETTING_ATTRIBUTES, WidgetInputError, generateOptions, readImageSettings } from './attributes';
+import {
+  EDIT_ATTRIBUTES, IMAGE_SETTING_ATTRIBUTES, WidgetInputError, generateOptions, readEditAttributes, readImageSettings,
+  type EditAttributes, type ImageSettings,
+} from './attributes';
 import { HarmonElement, part } from './base-element';
 import { emit, type HarmonImageDoneDetail } from './events';
+import { fetchImage } from './fetch-image';
 import { sharedEngine, type JobPhase } from './shared-engine';
 
 /** Images smaller than this are scaled up with hard pixel edges rather than blurred. */
 const PIXELATED_BELOW = 256;
 
 export class HarmonImageElement extends HarmonElement {
-  static readonly observedAttributes = ['prompt', 'model', ...IMAGE_SETTING_ATTRIBUTES];
+  static readonly observedAttributes = ['prompt', 'model', 'backend', ...IMAGE_SETTING_ATTRIBUTES, ...EDIT_ATTRIBUTES];
 
   private readonly img: HTMLImageElement;
   private readonly canvas: HTMLCanvasElement;
@@ -74,28 +86,52 @@ export class HarmonImageElement extends HarmonElement {
       if (!prompt) throw new WidgetInputError('the prompt attribute is empty: describe the image to generate');
       const settings = readImageSettings((n) => this.getAttribute(n));
       const modelUrl = this.modelUrl();
+      const backend = this.backend();
+      const edit = readEditAttributes((n) => this.getAttribute(n), document.baseURI);
+      const options = generateOptions(settings);
+      // fetched before the job: a bad image or mask is reported without waiting for the queue
+      if (edit.src) this.showStatus('Fetching the image…');
+      const source = edit.src ? await fetchSource(edit, signal) : null;
+      signal.throwIfAborted();
       this.startedDrawing(settings.preview);
+      let request: GenerateOptions = options;
       const t0 = performance.now();
-      const r = await sharedEngine.run(modelUrl, (engine, model) => {
-        const options = generateOptions(settings, model.defaults, model.info.imageSize);
+      let finished = false;
+      const r = await sharedEngine.run(modelUrl, backend, (engine, model) => {
         this.showStatus('Generating…');
         this.showProgress(0);
-        return engine.generate(prompt, options, {
+        if (source) {
+          request = { ...options, ...editOptions(source, settings, model.info) };
+          delete request.size; // the canvas is the fitted image's
+        }
+        return engine.generate(prompt, request, {
           signal,
           onStep: (e) => {
+            // the worker's callbacks come over their own channel: one may land after the result
+            if (finished || signal.aborted) return;
             const done = e.step + 1;
             this.showStatus(done < e.steps ? `Step ${done} of ${e.steps}…` : 'Decoding the image…');
             this.showProgress(done / e.steps);
             if (e.preview?.[0]) this.drawPreview(e.preview[0], done, e.steps);
             this.progress({ stage: 'generate', step: done, steps: e.steps });
           },
-        }).then((res) => ({ res, seed: options.seed ?? 0 }));
+        }).then((res) => {
+          finished = true;
+          return { res, backend: model.info.backend.kind, info: model.info };
+        });
       }, this.jobHooks(signal, phase));
-      const image = r.res.images[0];
+      const drawn = r.res.images[0];
+      const image = source && edit.keepPixels && request.image
+        ? { width: drawn.width, height: drawn.height, rgba: pasteBack({
+          result: drawn, source: request.image, mask: request.mask, generated: r.res.generated?.[0],
+          stride: 2 ** (r.info.config.vae.ch_mult.length - 1),
+        }) }
+        : drawn;
       const url = URL.createObjectURL(await toPng(image));
       signal.throwIfAborted();
       const detail: HarmonImageDoneDetail = {
-        prompt, url, width: image.width, height: image.height, seed: r.seed, ms: r.res.ms || performance.now() - t0,
+        prompt, url, width: image.width, height: image.height, seed: options.seed ?? 0, ms: r.res.ms || performance.now() - t0,
+        backend: r.backend,
       };
       this.show(image, detail);
       emit(this, 'harmon-done', detail);
@@ -141,4 +177,34 @@ export class HarmonImageElement extends HarmonElement {
     this.showStatus(null);
     this.showProgress(undefined);
   }
+}
+
+/** The source image and its mask (pixels of the mask image, any size), fetched. */
+async function fetchSource(edit: EditAttributes, signal: AbortSignal): Promise<{ image: InputImage; mask: InputImage | null; strength?: number }> {
+  const [image, mask] = await Promise.all([
+    fetchImage(edit.src!, signal, 'the image'),
+    edit.mask ? fetchImage(edit.mask, signal, 'the mask') : Promise.resolve(null),
+  ]);
+  if (mask && !marksAny(mask.rgba, 4)) throw new WidgetInputError(`the mask ${edit.mask} ${NO_MASK}`);
+  return { image, mask, strength: edit.strength };
+}
+
+const marksAny = (data: ArrayLike<number>, per: number) => {
+  for (let i = 0; i < data.length; i += per) if (data[i] >= MASK_THRESHOLD) return true;
+  return false;
+};
+const NO_MASK = `marks nothing to regenerate: white (red ≥ ${MASK_THRESHOLD}) is regenerated, black kept`;
+
+/** The edit's part of the request, fitted to the model: the canvas is the fitted image's. */
+function editOptions(s: { image: InputImage; mask: InputImage | null; strength?: number }, settings: ImageSettings, info: ModelInfo): GenerateOptions {
+  const stride = 2 ** (info.config.vae.ch_mult.length - 1);
+  const { width, height } = fitToGrid(s.image.width, s.image.height, settings.size ?? info.defaults.size, stride);
+  const o: GenerateOptions = { image: resizeImage(s.image, width, height), width, height };
+  if (s.mask) {
+    const data = resizeMaskNearest({ width: s.mask.width, height: s.mask.height, data: s.mask.rgba }, width, height);
+    if (!marksAny(data, 1)) throw new WidgetInputError(`the mask, resized from ${s.mask.width}×${s.mask.height} to the image's ${width}×${height}, ${NO_MASK}`);
+    o.mask = { width, height, data };
+  }
+  if (s.strength !== undefined) o.strength = s.strength;
+  return o;
 }

@@ -1,0 +1,70 @@
+// `npm run bench`'s arguments and printout (no browser: a made-up report).
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../cli/args';
+import type { BenchReport, ModelReport } from './page';
+import { parseBenchArgs } from './run';
+import { reportLines } from './table';
+
+function usage(argv: string[]): string {
+  try {
+    parseBenchArgs(argv);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('arguments', () => {
+  it('backends: auto by default, one, a list, all', () => {
+    expect(parseBenchArgs([])).toEqual({ backends: ['auto'], models: [], settings: {} });
+    expect(parseBenchArgs(['--backend', 'wasm'])).toMatchObject({ backends: ['wasm'] });
+    expect(parseBenchArgs(['--backend', 'webgpu,wasm,webgpu'])).toMatchObject({ backends: ['webgpu', 'wasm'] });
+    expect(parseBenchArgs(['--backend', 'all'])).toMatchObject({ backends: ['webgpu', 'wasm'] });
+    expect(usage(['--backend', 'cpu'])).toBe('--backend must be auto, webgpu or wasm (got "cpu")');
+    expect(usage(['--backend'])).toBe('--backend needs auto, webgpu, wasm or all');
+  });
+
+  it('models and settings', () => {
+    expect(parseBenchArgs(['--model', 'a', '--model', 'b', '--steps', '2', '--size', '64', '--sampling-steps', '3', '--matmul', '256']))
+      .toEqual({ backends: ['auto'], models: ['a', 'b'], settings: { steps: 2, size: 64, samplingSteps: 3 }, matmul: 256 });
+    expect(usage(['--size', '100'])).toBe('--size must be a multiple of 16, got 100');
+    expect(usage(['--steps', '0'])).toBe('--steps takes an integer ≥ 1, got 0');
+    expect(usage(['--frobnicate'])).toBe('unknown argument --frobnicate (see --help)');
+    expect(parseBenchArgs(['--help'])).toBe('help');
+  });
+});
+
+it('prints per backend: the peak, then per model the engine time, the answer and the stage table', () => {
+  const model: ModelReport = {
+    label: 'embedded default', name: 'shapes', dtype: 'fp32', size: 64, steps: 4, samplingSteps: 100, firstMs: 2345, engineMs: 1234,
+    stages: [
+      { stage: 'prefill', ms: 10, flops: 2e7, calls: 1 },
+      { stage: 'diffusion_head', ms: 400, flops: 4e9, calls: 4 },
+      { stage: 'vae_decode', ms: 40, flops: 1e8, calls: 1 },
+    ],
+    profiledMs: 500, totalFlops: 4.12e9, dispatches: 0, readbacks: 0, readbacksInLoop: 0,
+    answer: { tokens: 8, ms: 400, text: 'a red circle' },
+  };
+  const report: BenchReport = {
+    backends: [
+      {
+        asked: 'auto', models: [model], peak: { gflops: 20, n: 512, what: 'MatMul graph, onnxruntime-web WASM, 2 threads, best of 5' },
+        backend: { kind: 'wasm', reason: 'a software GPU adapter (swiftshader)', adapter: 'swiftshader', software: true, threads: 2, crossOriginIsolated: true, features: [] },
+      },
+      { asked: 'webgpu', models: [], error: 'WebGPU is not available' },
+    ],
+  };
+  const text = reportLines(report).join('\n');
+  expect(text).toContain('== --backend auto → backend wasm: a software GPU adapter (swiftshader); 2 threads, cross-origin isolated');
+  expect(text).toContain('matmul peak: 20.00 GFLOP/s (f32 512³, MatMul graph, onnxruntime-web WASM, 2 threads, best of 5)');
+  expect(text).toContain('one image: 1.23 s engine time (no profiling hooks; the first after load: 2.35 s)');
+  expect(text).toContain('answer: 8 tokens in 0.40 s (50 ms/token');
+  // the head: 100 ms and 1 GFLOP per MAR step → 10 GFLOP/s = 50% of the peak, 88.9% of the time
+  const head = text.split('\n').find((l) => l.includes('diffusion_head'))!;
+  expect(head.trim().split(/\s+/)).toEqual(['diffusion_head', '100.0', '1.0000', '10.00', '50.0%', '88.9%']);
+  expect(text.split('\n').find((l) => l.includes('vae_decode'))).toMatch(/\(once per image\)$/);
+  expect(text).toContain('whole image, every stage timed: 0.50 s, 4.120 GFLOP → 8.24 GFLOP/s = 41.2% of the matmul peak');
+  expect(text).not.toContain('dispatches'); // WebGPU counts only on webgpu
+  expect(text).toContain('--backend webgpu: could not run: WebGPU is not available');
+});

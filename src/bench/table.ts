@@ -1,0 +1,54 @@
+// `npm run bench`'s printout: per backend, its matmul peak, then per model the engine time of one
+// image, the answer time, and a table of the stages per MAR step with their effective FLOP/s as a
+// fraction of that backend's peak.
+
+import { backendLine } from '../cli/progress';
+import type { BackendReport, BenchReport, ModelReport, StageRow } from './page';
+
+/** Stages that run once per image, not once per MAR step. */
+const ONCE = new Set(['prefill', 'vae_decode']);
+
+const col = (s: string, w: number) => s.padStart(w);
+const num = (x: number, d: number, w: number) => col(Number.isFinite(x) ? x.toFixed(d) : '—', w);
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+function stageLine(r: StageRow, m: ModelReport, peak: number, total: number): string {
+  const per = ONCE.has(r.stage) ? 1 : m.steps;
+  const gflops = r.flops / r.ms / 1e6;
+  return `  ${r.stage.padEnd(15)}${num(r.ms / per, 1, 10)}${num(r.flops / per / 1e9, 4, 12)}${num(gflops, 2, 10)}` +
+    `${num((100 * gflops) / peak, 1, 10)}%${num((100 * r.ms) / total, 1, 9)}%${per === 1 ? '  (once per image)' : ''}`;
+}
+
+export function modelLines(m: ModelReport, peak: number, gpuCounts: boolean): string[] {
+  const total = m.stages.reduce((s, r) => s + r.ms, 0);
+  const eff = m.totalFlops / m.profiledMs / 1e6;
+  const lines = [
+    '',
+    `${m.label}: ${m.name} (${m.dtype}), ${m.size}², ${m.steps} MAR step${m.steps === 1 ? '' : 's'}, ${m.samplingSteps} sampling steps`,
+    `  one image: ${secs(m.engineMs)} engine time (no profiling hooks; the first after load: ${secs(m.firstMs)})`,
+    `  answer: ${m.answer.tokens} token${m.answer.tokens === 1 ? '' : 's'} in ${secs(m.answer.ms)}` +
+      `${m.answer.tokens > 0 ? ` (${(m.answer.ms / m.answer.tokens).toFixed(0)} ms/token, image encode and prefill included)` : ''}: ${JSON.stringify(m.answer.text)}`,
+    `  ${'stage'.padEnd(15)}${col('ms/step', 10)}${col('GFLOP/step', 12)}${col('GFLOP/s', 10)}${col('of peak', 11)}${col('of time', 10)}`,
+    ...m.stages.map((r) => stageLine(r, m, peak, total)),
+    `  whole image, every stage timed: ${secs(m.profiledMs)}, ${(m.totalFlops / 1e9).toFixed(3)} GFLOP → ` +
+      `${eff.toFixed(2)} GFLOP/s = ${((100 * eff) / peak).toFixed(1)}% of the matmul peak`,
+  ];
+  if (gpuCounts) {
+    lines.push(`  per image: ${m.dispatches} compute dispatches, ${m.readbacks} GPU→CPU readbacks (${m.readbacksInLoop} inside the loop)`);
+  }
+  return lines;
+}
+
+export function backendLines(b: BackendReport): string[] {
+  if (!b.backend || !b.peak) return ['', `--backend ${b.asked}: could not run: ${b.error ?? 'no backend'}`];
+  return [
+    '',
+    `== --backend ${b.asked} → ${backendLine(b.backend)}`,
+    `matmul peak: ${b.peak.gflops.toFixed(2)} GFLOP/s (f32 ${b.peak.n}³, ${b.peak.what})`,
+    ...b.models.flatMap((m) => modelLines(m, b.peak!.gflops, b.backend!.kind === 'webgpu')),
+  ];
+}
+
+export function reportLines(r: BenchReport): string[] {
+  return r.backends.flatMap(backendLines);
+}

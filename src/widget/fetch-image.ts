@@ -1,0 +1,21 @@
+// An image URL's pixels, for <harmon-ask src> and <harmon-image src / mask>. Failures are input
+// errors that say what to check (CORS, the page's CSP).
+
+import type { InputImage } from '../engine/api';
+import { errorText } from '../app/format';
+import { decodeImageFile, ImageInputError } from '../app/images';
+
+/** `what` names the image in messages ("the image", "the mask"). */
+export async function fetchImage(url: string, signal: AbortSignal, what = 'the image'): Promise<InputImage> {
+  const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || url);
+  let res: Response;
+  try {
+    res = await fetch(url, { signal });
+  } catch (e) {
+    signal.throwIfAborted();
+    throw new ImageInputError(`could not fetch ${what} ${url} (${errorText(e)}): its server must allow this page to read it ` +
+      '(CORS), and a Content-Security-Policy must list its origin in connect-src');
+  }
+  if (!res.ok) throw new ImageInputError(`could not fetch ${what} ${url}: HTTP ${res.status}`);
+  return decodeImageFile(await res.blob(), name);
+}
