@@ -49,15 +49,15 @@ it('prints per backend: the peak, then per model the engine time, the answer and
   const report: BenchReport = {
     backends: [
       {
-        asked: 'auto', models: [model], peak: { gflops: 20, n: 512, what: 'MatMul graph, onnxruntime-web WASM, 2 threads, best of 5' },
+        asked: 'auto', models: [model], skipped: ['big: skipped on a software adapter'], peak: { gflops: 20, n: 512, what: 'MatMul graph, onnxruntime-web WASM, 2 threads, best of 10' },
         backend: { kind: 'wasm', reason: 'a software GPU adapter (swiftshader)', adapter: 'swiftshader', software: true, threads: 2, crossOriginIsolated: true, features: [] },
       },
-      { asked: 'webgpu', models: [], error: 'WebGPU is not available' },
+      { asked: 'webgpu', models: [], skipped: [], error: 'WebGPU is not available' },
     ],
   };
   const text = reportLines(report).join('\n');
   expect(text).toContain('== --backend auto → backend wasm: a software GPU adapter (swiftshader); 2 threads, cross-origin isolated');
-  expect(text).toContain('matmul peak: 20.00 GFLOP/s (f32 512³, MatMul graph, onnxruntime-web WASM, 2 threads, best of 5)');
+  expect(text).toContain('matmul peak: 20.00 GFLOP/s (f32 512³, MatMul graph, onnxruntime-web WASM, 2 threads, best of 10)');
   expect(text).toContain('one image: 1.23 s engine time (no profiling hooks; the first after load: 2.35 s)');
   expect(text).toContain('answer: 8 tokens in 0.40 s (50 ms/token');
   // the head: 100 ms and 1 GFLOP per MAR step → 10 GFLOP/s = 50% of the peak, 88.9% of the time
@@ -66,5 +66,6 @@ it('prints per backend: the peak, then per model the engine time, the answer and
   expect(text.split('\n').find((l) => l.includes('vae_decode'))).toMatch(/\(once per image\)$/);
   expect(text).toContain('whole image, every stage timed: 0.50 s, 4.120 GFLOP → 8.24 GFLOP/s = 41.2% of the matmul peak');
   expect(text).not.toContain('dispatches'); // WebGPU counts only on webgpu
+  expect(text).toContain('\nbig: skipped on a software adapter\n');
   expect(text).toContain('--backend webgpu: could not run: WebGPU is not available');
 });

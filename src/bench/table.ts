@@ -46,6 +46,7 @@ export function backendLines(b: BackendReport): string[] {
     `== --backend ${b.asked} → ${backendLine(b.backend)}`,
     `matmul peak: ${b.peak.gflops.toFixed(2)} GFLOP/s (f32 ${b.peak.n}³, ${b.peak.what})`,
     ...b.models.flatMap((m) => modelLines(m, b.peak!.gflops, b.backend!.kind === 'webgpu')),
+    ...b.skipped.map((s) => `\n${s}`),
   ];
 }
 
