@@ -112,7 +112,7 @@ def known_latents(model: Harmon, canvas: Canvas) -> torch.Tensor:
 def generate_partial(model: Harmon, codec: TextCodec, prompts: list[str], settings: GenerateSettings,
                      canvas: Canvas, seed: int = 0, trace: dict | None = None) -> torch.Tensor:
     """Seeded generation on a partly known canvas → latents (n, gh, gw, 16)."""
-    orders, noise = seeded_inputs(seed, len(prompts), canvas.grid[0] * canvas.grid[1], settings.sampling_steps,
+    orders, noise = seeded_inputs(seed, len(prompts), canvas.grid[0] * canvas.grid[1], settings,
                                   canvas.candidates, canvas.count)
     return generate_latents(model, codec, prompts, settings, orders, noise, trace, known=known_latents(model, canvas))
 

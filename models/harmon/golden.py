@@ -23,7 +23,7 @@ from .canvas import check_canvas_orders, known_latents, make_canvas, mask_from_b
 from .config import preset
 from .export.onnx_export import gather_index
 from .export.package import export_package
-from .generate import GenerateSettings, generate_latents, mask_lengths, prefill, seeded_inputs, to_bytes
+from .generate import GenerateSettings, generate_latents, mask_lengths, noise_slots, prefill, seeded_inputs, to_bytes
 from .model import Harmon
 from .sampler import make_schedule
 from .text import TextCodec
@@ -55,6 +55,12 @@ PARTIAL_CASES = [
      (64, 64), (24, 8), None, (1,)),
 ]
 WIDE = ("wide", ["a yellow star"], GenerateSettings(steps=3, cfg=3.0, temperature=1.0, sampling_steps=3, width=96, height=48))
+# The fast preset (head-step annealing): K = 4 gives S_k = 50, 35, 20, 5, so every token's noise has
+# its own step's length; two images check the per-image streams. Added after the others (and with its
+# own seed) so that their vectors stay byte-for-byte what they were. One full chain (step 1: S = 35,
+# tokens already seen) keeps the vectors under 10 MiB.
+FAST = ("fast", ["a blue circle", "three red squares"],
+        GenerateSettings(steps=4, cfg=3.0, cfg_schedule="constant", temperature=1.0, size=64, preset="fast"))
 QUESTIONS = ["What is in the image?", "How many shapes are there?"]
 MAX_NEW_TOKENS = 8
 
@@ -132,7 +138,7 @@ def build(out: Path, seed: int) -> dict:
 
     def case(name: str, prompts: list[str], s: GenerateSettings, orders, noise, known=None, extra=None,
              chain=(0, 1), prompt_cache=True) -> None:
-        n, S = len(prompts), s.sampling_steps
+        n = len(prompts)
         gh, gw = s.grid(cfg.vae.stride)
         trace: dict = {}
         lat = generate_latents(model, codec, prompts, s, orders, noise, trace, known=known)
@@ -164,9 +170,10 @@ def build(out: Path, seed: int) -> dict:
         image = model.decode_tokens(lat)
         put(p + "image", image)
         put(p + "image_bytes", torch.from_numpy(to_bytes(image).astype(np.int32)))
-        sched = make_schedule(S)
-        for key, arr in sched.tables().items():
-            put(p + f"schedule/{key}", torch.from_numpy(arr))  # float64 → float32, int64 → int32
+        if not s.fast:  # one S: its schedule tables (the fast preset's are the same function of each S_k)
+            sched = make_schedule(s.sampling_steps)
+            for key, arr in sched.tables().items():
+                put(p + f"schedule/{key}", torch.from_numpy(arr))  # float64 → float32, int64 → int32
         meta["cases"][name] = {
             "prompts": prompts, "settings": s.to_dict(), "mask_lengths": trace["mask_lengths"],
             "cfg_per_step": [st["cfg"] for st in trace["steps"]],
@@ -209,6 +216,10 @@ def build(out: Path, seed: int) -> dict:
          prompt_cache=False)
     put("pos/encoder_wide", model.mar.encoder_pos(gh, gw))
     put("pos/diffusion_wide", model.mar.diffusion_pos(gh, gw))
+    name, prompts, s = FAST
+    N = (s.size // cfg.vae.stride) ** 2
+    case(name, prompts, s, *seeded_inputs(seed + 4, len(prompts), N, s), chain=(1,), prompt_cache=False,
+         extra={"sampling_steps_per_step": s.head_steps(), "noise_slots": noise_slots(s, N)})
 
     # understanding: a two-turn conversation about the test image
     conv = Conversation(model, codec, pixels)

@@ -12,6 +12,10 @@ import numpy as np
 import torch
 
 NUM_TRAIN_STEPS = 1000
+# The fast preset's head-step annealing (DiSA, arXiv 2505.20297, its Harmon config `disa_50_5`):
+# later MAR steps are more constrained and need fewer diffusion steps.
+FAST_FIRST, FAST_LAST = 50, 5
+PRESETS = ("default", "fast")
 
 
 def cosine_betas(n: int = NUM_TRAIN_STEPS, max_beta: float = 0.999) -> np.ndarray:
@@ -24,6 +28,18 @@ def respaced_timesteps(steps: int, n: int = NUM_TRAIN_STEPS) -> list[int]:
     if not 2 <= steps <= n:
         raise ValueError(f"sampling steps must be between 2 and {n}, got {steps}")
     return [round(j * (n - 1) / (steps - 1)) for j in range(steps)]
+
+
+def fast_sampling_steps(mar_steps: int) -> list[int]:
+    """S_k = 5 + floor((K−1−k)/(K−1)·45) at MAR step k of K (50 → 5, linear; 50 for K = 1), in
+    integer arithmetic so that no rounding of (K−1−k)/(K−1) can move a floor."""
+    K = mar_steps
+    if K < 1:
+        raise ValueError(f"steps must be ≥ 1, got {K}")
+    if K == 1:
+        return [FAST_FIRST]
+    span = FAST_FIRST - FAST_LAST
+    return [FAST_LAST + (K - 1 - k) * span // (K - 1) for k in range(K)]
 
 
 @dataclass

@@ -162,3 +162,19 @@ def test_non_square_canvas(tiny_model, codec):
     torch.testing.assert_close(pos, ref.permute(0, 2, 3, 1).reshape(1, 18, -1), rtol=0, atol=0)
     with pytest.raises(ValueError, match="width must be a positive multiple of 16"):
         GenerateSettings(width=50).check(16)
+
+
+def test_fast_preset_on_a_partly_known_image(tiny_model, codec):
+    """The fast layout runs over the u unknown tokens; known tokens stay bit-identical."""
+    from harmon.generate import noise_slots, predicted_counts
+    s = GenerateSettings(steps=3, cfg=2.0, size=64, preset="fast")
+    cv = make_canvas(source(), s, 16, box(64, 64, 20, 10, 44, 40))
+    orders, noise = seeded_inputs(3, 1, 16, s, cv.candidates, cv.count)
+    assert cv.count == 6 and noise.shape == (1, noise_slots(s, 6), 16)
+    assert noise_slots(s, 6) == sum(c * (S + 1) for c, S in zip(predicted_counts(6, 3), [50, 27, 5]))
+    known = known_latents(tiny_model, cv)
+    lat = generate_latents(tiny_model, codec, ["a"], s, orders, noise, known=known)
+    unk = torch.zeros(16, dtype=torch.bool)
+    unk[cv.candidates] = True
+    assert torch.equal(lat[0].reshape(16, 16)[~unk], known.reshape(16, 16)[~unk])
+    torch.testing.assert_close(generate_partial(tiny_model, codec, ["a"], s, cv, seed=3), lat, rtol=0, atol=0)

@@ -52,3 +52,15 @@ def test_golden_partly_known_cases():
             assert set(v[f"{name}/orders"][b].tolist()) == set(unknown.nonzero().flatten().tolist())
             assert (lat[b].reshape(-1, 16)[~unknown] == known.reshape(-1, 16)[~unknown]).all()
     assert v["wide/latents"].shape == (1, 3, 6, 16) and v["outpaint/latents"].shape == (1, 5, 6, 16)
+
+
+def test_golden_fast_case():
+    """The fast preset: S_k = 50, 35, 20, 5 over K = 4, noise as one stream of S_k + 1 slots per token."""
+    from harmon.generate import GenerateSettings, noise_slots
+    v = load_file(str(DEFAULT_OUT / "vectors.safetensors"))
+    c = json.loads((DEFAULT_OUT / "vectors.json").read_text())["cases"]["fast"]
+    s = GenerateSettings(**c["settings"])
+    assert s.fast and c["sampling_steps_per_step"] == s.head_steps() == [50, 35, 20, 5]
+    n = len(c["prompts"])
+    assert tuple(v["fast/noise"].shape) == (n, noise_slots(s, 16), 16) == (n, c["noise_slots"], 16)
+    assert sorted(int(k.rsplit("_", 1)[1]) for k in v if k.startswith("fast/step1/head/eps_")) == list(range(35))

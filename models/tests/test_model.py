@@ -131,7 +131,7 @@ def test_prepare_image_pads_with_grey():
 ])
 def test_bad_generation_input(tiny_model, codec, prompt, settings, match):
     N = 16
-    orders, noise = seeded_inputs(0, 1, N, max(settings.sampling_steps, 2))
+    orders, noise = seeded_inputs(0, 1, N, max(settings.sampling_steps or 2, 2))
     with pytest.raises(ValueError, match=match):
         generate_latents(tiny_model, codec, [prompt], settings, orders, noise)
 
@@ -142,3 +142,47 @@ def test_wrong_injected_shapes(tiny_model, codec):
         generate_latents(tiny_model, codec, ["a"], SMALL, orders[:, :5], noise)
     with pytest.raises(ValueError, match="noise must have shape"):
         generate_latents(tiny_model, codec, ["a"], SMALL, orders, noise[:, :, :2])
+
+
+FAST = GenerateSettings(steps=4, cfg=3.0, size=64, preset="fast")
+
+
+def test_fast_preset_settings_and_noise_layout():
+    from harmon.generate import noise_shape, noise_slots, predicted_counts
+    assert FAST.head_steps() == [50, 35, 20, 5] and GenerateSettings(steps=3).head_steps() == [100] * 3
+    assert predicted_counts(16, 4) == [2, 3, 5, 6]
+    # per token S_k + 1 slots: 2·51 + 3·36 + 5·21 + 6·6
+    assert noise_slots(FAST, 16) == 351 and noise_shape(FAST, 2, 16) == (2, 351, 16)
+    assert noise_slots(SMALL, 16) == 16 * 4 and noise_shape(SMALL, 2, 16) == (2, 16, 4, 16)
+    assert noise_slots(FAST, 6) == sum(c * (S + 1) for c, S in zip(predicted_counts(6, 4), [50, 35, 20, 5]))
+    assert "sampling_steps" not in FAST.to_dict() and FAST.to_dict()["preset"] == "fast"
+    with pytest.raises(ValueError, match="fast preset sets the sampling steps"):
+        GenerateSettings(steps=4, sampling_steps=20, preset="fast").check(16)
+    with pytest.raises(ValueError, match="preset must be one of default, fast, got 'slow'"):
+        GenerateSettings(preset="slow").check(16)
+
+
+def test_fast_noise_slots_follow_prediction_order(tiny_model, codec):
+    """In the fast layout each token owns S_k + 1 slots: its x_T slot changes exactly that token, and
+    its last slot (the noise of the final step, which adds none) is never read."""
+    orders, noise = seeded_inputs(0, 1, 16, FAST)
+    trace = {}
+    lat = generate_latents(tiny_model, codec, ["a red circle"], FAST, orders, noise, trace)
+    assert [st["sampling_steps"] for st in trace["steps"]] == [50, 35, 20, 5]
+    assert [len(st["head"]) for st in trace["steps"]] == [50, 35, 20, 5]
+    starts, at = [], 0   # each predicted token's first slot, in prediction order
+    order = []
+    for st in trace["steps"]:
+        for i in st["to_pred"][0].nonzero().flatten().tolist():
+            order.append(i)
+            starts.append(at)
+            at += st["sampling_steps"] + 1
+    assert at == noise.shape[1]
+    for pos, delta_slot, expect in ((len(order) - 1, 0, True), (3, 35, False)):  # a last-step x_T; a step-1 unused slot
+        noise2 = noise.clone()
+        noise2[0, starts[pos] + delta_slot] += 1.0
+        lat2 = generate_latents(tiny_model, codec, ["a red circle"], FAST, orders, noise2)
+        changed = (lat2 - lat).reshape(16, 16).abs().sum(-1).nonzero().flatten().tolist()
+        assert changed == ([order[pos]] if expect else [])
+    with pytest.raises(ValueError, match=r"noise must have shape \(1, 351, 16\)"):
+        generate_latents(tiny_model, codec, ["a"], FAST, orders, noise[:, :-1])

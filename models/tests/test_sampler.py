@@ -86,3 +86,16 @@ def test_timestep_embedding():
     want = np.concatenate([np.cos(t.numpy()[:, None] * f), np.sin(t.numpy()[:, None] * f)], axis=1)
     np.testing.assert_allclose(e, want, atol=2e-4)  # float32 arguments up to ~1000 rad
     assert e.shape == (3, 256)
+
+
+def test_fast_sampling_steps():
+    """Head-step annealing: S_k = 5 + floor((K−1−k)/(K−1)·45), 50 → 5, exact at the ends."""
+    from harmon.sampler import fast_sampling_steps
+    assert fast_sampling_steps(4) == [50, 35, 20, 5]
+    assert fast_sampling_steps(1) == [50]
+    assert fast_sampling_steps(2) == [50, 5]
+    s64 = fast_sampling_steps(64)
+    assert s64[0] == 50 and s64[-1] == 5 and all(a >= b for a, b in zip(s64, s64[1:]))
+    assert s64 == [5 + math.floor((63 - k) / 63 * 45 + 1e-9) for k in range(64)]
+    with pytest.raises(ValueError):
+        fast_sampling_steps(0)

@@ -32,6 +32,7 @@ export function setupGeneratePanel(state: AppState, models: Pick<ModelPanel, 'en
   const newSeed = byId<HTMLInputElement>('seed-advance');
   const size = byId<HTMLInputElement>('size');
   const samplingSteps = byId<HTMLInputElement>('sampling-steps');
+  const fast = byId<HTMLInputElement>('fast');
   const count = byId<HTMLInputElement>('n');
   const showSteps = byId<HTMLInputElement>('preview');
   const generateBtn = byId<HTMLButtonElement>('generate');
@@ -50,6 +51,10 @@ export function setupGeneratePanel(state: AppState, models: Pick<ModelPanel, 'en
     });
   }
 
+  // while Fast is on, the sampling-steps field does not apply: show that rather than ignore it
+  fast.addEventListener('change', () => { samplingSteps.disabled = fast.checked; });
+  samplingSteps.disabled = fast.checked;
+
   const set = (input: HTMLInputElement, what: string, rule: Parameters<typeof numberFrom>[2]) =>
     touched.has(input) ? numberFrom(input, what, rule) : undefined;
 
@@ -61,7 +66,9 @@ export function setupGeneratePanel(state: AppState, models: Pick<ModelPanel, 'en
       cfgSchedule: touched.has(schedule) ? (schedule.value === 'linear' ? 'linear' : 'constant') : undefined,
       temperature: set(temperature, 'Temperature', { min: 0, max: 10 }),
       size: set(size, 'Size', { integer: true, min: 16, max: 2048 }),
-      samplingSteps: set(samplingSteps, 'Sampling steps', { integer: true, min: 2, max: 1000 }),
+      // the fast preset chooses the sampling steps per MAR step (the engine refuses both together)
+      samplingSteps: fast.checked ? undefined : set(samplingSteps, 'Sampling steps', { integer: true, min: 2, max: 1000 }),
+      preset: fast.checked ? 'fast' : undefined,
       seed: numberFrom(seed, 'Seed', { integer: true, min: 0, max: 2 ** 31 - 1 }),
       n: numberFrom(count, 'Images per prompt', { integer: true, min: 1, max: 16 }),
       preview: showSteps.checked,

@@ -72,7 +72,7 @@ export function setupHistory(actions: HistoryActions): History {
     }));
     const { width, height } = item.images[0] ?? { width: o.size, height: o.size };
     const meta = `${item.edit ? `${item.edit.what} · ` : ''}${width}×${height} · ${o.steps} steps · CFG ${o.cfg} (${o.cfgSchedule})` +
-      ` · temperature ${o.temperature} · ${o.samplingSteps} sampling steps · seed ${o.seed}`;
+      ` · temperature ${o.temperature} · ${o.preset === 'fast' ? 'fast (50 → 5 sampling steps)' : `${o.samplingSteps} sampling steps`} · seed ${o.seed}`;
     const time = n === 1 ? `1 image in ${formatMs(item.ms)}` : `${n} images in ${formatMs(item.ms)} (${formatMs(item.ms / n)} per image)`;
     let source: HTMLElement | null = null;
     if (item.edit) {

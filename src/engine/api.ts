@@ -93,8 +93,13 @@ export interface GenerateOptions {
   cfg?: number;
   cfgSchedule?: 'constant' | 'linear';
   temperature?: number;
-  /** diffusion sampling steps S */
+  /** diffusion sampling steps S at every MAR step (default: the package's, 100 for the released
+   * models); not with `preset: 'fast'`, which sets its own (an EngineError) */
   samplingSteps?: number;
+  /** `default`: S sampling steps at every MAR step. `fast`: head-step annealing (DESIGN.md §2),
+   * S_k = 5 + ⌊(K−1−k)/(K−1)·45⌋ at MAR step k of K (50 → 5; 50 for K = 1), several times fewer
+   * diffusion-head evaluations; the noise layout follows (see `noise`) */
+  preset?: 'default' | 'fast';
   seed?: number;
   /** the source image (RGBA, any size); its pixels on the canvas are known */
   image?: InputImage;
@@ -114,8 +119,9 @@ export interface GenerateOptions {
    * which then are the ones regenerated
    */
   orders?: number[][];
-  /** little-endian float32, per image u × (S+1) × 16: slot i in prediction order over the
-   * generated tokens (u = N for text-to-image) */
+  /** little-endian float32, per image its u generated tokens (u = N for text-to-image) in
+   * prediction order, S_k + 1 slots of 16 each, S_k the sampling steps of the MAR step that predicts
+   * the token: u × (S+1) × 16 at one S (DESIGN.md §6) */
   noise?: Float32Array;
   /** ask for a preview image after every step (costs a decode and a readback per step) */
   preview?: boolean;
@@ -187,8 +193,9 @@ export interface StageEvent {
   step: number;
   stage: 'prefill' | 'patch_embed' | 'mar_encoder' | 'llm' | 'mar_decoder' | 'diffusion_head' | 'vae_decode';
   ms: number;
-  /** shapes of the step (for FLOP counts): rows, encoder tokens, prompt length, sampled rows */
-  shape?: { b: number; l: number; p: number; m: number };
+  /** shapes of the step (for FLOP counts): rows, encoder tokens, prompt length, sampled rows and,
+   * for the loop's stages, the step's diffusion sampling steps S_k (it varies with `preset: 'fast'`) */
+  shape?: { b: number; l: number; p: number; m: number; s?: number };
 }
 
 export interface AskHooks {

@@ -77,10 +77,10 @@ describe('canvas', () => {
     const rng = new Rng(7);
     const old = [rng.permutation(16), rng.permutation(16)];
     const noise = rng.normal(2 * 16 * 3 * 16);
-    const t2i = seededInputs(7, 2, Array.from({ length: 16 }, (_, i) => i), 16, 2);
+    const t2i = seededInputs(7, 2, Array.from({ length: 16 }, (_, i) => i), 16, 16 * 3); // u·(S+1), S = 2
     expect(t2i.orders).toEqual(old);
     expect(t2i.noise).toEqual(noise);
-    const v = seededInputs(1, 3, [1, 2, 5, 6, 9, 10], 2, 2);
+    const v = seededInputs(1, 3, [1, 2, 5, 6, 9, 10], 2, 2 * 3);
     expect(v.noise.length).toBe(3 * 2 * 3 * 16);
     for (const o of v.orders) expect(o.every((i) => [1, 2, 5, 6, 9, 10].includes(i)) && new Set(o).size === 2).toBe(true);
   });
@@ -101,7 +101,7 @@ describe('canvas', () => {
       mar: { buffer_size: 64, heads: 4, decoder_heads: 4, width: 64, decoder_width: 64 },
       llm: { max_position_embeddings: 2048, num_attention_heads: 4, intermediate_size: 128 },
     } as unknown as HarmonConfig;
-    const s = { n: 1, batch: 2, promptValid: 20, promptLen: 20, samplingSteps: 100 };
+    const s = { n: 1, batch: 2, promptValid: 20, promptLen: 20, noiseSlots: 4096 * 101 };
     const lim = { maxBytes: 2 ** 27, what: 'the test limit' };
     expect(() => checkCanvasLimits(cfg, plan({ width: 1024, height: 1024 }), s, lim))
       .toThrow('the 1024×1024 canvas has 4096 tokens: with 64 buffer slots after the 20-token prompt it needs 4180 positions, more than the model\'s 2048');
@@ -115,14 +115,17 @@ describe('the plan over u generated tokens', () => {
   it('masks only the ordered tokens, runs the schedule over u and reads noise rows per image', () => {
     const orders = [[6, 1, 9], [2, 10, 5]];
     const plans = planSteps({ n: 2, tokens: 16, buffer: 4, steps: 3, cfg: 2, cfgSchedule: 'linear', orders,
-      promptValid: [5, 5, 3, 3], promptLen: 5 });
+      promptValid: [5, 5, 3, 3], promptLen: 5, samplingSteps: [2, 2, 2] });
     expect(plans.map((p) => p.maskLen)).toEqual(maskLengths(3, 3));
     expect(plans[0].l).toBe(4 + 13); // the 13 known tokens are seen from step 0
     expect(Array.from(plans[0].keep.slice(4, 17))).toEqual([0, 2, 3, 4, 5, 7, 8, 10, 11, 12, 13, 14, 15].map((i) => i + 4));
     const predicted = plans.map((p) => p.predicted);
     expect(predicted.flat(2).sort((a, b) => a - b)).toEqual([1, 2, 5, 6, 9, 10]);
-    // noise rows: image b's slots are b·u + 0…u−1, in prediction order
+    // noise: image b's stream holds its u tokens of S + 1 = 3 slots, in prediction order
     expect(plans.flatMap((p) => Array.from(p.noiseRows)).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+    const tokenOf = (off: number) => off / (3 * 16);
+    expect(plans.flatMap((p) => Array.from(p.noiseOffsets, tokenOf)).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(Array.from(plans[0].noiseOffsets, tokenOf)).toEqual([0, 3]); // each image's first predicted token
     expect(plans[0].cfg).toBe(Math.fround(1 + (3 - plans[0].maskLen) / 3));
     const known = Float32Array.from({ length: 16 * 16 }, (_, i) => i + 1);
     const init = initialTokens(known, orders, 4, 16);

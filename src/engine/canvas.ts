@@ -173,13 +173,14 @@ export function planCanvas(r: CanvasRequest, stride: number): Canvas {
   return { width: W, height: H, gh, gw, pixels, candidates, count, chosen };
 }
 
-/** Orders (n × u) and noise (n × u × (S+1) × 16) from one seed: per image the first u entries of a
- * random permutation of the candidates. For text-to-image (candidates 0…N−1, u = N) this is the
- * same stream as before partly known images existed. */
-export function seededInputs(seed: number, n: number, candidates: number[], count: number, samplingSteps: number) {
+/** Orders (n × u) and noise (n × slots × 16; slots = plan.noiseSlots, u·(S+1) at one S) from one
+ * seed: per image the first u entries of a random permutation of the candidates. For text-to-image
+ * (candidates 0…N−1, u = N) at one S this is the same stream as before partly known images and
+ * the fast preset existed. */
+export function seededInputs(seed: number, n: number, candidates: number[], count: number, slots: number) {
   const rng = new Rng(seed);
   const orders = Array.from({ length: n }, () => rng.permutation(candidates.length).slice(0, count).map((i) => candidates[i]));
-  const noise = rng.normal(n * count * (samplingSteps + 1) * 16);
+  const noise = rng.normal(n * slots * 16);
   return { orders, noise };
 }
 
@@ -223,7 +224,7 @@ export interface CanvasLimits {
  * the shapes (VAE decoder activations at full resolution, the MAR and LLM attention scores, the
  * patch-embedded tokens, the noise).
  */
-export function checkCanvasLimits(cfg: HarmonConfig, c: Canvas, s: { n: number; batch: number; promptValid: number; promptLen: number; samplingSteps: number }, limits: CanvasLimits): void {
+export function checkCanvasLimits(cfg: HarmonConfig, c: Canvas, s: { n: number; batch: number; promptValid: number; promptLen: number; noiseSlots: number }, limits: CanvasLimits): void {
   const N = c.gh * c.gw;
   const buf = cfg.mar.buffer_size;
   const positions = s.promptValid + buf + N;
@@ -242,7 +243,7 @@ export function checkCanvasLimits(cfg: HarmonConfig, c: Canvas, s: { n: number; 
     ['the LLM attention', B * cfg.llm.num_attention_heads * L * (s.promptLen + L) * 4],
     ['the MAR tokens', B * L * Math.max(cfg.mar.width, cfg.mar.decoder_width) * 4],
     ['the LLM MLP', B * L * cfg.llm.intermediate_size * 4],
-    ['the noise', s.n * c.count * (s.samplingSteps + 1) * 16 * 4],
+    ['the noise', s.n * s.noiseSlots * 16 * 4],
   ];
   const [what, bytes] = sizes.reduce((a, b) => (b[1] > a[1] ? b : a));
   if (bytes > limits.maxBytes) {

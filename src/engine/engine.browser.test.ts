@@ -113,6 +113,26 @@ describe.each(['webgpu', 'wasm'] as const)('engine (%s)', (backend) => {
     await expect(engine.ask('c999', 'what?')).rejects.toThrow('no conversation');
   });
 
+  it('the fast preset: refuses a bad preset, an explicit S and a noise of the wrong layout; stays usable', async () => {
+    await expect(engine.generate('ok', { preset: 'slow' as never })).rejects.toThrow(`preset must be 'default' or 'fast', got "slow"`);
+    await expect(engine.generate('ok', { preset: 'fast', samplingSteps: 20 }))
+      .rejects.toThrow("preset 'fast' sets the sampling steps per MAR step (50 → 5): leave samplingSteps out (got 20)");
+    // K = 2: S_k = 50, 5; of 16 tokens 5 then 11 → 5·51 + 11·6 slots (the default layout's 16·101 is refused)
+    const orders = [Array.from({ length: 16 }, (_, i) => i)];
+    await expect(engine.generate('ok', { preset: 'fast', steps: 2, orders, noise: new Float32Array(16 * 101 * 16) }))
+      .rejects.toThrow("noise must hold 5136 floats (n × Σ (S_k+1) × 16 over the 16 generated tokens, the fast preset's S_k = 50, 5), got 25856");
+    // a whole fast run (seeded noise in its layout; stage shapes carry each step's S_k) on the CPU
+    // backend only: the golden `fast` case already runs it on webgpu, slowly on SwiftShader
+    if (backend === 'wasm') {
+      const stages: { stage: string; s?: number }[] = [];
+      const ok = await engine.generate('ok', { preset: 'fast', steps: 2 }, { onStage: (e) => stages.push({ stage: e.stage, s: e.shape?.s }) });
+      expect(ok.images[0].rgba.length).toBe(64 * 64 * 4);
+      expect(stages.filter((e) => e.stage === 'diffusion_head').map((e) => e.s)).toEqual([50, 5]);
+    }
+    const plain = await engine.generate('ok', { preset: 'default', steps: 1, samplingSteps: 2 });
+    expect(plain.images.length).toBe(1);
+  });
+
   it('reports a package that does not exist or fails its hash', async () => {
     const other = await Engine.create({ backend });
     await expect(other.load({ url: '/models/golden/nowhere/' })).rejects.toThrow(/404/);

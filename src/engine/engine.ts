@@ -12,6 +12,7 @@ import { loadPackage, type LoadedPackage, type Manifest } from './package';
 import { type Canvas, type CanvasRequest, checkCanvasLimits, checkCanvasOrders, generatedFlags, planCanvas, resolveCanvas,
   seededInputs } from './canvas';
 import { checkpoint } from './checkpoint';
+import { headSteps, noiseSlots, type Preset, PRESETS } from './plan';
 import { text2image } from './text2image';
 import { TextCodec } from './tokenizer';
 import { Conversation, imageEmbeddings, imageToPixels } from './understand';
@@ -90,21 +91,28 @@ export class Engine implements EngineApi {
     const prompts = Array.from({ length: o.n }, () => prompt);
     const guided = o.cfg !== 1;
     const ids = codec.generationPrompts(prompts, guided);
+    // S_k per MAR step, and the noise slots per image they imply (DESIGN.md §6)
+    const sampling = headSteps(o.preset, o.steps, o.samplingSteps);
+    const slots = noiseSlots(u, sampling);
     checkCanvasLimits(m.config, canvas, { n: o.n, batch: ids.ids.length, promptValid: Math.max(...ids.validLengths),
-      promptLen: ids.ids[0].length, samplingSteps: o.samplingSteps }, this.limits());
+      promptLen: ids.ids[0].length, noiseSlots: slots }, this.limits());
     // injected orders / noise (DESIGN.md §6) replace the seeded ones, each on its own
-    const seeded = o.orders && o.noise ? undefined : seededInputs(o.seed, o.n, canvas.candidates, u, o.samplingSteps);
+    const seeded = o.orders && o.noise ? undefined : seededInputs(o.seed, o.n, canvas.candidates, u, slots);
     const orders = o.orders ?? seeded!.orders;
     const noise = o.noise ?? seeded!.noise;
     checkCanvasOrders(orders, canvas, o.n);
-    const want = o.n * u * (o.samplingSteps + 1) * 16;
-    if (noise.length !== want) throw new EngineError(`noise must hold ${want} floats (n × u × (S+1) × 16, u = ${u} generated tokens), got ${noise.length}`);
+    const want = o.n * slots * 16;
+    if (noise.length !== want) {
+      const layout = o.preset === 'fast' ? `n × Σ (S_k+1) × 16 over the ${u} generated tokens, the fast preset's S_k = ${sampling.join(', ')}`
+        : `n × u × (S+1) × 16, u = ${u} generated tokens`;
+      throw new EngineError(`noise must hold ${want} floats (${layout}), got ${noise.length}`);
+    }
     return this.exclusive(async () => {
       const t0 = performance.now();
       const known = canvas.pixels && await this.encodeCanvas(canvas);
       const tokens = await text2image(m, {
         prompts, promptIds: ids.ids, promptValid: ids.validLengths, gh, gw, steps: o.steps, cfg: o.cfg,
-        cfgSchedule: o.cfgSchedule, temperature: o.temperature, samplingSteps: o.samplingSteps, orders, noise, known,
+        cfgSchedule: o.cfgSchedule, temperature: o.temperature, samplingSteps: sampling, orders, noise, known,
       }, {
         signal: hooks.signal,
         profile: hooks.onStage,
@@ -228,7 +236,7 @@ export class Engine implements EngineApi {
 
 interface Resolved {
   n: number; steps: number; cfg: number; cfgSchedule: 'constant' | 'linear'; temperature: number;
-  samplingSteps: number; seed: number; orders?: number[][]; noise?: Float32Array; preview: boolean;
+  samplingSteps: number; preset: Preset; seed: number; orders?: number[][]; noise?: Float32Array; preview: boolean;
   /** the canvas: its size and, for a partly known image, the image, mask, offset, strength */
   canvas: CanvasRequest;
 }
@@ -259,11 +267,18 @@ export function packageDefaults(manifest: Manifest): ModelDefaults {
 
 export function resolveGenerate(o: GenerateOptions, d: ModelDefaults, stride: number): Resolved {
   const bad = (what: string) => { throw new EngineError(what); };
+  const preset = o.preset ?? 'default';
+  if (!PRESETS.includes(preset)) bad(`preset must be ${PRESETS.map((p) => `'${p}'`).join(' or ')}, got ${JSON.stringify(o.preset)}`);
+  // The fast preset chooses S per MAR step: an explicit S with it would be silently overridden, so
+  // it is refused (leave samplingSteps out, or use the default preset).
+  if (preset === 'fast' && o.samplingSteps !== undefined) {
+    bad(`preset 'fast' sets the sampling steps per MAR step (50 → 5): leave samplingSteps out (got ${o.samplingSteps})`);
+  }
   if (!Number.isInteger(d.size) || d.size <= 0 || d.size % stride) bad(`size must be a positive multiple of ${stride}, got ${d.size}`);
   const r: Resolved = {
     n: o.n ?? 1, steps: o.steps ?? d.steps, cfg: o.cfg ?? d.cfg,
     cfgSchedule: o.cfgSchedule ?? d.cfgSchedule, temperature: o.temperature ?? d.temperature,
-    samplingSteps: o.samplingSteps ?? d.samplingSteps,
+    samplingSteps: o.samplingSteps ?? d.samplingSteps, preset,
     seed: o.seed ?? 0, orders: o.orders, noise: o.noise, preview: o.preview ?? false,
     canvas: resolveCanvas(o, d.size, stride),
   };

@@ -35,3 +35,21 @@ describe('stage FLOPs', () => {
     expect(f16 / f8).toBeGreaterThan(3.9); // attention (quadratic) aside, 4× the pixels
   });
 });
+
+describe('diffusion-head FLOPs per MAR step', () => {
+  it('sums rows × S_k over the steps: the fast preset against the default at the released settings', async () => {
+    const { fastSamplingSteps, headSteps } = await import('./plan');
+    const { headFlops, headFlopsPerImage } = await import('./flops');
+    const def = headFlopsPerImage(c05, { tokens: 256, samplingSteps: headSteps('default', 64, 100), cfg: 3 });
+    // every token sampled once, in two CFG rows, 100 steps each
+    expect(def).toBe(headFlops(c05, 2 * 256, 100));
+    const fast = headFlopsPerImage(c05, { tokens: 256, samplingSteps: fastSamplingSteps(64), cfg: 3 });
+    // 4.76× fewer: the cosine schedule predicts most tokens late, where S_k is small (mean S_k per
+    // token ≈ 21 against 100)
+    expect(def / fast).toBeCloseTo(4.76, 2);
+    expect(headFlopsPerImage(c05, { tokens: 16, samplingSteps: [50, 35, 20, 5], cfg: 1 }))
+      .toBe(headFlops(c05, 2, 50) + headFlops(c05, 3, 35) + headFlops(c05, 5, 20) + headFlops(c05, 6, 5));
+    // a stage event's own S_k
+    expect(stageFlops(c05, { b: 2, l: 64, n: 256, p: 30, m: 4, s: 35 }).diffusion_head).toBe(headFlops(c05, 4, 35));
+  });
+});

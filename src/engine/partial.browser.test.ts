@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerateOptions, InputImage, MaskImage } from './api';
 import { Engine } from './engine';
+import { fastSamplingSteps, noiseSlots } from './plan';
 import { GOLDEN, goldenGrid, goldenVectors, relErr, vec } from './testing_golden';
 
 let golden: Awaited<ReturnType<typeof goldenVectors>>;
@@ -112,6 +113,27 @@ describe.each(['webgpu', 'wasm'] as const)('partly known images (%s)', (backend)
     if (backend === 'webgpu') return;
     const all = await engine.generate('a blue square', { ...base, strength: 0.25, seed: 1 });
     expect(all.generated![0].reduce((a, b) => a + b, 0)).toBe(4); // of all 16 tokens
+  });
+
+  // the fast preset over the u unknown tokens: its noise layout counts u tokens, known ones stay
+  // exactly the canvas's (the CPU backend: a fast run on SwiftShader is slow, the loop is shared)
+  it.runIf(backend === 'wasm')('the fast preset inpaints with noise over the unknown tokens only', async () => {
+    const image = rgbaOf('inpaint/source_bytes');
+    const mask = maskOf('inpaint/mask_bytes');
+    const orders = [[1, 2, 5, 6, 9, 10]];
+    // K = 3 over u = 6: S_k = 50, 27, 5 and c = 1, 2, 3 tokens → 51 + 2·28 + 3·6 slots
+    const slots = noiseSlots(6, fastSamplingSteps(3));
+    expect(slots).toBe(51 + 2 * 28 + 3 * 6);
+    const e = await engine.generate('ok', { preset: 'fast', steps: 3, image, mask, orders, noise: new Float32Array(6 * 101 * 16) }).catch((x: Error) => x);
+    expect((e as Error).message).toMatch(`noise must hold ${slots * 16} floats`);
+    const noise = Float32Array.from({ length: slots * 16 }, (_, i) => Math.sin(i * 12.9898) * 1.5);
+    const a = await engine.generate('ok', { preset: 'fast', steps: 3, image, mask, orders, noise });
+    const b = await engine.generate('ok', { preset: 'fast', steps: 3, image, mask, seed: 4 });
+    expect(Array.from(a.generated![0])).toEqual(Array.from(vec(golden.v, 'inpaint/unknown')));
+    for (let i = 0; i < 16; i++) {
+      const same = a.latents.subarray(i * 16, (i + 1) * 16).every((v, j) => v === b.latents[i * 16 + j]);
+      expect(same).toBe(!a.generated![0][i]);   // known: bit-identical across runs; generated: differ
+    }
   });
 
   it('refuses bad input with a clear EngineError and stays usable', async () => {

@@ -6,6 +6,11 @@
 // The orders say which tokens are generated: per image u tokens in the order MAR masks them (all N
 // for text-to-image). Only they start masked; the schedule runs over u; every other token is known,
 // seen from step 0 by both CFG rows and never a target of a step.
+//
+// The diffusion head runs S_k sampling steps at MAR step k: S everywhere, or with the fast preset
+// the annealed 50 → 5 (fastSamplingSteps). The noise is one stream per image: its tokens in
+// prediction order, each with S_k + 1 slots of 16 floats (DESIGN.md §6). The kernels read it as rows
+// of one stride per call, so packNoise regroups it by step before the loop.
 
 export interface StepPlan {
   /** tokens still masked after this step */
@@ -25,8 +30,12 @@ export interface StepPlan {
   positionIds: Int32Array;
   /** diffusion head: decoder-output row for each sampled row (M = Mc or 2·Mc) */
   condRows: Uint32Array;
-  /** diffusion head: noise row (image·u + slot) for each conditional row (Mc) */
+  /** diffusion head: sampling steps S_k of this step */
+  samplingSteps: number;
+  /** diffusion head: per conditional row (Mc) its row in packNoise's output, rows of (S_k+1)·16 */
   noiseRows: Uint32Array;
+  /** per conditional row the float offset of its S_k + 1 slots in the request's noise (§6 layout) */
+  noiseOffsets: Uint32Array;
   /** token rows (B·N) that receive conditional sample r: rows r (cond) and Mc + r (uncond) */
   targets: Uint32Array;
 }
@@ -41,6 +50,56 @@ export interface PlanInput {
   orders: number[][];     // per image the u generated tokens, in masking order
   promptValid: number[];  // valid prompt length per row (B rows)
   promptLen: number;      // P (padded)
+  samplingSteps: number[]; // S_k per MAR step (K entries)
+}
+
+export type Preset = 'default' | 'fast';
+export const PRESETS: readonly Preset[] = ['default', 'fast'];
+const FAST_FIRST = 50;
+const FAST_LAST = 5;
+
+/** The fast preset's head-step annealing (DiSA, arXiv 2505.20297, `disa_50_5`): S_k = 5 +
+ * floor((K−1−k)/(K−1)·45) at MAR step k of K, 50 for K = 1. Integer arithmetic, so no rounding of
+ * the fraction can move a floor (the reference computes it the same way). */
+export function fastSamplingSteps(steps: number): number[] {
+  if (steps === 1) return [FAST_FIRST];
+  const span = FAST_FIRST - FAST_LAST;
+  return Array.from({ length: steps }, (_, k) => FAST_LAST + Math.floor(((steps - 1 - k) * span) / (steps - 1)));
+}
+
+/** S_k of every MAR step: `samplingSteps` at each, or the fast preset's annealing. */
+export function headSteps(preset: Preset, steps: number, samplingSteps: number): number[] {
+  return preset === 'fast' ? fastSamplingSteps(steps) : new Array(steps).fill(samplingSteps);
+}
+
+/** Tokens each step predicts (the same for every image): masked before it and not after it; the
+ * last step predicts every token still masked. */
+export function predictedCounts(n: number, steps: number): number[] {
+  let masked = n;
+  return maskLengths(n, steps).map((ml, k) => {
+    const c = k === steps - 1 ? masked : masked - ml;
+    masked = ml;
+    return c;
+  });
+}
+
+/** Noise slots (16 floats each) per image: Σ over the u generated tokens of S_k + 1, k the step
+ * that predicts the token; u·(S+1) at one S. */
+export function noiseSlots(u: number, samplingSteps: number[]): number {
+  return predictedCounts(u, samplingSteps.length).reduce((s, c, k) => s + c * (samplingSteps[k] + 1), 0);
+}
+
+/** The noise regrouped for the kernels: step by step, the step's rows of (S_k+1)·16 floats in the
+ * order of its conditional rows, each step's block starting at a multiple of its own stride. */
+export function packNoise(noise: Float32Array, plans: StepPlan[]): Float32Array {
+  let total = 0;
+  for (const p of plans) if (p.noiseRows.length) total = (p.noiseRows[p.noiseRows.length - 1] + 1) * (p.samplingSteps + 1) * 16;
+  const out = new Float32Array(Math.max(total, 16));
+  for (const p of plans) {
+    const stride = (p.samplingSteps + 1) * 16;
+    p.noiseOffsets.forEach((src, i) => out.set(noise.subarray(src, src + stride), p.noiseRows[i] * stride));
+  }
+  return out;
 }
 
 /** floor(N·cos(π/2·(k+1)/K)) clamped to [1, masked − 1]: tokens left masked after each step. */
@@ -116,9 +175,14 @@ export function planSteps(p: PlanInput): StepPlan[] {
     for (const i of o) m[i] = 1;
     return m;
   });
-  const used = new Array(p.n).fill(0);                            // noise slots consumed per image
+  if (p.samplingSteps.length !== p.steps) throw new Error(`samplingSteps: expected ${p.steps} entries, got ${p.samplingSteps.length}`);
+  const perImage = noiseSlots(u, p.samplingSteps) * 16;           // floats of one image's stream
+  let used = 0;                                                    // floats consumed per image
+  let packed = 0;                                                  // floats of packNoise's output so far
   const plans: StepPlan[] = [];
   for (let k = 0; k < p.steps; k++) {
+    const S = p.samplingSteps[k];
+    const stride = (S + 1) * 16;
     const last = k === p.steps - 1;
     const next = p.orders.map((o) => {
       const m = new Uint8Array(N);
@@ -150,12 +214,15 @@ export function planSteps(p: PlanInput): StepPlan[] {
     const mc = predicted.reduce((s, x) => s + x.length, 0);
     const condRows = new Uint32Array(guided ? 2 * mc : mc);
     const noiseRows = new Uint32Array(mc);
+    const noiseOffsets = new Uint32Array(mc);
     const targets = new Uint32Array(guided ? 2 * mc : mc);
+    const row0 = Math.ceil(packed / stride);
     let r = 0;
     predicted.forEach((idx, b) => {
       idx.forEach((i, j) => {
         condRows[r] = b * N + i;
-        noiseRows[r] = b * u + used[b] + j;
+        noiseRows[r] = row0 + r;
+        noiseOffsets[r] = b * perImage + used + j * stride;
         targets[r] = b * N + i;
         if (guided) {
           condRows[mc + r] = (p.n + b) * N + i;
@@ -163,10 +230,11 @@ export function planSteps(p: PlanInput): StepPlan[] {
         }
         r++;
       });
-      used[b] += idx.length;
     });
+    used += predicted[0].length * stride;
+    if (mc) packed = (row0 + mc) * stride;
     plans.push({ maskLen: lens[k], cfg: cfgAt(p.cfg, p.cfgSchedule, u, lens[k]), predicted, keep, l, gather,
-      attentionBias, positionIds, condRows, noiseRows, targets });
+      attentionBias, positionIds, condRows, samplingSteps: S, noiseRows, noiseOffsets, targets });
     next.forEach((m, b) => masked[b].set(m));
   }
   return plans;

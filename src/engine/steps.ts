@@ -1,6 +1,6 @@
 // The per-step work around the graphs, whose shapes change from step to step: patch embedding,
-// the diffusion head (all S sampling steps, CFG and the DDPM update), writing the sampled tokens,
-// and the resized position tables. One interface; steps_webgpu.ts runs it in WGSL on the GPU,
+// the diffusion head (the step's S_k sampling steps, CFG and the DDPM update), writing the sampled
+// tokens, and the resized position tables. One interface; steps_webgpu.ts runs it in WGSL on the GPU,
 // steps_wasm.ts in CPU code (kernels/cpu/).
 
 import type { ort } from './ort';
@@ -13,9 +13,9 @@ export interface LoopInput {
   /** the token grid: gh rows × gw columns */
   gh: number;
   gw: number;
-  samplingSteps: number;
   temperature: number;
-  /** n × u × (S+1) × 16 (DESIGN.md §6) */
+  /** the noise as plan.packNoise regroups it: step k's rows of (S_k+1)·16 floats, indexed by its
+   * plan's noiseRows (the kernels read one stride per call) */
   noise: Float32Array;
   /** the token buffer's start (B × N × 16): the known tokens of a partly known image; zeros if absent */
   initial?: Float32Array;

@@ -66,7 +66,7 @@ export class WasmSteps implements StepKernels {
       sample: (k, z) => {
         const p = r.plans[k];
         const mc = p.noiseRows.length;
-        this.head.sample({ steps: r.samplingSteps, cfg: p.cfg, temperature: r.temperature, rows: mc, cond: host(z),
+        this.head.sample({ steps: p.samplingSteps, cfg: p.cfg, temperature: r.temperature, rows: mc, cond: host(z),
           condRows: p.condRows, noise: r.noise, noiseRows: p.noiseRows, out: sampled });
         scatterRowsCpu(sampled, p.targets, tokens, { mc, width: 16 });
       },

@@ -134,7 +134,7 @@ export class WebGpuSteps implements StepKernels {
         const p = r.plans[k];
         const sb = per[k];
         const enc = dev.createCommandEncoder({ label: `step${k}.head` });
-        head.encode(enc, { steps: r.samplingSteps, cfg: p.cfg, temperature: r.temperature, rows: p.noiseRows.length,
+        head.encode(enc, { steps: p.samplingSteps, cfg: p.cfg, temperature: r.temperature, rows: p.noiseRows.length,
           cond: gpuBuffer(z), condRows: sb.condRows, noise, noiseRows: sb.noiseRows, out: sampled });
         const pass = enc.beginComputePass();
         encodeScatterRows(gpu, pass, { src: sampled, targets: sb.targets, dst: tokens,

@@ -1,10 +1,12 @@
 // The engine's MAR loop against the PyTorch reference's golden vectors: same orders and noise
 // injected (and, for a partly known image, the same known latents), every stage of the recorded
 // steps compared, every step's tokens, the final latents; known tokens must come out bit-identical.
+// The `fast` case runs the fast preset: S_k per MAR step, and the noise in its layout.
 
 import { describe, expect, it } from 'vitest';
 import { createBackend } from './backend';
 import { HarmonModel } from './model';
+import { fastSamplingSteps, noiseSlots } from './plan';
 import { configureOrt } from './ort';
 import { loadPackage } from './package';
 import { text2image } from './text2image';
@@ -33,11 +35,17 @@ describe.each(['webgpu', 'wasm'] as const)('the MAR loop vs the PyTorch referenc
       const u = v.get(`${name}/orders`)!.shape[1];
       const orders = Array.from({ length: n }, (_, b) => Array.from(ordersFlat.slice(b * u, (b + 1) * u)));
       const known = v.has(`${name}/known`) ? vec(v, `${name}/known`) as Float32Array : undefined;
+      // the fast preset's S_k: the engine's schedule must be the reference's
+      const samplingSteps = s.preset === 'fast' ? fastSamplingSteps(s.steps) : s.sampling_steps;
+      if (s.preset === 'fast') {
+        expect(samplingSteps).toEqual(c.sampling_steps_per_step);
+        expect(noiseSlots(u, samplingSteps)).toBe(c.noise_slots);
+      }
       const chain = Array.from({ length: s.steps }, (_, k) => k).filter((k) => v.has(`${name}/step${k}/patch_embed`));
       const got = new Map<string, Float32Array>();
       const tokens = await text2image(model, {
         prompts: c.prompts, promptIds: rows, promptValid: valid, gh, gw, steps: s.steps, cfg: s.cfg,
-        cfgSchedule: s.cfg_schedule, temperature: s.temperature, samplingSteps: s.sampling_steps, orders,
+        cfgSchedule: s.cfg_schedule, temperature: s.temperature, samplingSteps, orders,
         noise: vec(v, `${name}/noise`) as Float32Array, known,
       }, {
         onStep: async (k, t) => void got.set(`step${k}/tokens`, (await be.read(t)).slice(0, B * N * 16)),

@@ -4,7 +4,7 @@
 // Before the loop: the prompt's KV cache, the plan (plan.ts) and, for a partly known image, the
 // known tokens written into the token buffer (they are seen from step 0 and no step writes them).
 // Per step: patch embedding → MAR encoder → LLM over the cached prompt → MAR decoder → diffusion
-// head, all S sampling steps fused with CFG and the DDPM update → write the sampled tokens.
+// head, all S_k sampling steps fused with CFG and the DDPM update → write the sampled tokens.
 // Everything the loop needs from the CPU is planned before it starts; on webgpu nothing comes back
 // from the GPU inside it unless a preview is asked for.
 
@@ -13,7 +13,7 @@ import { checkpoint } from './checkpoint';
 import { KvCache } from './graphs';
 import type { HarmonModel } from './model';
 import type { ort } from './ort';
-import { attentionBiasFor, initialTokens, planSteps } from './plan';
+import { attentionBiasFor, initialTokens, noiseSlots, packNoise, planSteps } from './plan';
 
 type Stage = Exclude<StageEvent['stage'], 'vae_decode'>;
 
@@ -30,10 +30,12 @@ export interface Text2ImageRequest {
   cfg: number;
   cfgSchedule: 'constant' | 'linear';
   temperature: number;
-  samplingSteps: number;
+  /** diffusion sampling steps: S at every MAR step, or S_k per MAR step (the fast preset, plan.ts) */
+  samplingSteps: number | number[];
   /** per image the u tokens to generate, in the order MAR masks them (all N for text-to-image) */
   orders: number[][];
-  /** n × u × (S+1) × 16 */
+  /** per image its u tokens in prediction order, S_k + 1 slots of 16 each (DESIGN.md §6; n × u ×
+   * (S+1) × 16 at one S) */
   noise: Float32Array;
   /** a partly known image: the canvas's latents (N × 16); the tokens no order lists keep them */
   known?: Float32Array;
@@ -70,12 +72,15 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
   const B = r.promptIds.length;
   const N = r.gh * r.gw;
   const P = r.promptIds[0].length;
+  const samplingSteps = typeof r.samplingSteps === 'number' ? new Array(r.steps).fill(r.samplingSteps) : r.samplingSteps;
   const plans = planSteps({ n, tokens: N, buffer: m.config.mar.buffer_size, steps: r.steps, cfg: r.cfg,
-    cfgSchedule: r.cfgSchedule, orders: r.orders, promptValid: r.promptValid, promptLen: P });
+    cfgSchedule: r.cfgSchedule, orders: r.orders, promptValid: r.promptValid, promptLen: P, samplingSteps });
+  const want = n * noiseSlots(r.orders[0].length, samplingSteps) * 16;
+  if (r.noise.length !== want) throw new Error(`noise: expected ${want} floats, got ${r.noise.length}`);
   const pos = m.steps.posTables(r.gh, r.gw);
   const initial = r.known && initialTokens(r.known, r.orders, B, N);
-  const loop = m.steps.loop({ plans, batch: B, gh: r.gh, gw: r.gw, samplingSteps: r.samplingSteps, temperature: r.temperature,
-    noise: r.noise, initial });
+  const loop = m.steps.loop({ plans, batch: B, gh: r.gh, gw: r.gw, temperature: r.temperature,
+    noise: packNoise(r.noise, plans), initial });
   let cache: KvCache | undefined;
   // With a profile hook, each stage ends by waiting for the backend (ORT's WebGPU run() returns
   // before the GPU is done), so its time is that stage's work plus the submit overhead.
@@ -86,7 +91,7 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
     const now = performance.now();
     const p = plans[step];
     // the prefill is the LLM over the P prompt tokens with nothing cached
-    const shape = p ? { b: B, l: p.l, p: P, m: p.condRows.length } : { b: B, l: P, p: 0, m: 0 };
+    const shape = p ? { b: B, l: p.l, p: P, m: p.condRows.length, s: p.samplingSteps } : { b: B, l: P, p: 0, m: 0 };
     hooks.profile({ step, stage, ms: now - mark, shape });
     mark = now;
   };

@@ -27,6 +27,15 @@ describe('widget attributes', () => {
     expect(() => readImageSettings(attrs({ cfg: '0.5' }))).toThrow(/the cfg attribute must be a number from 1 to 100/);
     expect(() => readImageSettings(attrs({ 'sampling-steps': '2.5' }))).toThrow(/sampling-steps attribute must be a whole number/);
     expect(() => readImageSettings(attrs({ 'cfg-schedule': 'cosine' }))).toThrow(WidgetInputError);
+    expect(() => readImageSettings(attrs({ preset: 'slow' }))).toThrow('the preset attribute must be “default” or “fast” (got “slow”)');
+    expect(() => readImageSettings(attrs({ preset: 'fast', 'sampling-steps': '20' }))).toThrow(/leave out the sampling-steps attribute/);
+  });
+
+  it('passes preset="fast" on to the engine (and nothing when absent)', () => {
+    expect(generateOptions(readImageSettings(attrs({ preset: ' Fast ', steps: '8' }))))
+      .toStrictEqual({ n: 1, seed: 0, preview: false, steps: 8, preset: 'fast' });
+    expect(generateOptions(readImageSettings(attrs({ preset: '' })))).toStrictEqual({ n: 1, seed: 0, preview: false });
+    expect(readImageSettings(attrs({ preset: 'default', 'sampling-steps': '20' }))).toMatchObject({ preset: 'default', samplingSteps: 20 });
   });
 
   it('resolves the model attribute against the page, and falls back to the embedded default', () => {

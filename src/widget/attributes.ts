@@ -43,17 +43,28 @@ export interface ImageSettings {
   seed?: number;
   size?: number;
   samplingSteps?: number;
+  /** `fast`: head-step annealing, 50 → 5 sampling steps over the MAR steps (the engine's preset) */
+  preset?: 'default' | 'fast';
   /** draw the image at every step (a VAE decode and a readback per step) */
   preview: boolean;
 }
 
 /** The attributes that change what a <harmon-image> draws (a change starts a new generation). */
-export const IMAGE_SETTING_ATTRIBUTES = ['steps', 'cfg', 'cfg-schedule', 'temperature', 'seed', 'size', 'sampling-steps'] as const;
+export const IMAGE_SETTING_ATTRIBUTES = ['steps', 'cfg', 'cfg-schedule', 'temperature', 'seed', 'size', 'sampling-steps', 'preset'] as const;
 
 export function readImageSettings(get: AttributeSource): ImageSettings {
   const schedule = get('cfg-schedule')?.trim();
   if (schedule && schedule !== 'constant' && schedule !== 'linear') {
     throw new WidgetInputError(`the cfg-schedule attribute must be “constant” or “linear” (got “${schedule}”)`);
+  }
+  const preset = get('preset')?.trim().toLowerCase() || undefined;
+  if (preset !== undefined && preset !== 'default' && preset !== 'fast') {
+    throw new WidgetInputError(`the preset attribute must be “default” or “fast” (got “${preset}”)`);
+  }
+  const samplingSteps = numberAttribute(get, 'sampling-steps', { integer: true, min: 2, max: 1000 });
+  // the engine refuses both together (fast chooses S per step); say so in the markup's terms
+  if (preset === 'fast' && samplingSteps !== undefined) {
+    throw new WidgetInputError('preset="fast" chooses its own sampling steps per MAR step (50 → 5): leave out the sampling-steps attribute');
   }
   return {
     steps: numberAttribute(get, 'steps', { integer: true, min: 1, max: 1024 }),
@@ -62,7 +73,8 @@ export function readImageSettings(get: AttributeSource): ImageSettings {
     temperature: numberAttribute(get, 'temperature', { min: 0, max: 10 }),
     seed: numberAttribute(get, 'seed', { integer: true, min: 0, max: 2 ** 31 - 1 }),
     size: numberAttribute(get, 'size', { integer: true, min: 16, max: 2048 }),
-    samplingSteps: numberAttribute(get, 'sampling-steps', { integer: true, min: 2, max: 1000 }),
+    samplingSteps,
+    preset,
     preview: get('preview') !== null,
   };
 }
@@ -71,7 +83,7 @@ export function readImageSettings(get: AttributeSource): ImageSettings {
  * the rest); the seed is the widget's own default, 0. */
 export function generateOptions(s: ImageSettings): GenerateOptions {
   const o: GenerateOptions = { n: 1, seed: s.seed ?? 0, preview: s.preview };
-  for (const k of ['steps', 'cfg', 'cfgSchedule', 'temperature', 'size', 'samplingSteps'] as const) {
+  for (const k of ['steps', 'cfg', 'cfgSchedule', 'temperature', 'size', 'samplingSteps', 'preset'] as const) {
     if (s[k] !== undefined) (o as Record<string, unknown>)[k] = s[k];
   }
   return o;
