@@ -45,6 +45,24 @@ export function diffusionHeadWeightShapes({ width: W, depth: R, condDim }: Diffu
   return shapes;
 }
 
+/** Throws, naming every missing, unexpected or wrongly sized entry (both heads, GPU and CPU, check with it). */
+export function validateDiffusionHeadWeights(shape: DiffusionHeadShape, weights: Weights): void {
+  const { width, depth, condDim } = shape;
+  for (const [k, v] of Object.entries({ width, depth, condDim })) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`diffusion head: ${k} ${v} is not a positive integer`);
+  }
+  const expected = diffusionHeadWeightShapes(shape);
+  const missing = [...expected.keys()].filter((k) => !(k in weights));
+  const unexpected = Object.keys(weights).filter((k) => !expected.has(k));
+  const badSize = [...expected].filter(([k, s]) => k in weights && weights[k].length !== s.reduce((a, b) => a * b, 1));
+  if (missing.length || unexpected.length || badSize.length) {
+    throw new Error(
+      `diffusion head weights: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}], ` +
+        `wrong size [${badSize.map(([k, s]) => `${k} ${weights[k].length} != ${s.join('×')}`).join(', ')}]`,
+    );
+  }
+}
+
 export interface DiffusionSampleArgs {
   /** Sampling steps S (≥ 2). */
   steps: number;
@@ -96,16 +114,7 @@ export class DiffusionHead {
   ) {
     const { width: W, depth: R, condDim } = shape;
     if (W % 4 !== 0 || condDim % 4 !== 0) throw new Error(`diffusion head: W ${W} and D' ${condDim} must be multiples of 4`);
-    const expected = diffusionHeadWeightShapes(shape);
-    const missing = [...expected.keys()].filter((k) => !(k in weights));
-    const unexpected = Object.keys(weights).filter((k) => !expected.has(k));
-    const badSize = [...expected].filter(([k, s]) => k in weights && weights[k].length !== s.reduce((a, b) => a * b, 1));
-    if (missing.length || unexpected.length || badSize.length) {
-      throw new Error(
-        `diffusion head weights: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}], ` +
-          `wrong size [${badSize.map(([k, s]) => `${k} ${weights[k].length} != ${s.join('×')}`).join(', ')}]`,
-      );
-    }
+    validateDiffusionHeadWeights(shape, weights);
     const dev = gpu.device;
     for (const [k, v] of Object.entries(weights)) {
       if (!k.includes('adaLN_modulation')) this.w.set(k, storageBuffer(dev, v, k));

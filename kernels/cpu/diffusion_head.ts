@@ -12,13 +12,13 @@
 //   x ← DDPM step (CFG on ε, learned-range variance, no noise at j = 0)
 // The Linears are the blocked kernels of matmul.ts (WebAssembly SIMD, or JS where it is missing).
 
-import { diffusionHeadWeightShapes } from '../diffusion_head';
+import { validateDiffusionHeadWeights } from '../diffusion_head';
 import { type DiffusionSchedule, respacedSchedule, TIME_FREQ_DIM, timestepFeatures } from '../diffusion_schedule';
 import type { DiffusionHeadShape, Weights } from '../reference/diffusion_head';
 import { type CpuBackend, CpuHeap, type PackedLinear, ceilTo, linear, packLinear } from './matmul';
 
 export type { DiffusionHeadShape, Weights } from '../reference/diffusion_head';
-export { diffusionHeadWeightShapes } from '../diffusion_head';
+export { diffusionHeadWeightShapes, validateDiffusionHeadWeights } from '../diffusion_head';
 
 export interface DiffusionSampleCpuArgs {
   /** Sampling steps S (2..1000). */
@@ -67,24 +67,6 @@ interface Scratch {
   x: number;
   /** t_emb of the current step (Wp). */
   trow: number;
-}
-
-/** Throws, naming every missing, unexpected or wrongly sized entry (as DiffusionHead does). */
-export function validateDiffusionHeadWeights(shape: DiffusionHeadShape, weights: Weights): void {
-  const { width, depth, condDim } = shape;
-  for (const [k, v] of Object.entries({ width, depth, condDim })) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`diffusion head: ${k} ${v} is not a positive integer`);
-  }
-  const expected = diffusionHeadWeightShapes(shape);
-  const missing = [...expected.keys()].filter((k) => !(k in weights));
-  const unexpected = Object.keys(weights).filter((k) => !expected.has(k));
-  const badSize = [...expected].filter(([k, s]) => k in weights && weights[k].length !== s.reduce((a, b) => a * b, 1));
-  if (missing.length || unexpected.length || badSize.length) {
-    throw new Error(
-      `diffusion head weights: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}], ` +
-        `wrong size [${badSize.map(([k, s]) => `${k} ${weights[k].length} != ${s.join('×')}`).join(', ')}]`,
-    );
-  }
 }
 
 export class DiffusionHeadCpu {
