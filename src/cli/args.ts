@@ -2,24 +2,25 @@
 // before anything heavy starts (no server, no browser). A bad argument is a UsageError: the entry
 // prints "error: <message>" on one line and exits with status 2.
 
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendChoice, GenerateOptions, ModelDefaults } from '../engine/api';
+import type { BackendChoice, GenerateOptions } from '../engine/api';
 import { UsageError } from './errors';
+import { imageInput, intFlag, numFlag, readInput, statOrUndefined, str, type Flags } from './flags';
 import { parseJsonlObjects } from './jsonl';
+import { checkDeterministicInputs, deterministicInputsKnown, parseOrdersJson, STRIDE } from './layout';
+import { parseSource, type SourceArgs } from './source';
 
 export const MAX_PROMPT_CHARS = 2000;
 /** The embedded default model package, relative to the repository root. */
 export const DEFAULT_MODEL_DIR = 'models/default/package';
-/** The VAE stride: image side / token grid side. */
-export const STRIDE = 16;
-/** Latent channels per token. */
-export const TOKEN_DIM = 16;
 /** `--backend` values (Engine.create's `backend`). */
 export const BACKENDS: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm'];
 
 export { UsageError };
+export { checkDeterministicInputs, checkNoise, checkOrders, parseOrdersJson, STRIDE, TOKEN_DIM, tokensFor } from './layout';
+export { readInput } from './flags';
 
 export type ModelRef = { kind: 'dir'; dir: string } | { kind: 'url'; url: string };
 
@@ -31,8 +32,9 @@ export interface PromptEntry {
   lineNumber: number;
 }
 
-/** What the CLI passes to engine.generate, less the deterministic inputs (sent separately). */
-export type CliGenerateOptions = Omit<GenerateOptions, 'orders' | 'noise' | 'preview'> & { n: number; seed: number };
+/** What the CLI passes to engine.generate, less the deterministic inputs (sent separately) and the
+ * source image, its mask and offset (decoded and placed at run time: source.ts). */
+export type CliGenerateOptions = Omit<GenerateOptions, 'orders' | 'noise' | 'preview' | 'image' | 'mask' | 'offset'> & { n: number; seed: number };
 
 export interface GenerateCommand {
   command: 'generate';
@@ -51,9 +53,12 @@ export interface GenerateCommand {
   noise?: Uint8Array;
   /** the --orders / --noise file names, for messages */
   inputLabels: { orders?: string; noise?: string };
-  /** --orders / --noise still need the package's defaults (no --size, or --noise without
-   * --sampling-steps): call checkDeterministicInputs with the engine's ModelInfo.defaults after
-   * load, before generating. The CLI never reads the manifest for them: the engine owns them. */
+  /** --image and its flags: a partly known image (inpainting, outpainting, variations) */
+  source?: SourceArgs;
+  /** --orders / --noise still need the package's defaults (no --size, --noise without
+   * --sampling-steps, or with --fast without --steps) or the decoded --image: call
+   * checkDeterministicInputs with the engine's ModelInfo.defaults after load (and the planned source),
+   * before generating. The CLI never reads the manifest for them: the engine owns them. */
   pendingDeterministicCheck: boolean;
 }
 
@@ -96,7 +101,11 @@ export const USAGE = `usage:
   npm run harmon -- generate [--model PKG_DIR_OR_URL] --prompt "..." [--n 1] [--size 256] [--steps 64]
                     [--cfg 3.0] [--cfg-schedule constant|linear] [--temperature 1.0] [--sampling-steps 100]
                     [--seed 0] --out out.png [--latents out.f32] [--orders orders.json] [--noise noise.f32]
+                    [--width W --height H] [--fast]
   npm run harmon -- generate [--model ...] --prompts prompts.jsonl --out DIR     (GenEval layout)
+  npm run harmon -- generate [--model ...] --image in.png --prompt "..." --out out.png [--mask mask.png]
+                    [--outpaint LEFT,TOP,RIGHT,BOTTOM] [--strength F] [--keep-pixels] [--grow-mask]
+                    [--width W --height H] [same settings as above]
   npm run harmon -- ask [--model ...] --image img.png --question "..." [--max-new-tokens 256] [--tokens]
   npm run harmon -- ask [--model ...] --questions questions.jsonl [--max-new-tokens 256]
                     (lines {"image": PATH, "question": "..."}; PATH relative to the file; prints each
@@ -106,6 +115,14 @@ CPU through onnxruntime-web's WASM — on a software adapter or without WebGPU).
 
 Without --model: the embedded default (${DEFAULT_MODEL_DIR}). Options left out take the model
 package's defaults (the engine applies them). With --prompts, prompt i (0-based) uses seed + i.
+--width/--height: the canvas in pixels (multiples of 16; default --size, or the --image's size).
+--fast: the fast preset (50 → 5 diffusion steps over the MAR steps; not with --sampling-steps).
+A partly known image (--image, any format the browser decodes) keeps its tokens outside the
+regenerated area: --mask (white = regenerate; resized to the canvas, nearest neighbour),
+--outpaint (pixels added per side, multiples of 16; the image sits at LEFT,TOP), --strength F in
+(0, 1] (a variation: that fraction of the tokens, of the masked ones if any), --grow-mask (one more
+token ring), --keep-pixels (the source's pixels pasted back outside it, feathered over 16 px).
+--orders/--noise then cover the u generated tokens; --latents the whole canvas (gh × gw × 16).
 Environment: HARMON_DEBUG=1 forwards the page's errors and Vite's log to stderr;
 CHROMIUM_PATH (default /usr/bin/chromium); HARMON_CHROMIUM_FLAGS adds Chromium flags.`;
 
@@ -115,6 +132,8 @@ const GENERATE_FLAGS: Record<string, FlagKind> = {
   model: 'value', prompt: 'value', prompts: 'value', n: 'value', size: 'value', steps: 'value',
   cfg: 'value', 'cfg-schedule': 'value', temperature: 'value', 'sampling-steps': 'value', seed: 'value',
   out: 'value', latents: 'value', orders: 'value', noise: 'value', backend: 'value',
+  width: 'value', height: 'value', fast: 'switch',
+  image: 'value', mask: 'value', outpaint: 'value', strength: 'value', 'keep-pixels': 'switch', 'grow-mask': 'switch',
 };
 const ASK_FLAGS: Record<string, FlagKind> = {
   model: 'value', backend: 'value', image: 'value', question: 'value', questions: 'value', 'max-new-tokens': 'value', tokens: 'switch',
@@ -127,14 +146,14 @@ export function repoRoot(): string {
 }
 
 /** Splits argv into the command and its flags; checks names, values present, no repeats. */
-export function splitArgs(argv: readonly string[]): { command: string; flags: Map<string, string | true> } | 'help' {
+export function splitArgs(argv: readonly string[]): { command: string; flags: Flags } | 'help' {
   if (argv.length === 0) throw new UsageError('expected a command: generate or ask (see --help)');
   const first = argv[0];
   if (first === '--help' || first === '-h' || first === 'help') return 'help';
   if (first.startsWith('-')) throw new UsageError(`expected a command (generate or ask) before ${first}`);
   const spec = COMMANDS[first];
   if (!spec) throw new UsageError(`unknown command "${first}": expected generate or ask`);
-  const flags = new Map<string, string | true>();
+  const flags: Flags = new Map();
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') return 'help';
@@ -160,44 +179,6 @@ export function splitArgs(argv: readonly string[]): { command: string; flags: Ma
     flags.set(name, value);
   }
   return { command: first, flags };
-}
-
-const INT_RE = /^[+-]?\d+$/;
-const NUM_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
-function parseInt_(raw: string): number | undefined {
-  const s = raw.trim();
-  if (!INT_RE.test(s)) return undefined;
-  const v = Number(s);
-  return Number.isSafeInteger(v) ? v : undefined;
-}
-
-function parseNum(raw: string): number | undefined {
-  const s = raw.trim();
-  if (!NUM_RE.test(s)) return undefined;
-  const v = Number(s);
-  return Number.isFinite(v) ? v : undefined;
-}
-
-function intFlag(flags: Map<string, string | true>, name: string, ok: (v: number) => boolean, rule: string): number | undefined {
-  const raw = flags.get(name);
-  if (raw === undefined) return undefined;
-  const v = parseInt_(raw as string);
-  if (v === undefined || !ok(v)) throw new UsageError(`--${name} must be ${rule} (got "${raw}")`);
-  return v;
-}
-
-function numFlag(flags: Map<string, string | true>, name: string, ok: (v: number) => boolean, rule: string): number | undefined {
-  const raw = flags.get(name);
-  if (raw === undefined) return undefined;
-  const v = parseNum(raw as string);
-  if (v === undefined || !ok(v)) throw new UsageError(`--${name} must be ${rule} (got "${raw}")`);
-  return v;
-}
-
-function str(flags: Map<string, string | true>, name: string): string | undefined {
-  const v = flags.get(name);
-  return v === undefined ? undefined : (v as string);
 }
 
 /** A --backend value (undefined: auto). Shared by `npm run harmon`, `npm run eval` and `npm run bench`. */
@@ -253,14 +234,6 @@ export function resolveModel(raw: string | undefined, ctx: ParseContext): ModelR
   return { kind: 'dir', dir };
 }
 
-function statOrUndefined(p: string) {
-  try {
-    return statSync(p);
-  } catch {
-    return undefined;
-  }
-}
-
 /** An output path must be creatable: its nearest existing ancestor is a writable folder. Checked
  * up front so that a long run does not fail only when it writes. */
 function checkWritable(flag: string, raw: string, p: string): void {
@@ -286,19 +259,6 @@ function isFile(p: string): boolean {
   return statOrUndefined(p)?.isFile() ?? false;
 }
 
-/** Reads an input file named by a flag, with a clear message when it is missing or unreadable. */
-export function readInput(flag: string, raw: string, ctx: ParseContext): Buffer {
-  const p = path.resolve(ctx.cwd ?? process.cwd(), raw);
-  const st = statOrUndefined(p);
-  if (!st) throw new UsageError(`--${flag} ${raw}: file not found`);
-  if (!st.isFile()) throw new UsageError(`--${flag} ${raw}: not a file`);
-  try {
-    return readFileSync(p);
-  } catch (e) {
-    throw new UsageError(`--${flag} ${raw}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
 /** GenEval's evaluation_metadata.jsonl: one JSON object per line with a non-empty string `prompt`.
  * Blank lines are skipped; each entry keeps its line unchanged. */
 export function parsePromptsJsonl(text: string, label: string): PromptEntry[] {
@@ -309,70 +269,7 @@ export function parsePromptsJsonl(text: string, label: string): PromptEntry[] {
   });
 }
 
-/** --orders: a JSON array of n arrays of integers (permutations are checked once N is known). */
-export function parseOrdersJson(text: string, label: string, n: number): number[][] {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`--orders ${label}: not valid JSON (${(e as Error).message})`);
-  }
-  if (!Array.isArray(v)) throw new UsageError(`--orders ${label}: expected a JSON array with one permutation per image`);
-  if (v.length !== n) {
-    throw new UsageError(`--orders ${label}: has ${v.length} order${v.length === 1 ? '' : 's'}; expected one per image (--n ${n})`);
-  }
-  v.forEach((o, i) => {
-    if (!Array.isArray(o) || !o.every((x) => Number.isInteger(x))) {
-      throw new UsageError(`--orders ${label}: entry ${i} is not an array of integers`);
-    }
-  });
-  return v as number[][];
-}
-
-/** Tokens per image: N = (size / 16)². */
-export function tokensFor(size: number): number {
-  return (size / STRIDE) ** 2;
-}
-
-/** Each order must be a permutation of 0…N−1. */
-export function checkOrders(orders: number[][], N: number, label: string): void {
-  orders.forEach((o, i) => {
-    const seen = new Uint8Array(N);
-    const bad = o.length !== N || o.some((x) => {
-      if (!Number.isInteger(x) || x < 0 || x >= N || seen[x]) return true;
-      seen[x] = 1;
-      return false;
-    });
-    if (bad) throw new UsageError(`--orders ${label}: entry ${i} is not a permutation of 0…${N - 1} (N = ${N} tokens)`);
-  });
-}
-
-/** --noise must hold n·N·(S+1)·16 little-endian float32 values. */
-export function checkNoise(byteLength: number, n: number, N: number, S: number, label: string): void {
-  const want = n * N * (S + 1) * TOKEN_DIM * 4;
-  if (byteLength !== want) {
-    throw new UsageError(
-      `--noise ${label}: has ${byteLength} bytes; expected n·N·(S+1)·16·4 = ${n}·${N}·${S + 1}·16·4 = ${want}`,
-    );
-  }
-}
-
-/** Checks --orders / --noise against N and S: from the flags, else from the package's defaults as the
- * engine reports them after load (ModelInfo.defaults; the engine runs the same values). */
-export function checkDeterministicInputs(cmd: GenerateCommand, defaults?: Pick<ModelDefaults, 'size' | 'samplingSteps'>): void {
-  const size = cmd.options.size ?? defaults?.size;
-  const S = cmd.options.samplingSteps ?? defaults?.samplingSteps;
-  if (size === undefined || (cmd.noise && S === undefined)) {
-    throw new UsageError('--orders/--noise need the image size and sampling steps: the engine reported no package defaults; pass --size and --sampling-steps');
-  }
-  if (size % STRIDE !== 0) throw new UsageError(`the model's image size ${size} is not a multiple of ${STRIDE}`);
-  const N = tokensFor(size);
-  if (cmd.orders) checkOrders(cmd.orders, N, cmd.inputLabels.orders ?? 'file');
-  if (cmd.noise) checkNoise(cmd.noise.byteLength, cmd.options.n, N, S!, cmd.inputLabels.noise ?? 'file');
-  cmd.pendingDeterministicCheck = false;
-}
-
-function parseGenerate(flags: Map<string, string | true>, ctx: ParseContext): GenerateCommand {
+function parseGenerate(flags: Flags, ctx: ParseContext): GenerateCommand {
   const cwd = ctx.cwd ?? process.cwd();
   const prompt = str(flags, 'prompt');
   const promptsFile = str(flags, 'prompts');
@@ -393,10 +290,21 @@ function parseGenerate(flags: Map<string, string | true>, ctx: ParseContext): Ge
   const temperature = numFlag(flags, 'temperature', (v) => v >= 0, 'a finite number ≥ 0');
   const samplingSteps = intFlag(flags, 'sampling-steps', (v) => v >= 2 && v <= 1000, 'an integer from 2 to 1000');
   const seed = intFlag(flags, 'seed', () => true, 'an integer') ?? 0;
+  const side = (name: string) => intFlag(flags, name, (v) => v > 0 && v % STRIDE === 0, `a positive multiple of ${STRIDE}`);
+  const width = side('width');
+  const height = side('height');
+  const fast = flags.get('fast') === true;
+  // The engine refuses this pair too (the preset chooses S per MAR step); said here before any work.
+  if (fast && samplingSteps !== undefined) {
+    throw new UsageError(`--fast sets the sampling steps per MAR step (50 → 5): leave out --sampling-steps (got ${samplingSteps})`);
+  }
   const backend = parseBackend(str(flags, 'backend'));
 
   const options: CliGenerateOptions = { n, seed };
   if (size !== undefined) options.size = size;
+  if (width !== undefined) options.width = width;
+  if (height !== undefined) options.height = height;
+  if (fast) options.preset = 'fast';
   if (steps !== undefined) options.steps = steps;
   if (cfg !== undefined) options.cfg = cfg;
   if (schedule !== undefined) options.cfgSchedule = schedule;
@@ -430,41 +338,35 @@ function parseGenerate(flags: Map<string, string | true>, ctx: ParseContext): Ge
 
   let prompts: PromptEntry[];
   if (promptsFile !== undefined) {
-    const bytes = readInput('prompts', promptsFile, ctx);
+    const bytes = readInput('prompts', promptsFile, cwd);
     prompts = parsePromptsJsonl(bytes.toString('utf8'), promptsFile);
   } else {
     prompts = [{ prompt: prompt!, line: JSON.stringify({ prompt }), lineNumber: 0 }];
   }
+  const source = parseSource(flags, cwd, options);
 
   const ordersFile = str(flags, 'orders');
   const noiseFile = str(flags, 'noise');
   const cmd: GenerateCommand = {
     command: 'generate', model, backend, prompts, genEval: promptsFile !== undefined,
-    out, latents, options, inputLabels: { orders: ordersFile, noise: noiseFile }, pendingDeterministicCheck: false,
+    out, latents, options, inputLabels: { orders: ordersFile, noise: noiseFile }, source, pendingDeterministicCheck: false,
   };
-  if (ordersFile !== undefined) cmd.orders = parseOrdersJson(readInput('orders', ordersFile, ctx).toString('utf8'), ordersFile, n);
+  if (ordersFile !== undefined) cmd.orders = parseOrdersJson(readInput('orders', ordersFile, cwd).toString('utf8'), ordersFile, n);
   if (noiseFile !== undefined) {
-    const bytes = readInput('noise', noiseFile, ctx);
+    const bytes = readInput('noise', noiseFile, cwd);
     if (bytes.byteLength % 4 !== 0) throw new UsageError(`--noise ${noiseFile}: ${bytes.byteLength} bytes is not a whole number of float32 values`);
     cmd.noise = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   if (cmd.orders || cmd.noise) {
-    // Known from the flags: checked now. Otherwise once the engine has loaded the package (harmon.ts).
-    const known = size !== undefined && (cmd.noise === undefined || samplingSteps !== undefined);
-    if (known) checkDeterministicInputs(cmd);
+    // Known from the flags: checked now. Otherwise once the page has decoded --image and the engine
+    // has loaded the package (harmon.ts).
+    if (deterministicInputsKnown(cmd)) checkDeterministicInputs(cmd);
     else cmd.pendingDeterministicCheck = true;
   }
   return cmd;
 }
 
-function imageInput(name: string, flag: string, ctx: ParseContext): Uint8Array {
-  if (name.trim() === '') throw new UsageError(`--${flag} is empty`);
-  const bytes = readInput(flag, name, ctx);
-  if (bytes.byteLength === 0) throw new UsageError(`--${flag} ${name}: the file is empty`);
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function parseAsk(flags: Map<string, string | true>, ctx: ParseContext): AskCommand {
+function parseAsk(flags: Flags, ctx: ParseContext): AskCommand {
   const imageName = str(flags, 'image');
   const question = str(flags, 'question');
   const questionsFile = str(flags, 'questions');
@@ -477,7 +379,7 @@ function parseAsk(flags: Map<string, string | true>, ctx: ParseContext): AskComm
     }
     if (tokens) throw new UsageError('--tokens is for a single question (--image/--question)');
     const model = resolveModel(str(flags, 'model'), ctx);
-    const text = readInput('questions', questionsFile, ctx).toString('utf8');
+    const text = readInput('questions', questionsFile, ctx.cwd ?? process.cwd()).toString('utf8');
     const base = path.dirname(path.resolve(ctx.cwd ?? process.cwd(), questionsFile));
     const items = parseJsonlObjects(text, questionsFile, ['image', 'question'], 'questions').map(({ obj, line, lineNumber }) => {
       const where = `${questionsFile} line ${lineNumber}: `;
@@ -485,7 +387,7 @@ function parseAsk(flags: Map<string, string | true>, ctx: ParseContext): AskComm
       const name = obj.image as string;
       let image: Uint8Array;
       try {
-        image = imageInput(name, 'image', { ...ctx, cwd: base });
+        image = imageInput(name, 'image', base);
       } catch (e) {
         throw new UsageError(`${where}${(e as Error).message}`);
       }
@@ -497,7 +399,7 @@ function parseAsk(flags: Map<string, string | true>, ctx: ParseContext): AskComm
   if (question === undefined) throw new UsageError('ask needs --question TEXT');
   checkText(question, 'question');
   const model = resolveModel(str(flags, 'model'), ctx);
-  const image = imageInput(imageName, 'image', ctx);
+  const image = imageInput(imageName, 'image', ctx.cwd ?? process.cwd());
   return { command: 'ask', model, backend, items: [{ image, imageName, question }], batch: false, maxNewTokens, tokens };
 }
 

@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodePng } from './output';
+import { decodePng, encodePng } from './output';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const hasEngine = existsSync(path.join(root, 'src/engine/engine.ts'));
 const TINY = 'models/golden/tiny/package';
+/** 80 × 64 RGB: 5 × 4 tokens */
+const IMAGE = path.join(root, 'models/golden/tiny/image.png');
 const tmp = mkdtempSync(path.join(tmpdir(), 'harmon-e2e-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -72,6 +74,16 @@ describe('argument errors (exit 2, one line, before anything starts)', () => {
   it('unknown flag', async () => {
     const r = await harmon('ask', '--model', TINY, '--image', 'x.png', '--question', 'q', '--steps', '3');
     expectError(r, 2, 'unknown option --steps for ask (see --help)');
+  });
+
+  it('partly known images: --mask without --image, --fast with --sampling-steps, a bad --outpaint', async () => {
+    const out = path.join(tmp, 'o.png');
+    expectError(await harmon('generate', '--model', TINY, '--prompt', 'a cat', '--mask', 'm.png', '--out', out), 2,
+      '--mask needs --image FILE (the source image the mask marks)');
+    expectError(await harmon('generate', '--model', TINY, '--prompt', 'a cat', '--fast', '--sampling-steps', '10', '--out', out), 2,
+      '--fast sets the sampling steps per MAR step (50 → 5): leave out --sampling-steps (got 10)');
+    expectError(await harmon('generate', '--model', TINY, '--prompt', 'a cat', '--image', IMAGE, '--outpaint', '8,0,0,0', '--out', out), 2,
+      /^error: --outpaint must be LEFT,TOP,RIGHT,BOTTOM: .*multiples of 16/);
   });
 
   it('--help', async () => {
@@ -169,4 +181,90 @@ describe.skipIf(!hasEngine)('through the engine in Chromium', () => {
     expect(Buffer.from(first).equals(Buffer.from(second))).toBe(false); // same prompt, another seed
     expect(Buffer.from(second).equals(Buffer.from(decodePng(readFileSync(one)).rgba))).toBe(true); // 5 + 1
   }, 600_000);
+});
+
+describe.skipIf(!hasEngine)('partly known images, any canvas, the fast preset (through the engine)', () => {
+  const common = ['--model', TINY, '--prompt', 'a red cube', '--steps', '2', '--backend', 'wasm'];
+  const lastLine = (r: Run) => r.stderr.trimEnd().split('\n').at(-1);
+
+  it('inpainting: the mask resized to the canvas, --orders/--noise over u, --keep-pixels keeps the source from 16 px away', async () => {
+    // a 40×32 mask, white on [0, 20) × [0, 16): on the 80×64 canvas [0, 40) × [0, 32), tokens 0-2 and 5-7
+    const mask = { width: 40, height: 32, rgba: new Uint8Array(40 * 32 * 4) };
+    for (let y = 0; y < 32; y++) for (let x = 0; x < 40; x++) mask.rgba.fill(x < 20 && y < 16 ? 255 : 0, (y * 40 + x) * 4, (y * 40 + x) * 4 + 3);
+    for (let i = 3; i < mask.rgba.length; i += 4) mask.rgba[i] = 255;
+    const maskFile = path.join(tmp, 'mask.png');
+    writeFileSync(maskFile, encodePng(mask));
+    const orders = path.join(tmp, 'orders-u.json');
+    writeFileSync(orders, JSON.stringify([[7, 0, 5, 1, 6, 2]]));
+    const noise = path.join(tmp, 'noise-u.f32');
+    const values = Float32Array.from({ length: 6 * 3 * 16 }, (_, i) => Math.sin(i)); // u·(S+1)·16, S = 2
+    writeFileSync(noise, new Uint8Array(values.buffer));
+    const out = path.join(tmp, 'inpaint.png');
+    const lat = path.join(tmp, 'inpaint.f32');
+    const args = [...common, '--image', IMAGE, '--mask', maskFile, '--sampling-steps', '2', '--keep-pixels', '--out', out];
+    const r = await harmon('generate', ...args, '--orders', orders, '--noise', noise, '--latents', lat);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^mask 40×32 resized to the 80×64 canvas \(nearest neighbour\)$/m);
+    expect(r.stderr).toMatch(/^canvas 80×64 \(the 80×64 image at 0, 0\): 6 of 20 tokens to generate$/m);
+    expect(lastLine(r)).toMatch(/^generated 1 image in \d+\.\d s$/);
+    const png = decodePng(readFileSync(out));
+    const src = decodePng(readFileSync(IMAGE));
+    expect([png.width, png.height]).toEqual([80, 64]);
+    let kept = 0;
+    for (let y = 0; y < 64; y++) {
+      for (let x = 0; x < 80; x++) {
+        if (x < 56 && y < 48) continue; // within 16 px of the masked [0, 40) × [0, 32)
+        const i = (y * 80 + x) * 4;
+        expect(Array.from(png.rgba.subarray(i, i + 4)), `pixel ${x}, ${y}`).toEqual(Array.from(src.rgba.subarray(i, i + 4)));
+        kept++;
+      }
+    }
+    expect(kept).toBe(80 * 64 - 56 * 48);
+    expect(readFileSync(lat).byteLength).toBe(20 * 16 * 4); // the whole canvas, gh × gw × 16
+    // orders over all N tokens are not the u unknown ones: refused before the model loads
+    writeFileSync(orders, JSON.stringify([Array.from({ length: 20 }, (_, i) => i)]));
+    const bad = await harmon('generate', ...args, '--orders', orders);
+    expectError(bad, 2, /^error: --orders .*orders-u\.json: entry 0 is not a permutation of the 6 unknown tokens/);
+    expect(bad.stderr).not.toMatch(/^loading /m);
+  }, 600_000);
+
+  it('outpainting with --fast: the canvas is the image plus the margins', async () => {
+    const out = path.join(tmp, 'outpaint.png');
+    const r = await harmon('generate', ...common, '--image', IMAGE, '--outpaint', '16,0,0,16', '--fast', '--keep-pixels', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^canvas 96×80 \(the 80×64 image at 16, 0\): 10 of 30 tokens to generate$/m);
+    expect(lastLine(r)).toMatch(/^generated 1 image in \d+\.\d s$/);
+    const png = decodePng(readFileSync(out));
+    expect([png.width, png.height]).toEqual([96, 80]);
+    // --keep-pixels: the source, placed at (16, 0), exactly from 16 px away from the new margins
+    const src = decodePng(readFileSync(IMAGE));
+    for (let y = 0; y < 48; y++) {
+      for (let x = 32; x < 96; x++) {
+        const i = (y * 96 + x) * 4;
+        const j = (y * 80 + x - 16) * 4;
+        expect(Array.from(png.rgba.subarray(i, i + 4)), `pixel ${x}, ${y}`).toEqual(Array.from(src.rgba.subarray(j, j + 4)));
+      }
+    }
+  }, 600_000);
+
+  it('--width/--height: non-square text-to-image, a grid of two, --orders over N = gh·gw', async () => {
+    const out = path.join(tmp, 'wide.png');
+    const lat = path.join(tmp, 'wide.f32');
+    const orders = path.join(tmp, 'orders-wide.json');
+    writeFileSync(orders, JSON.stringify([[7, 6, 5, 4, 3, 2, 1, 0], [0, 1, 2, 3, 4, 5, 6, 7]]));
+    const r = await harmon('generate', ...common, '--width', '64', '--height', '32', '--n', '2', '--sampling-steps', '2',
+      '--orders', orders, '--out', out, '--latents', lat);
+    expect(r.code, r.stderr).toBe(0);
+    expect([decodePng(readFileSync(out)).width, decodePng(readFileSync(out)).height]).toEqual([128, 32]);
+    expect(readFileSync(lat).byteLength).toBe(2 * 8 * 16 * 4);
+    expect(lastLine(r)).toMatch(/^generated 2 images in \d+\.\d s$/);
+  }, 600_000);
+
+  it('a --mask that is not an image: exit 2, before the model loads', async () => {
+    const notImage = path.join(tmp, 'mask.txt');
+    writeFileSync(notImage, 'white means regenerate\n');
+    const r = await harmon('generate', ...common, '--image', IMAGE, '--mask', notImage, '--out', path.join(tmp, 'x.png'));
+    expectError(r, 2, /^error: could not decode the image .*mask\.txt \(--mask\)/);
+    expect(r.stderr).not.toMatch(/^loading /m);
+  }, 300_000);
 });

@@ -14,8 +14,10 @@ import {
   type GenerateCommand,
 } from './args';
 import type { ModelInfo } from '../engine/api';
+import { deterministicInputsKnown } from './layout';
 import type { Session } from './session';
-import type { HostEvent } from './wire';
+import type { PlannedSource } from './source';
+import type { HostEvent, WireGenerateOptions } from './wire';
 
 const debug = !!process.env.HARMON_DEBUG;
 
@@ -66,17 +68,47 @@ async function loadModel(session: Session, cmd: GenerateCommand | AskCommand): P
   return info;
 }
 
+/** --image (and --mask): decoded in the page, placed on the canvas as the engine will place it, and
+ * handed to the page as raw pixels. A file the page cannot decode, or a source the engine would
+ * refuse, is a usage error (exit 2), before the model loads. */
+async function prepareSource(session: Session, cmd: GenerateCommand): Promise<{ planned: PlannedSource; wire: Partial<WireGenerateOptions> }> {
+  const { planSource } = await import('./source');
+  const src = cmd.source!;
+  const refused = (message: string) => new UsageError(message);
+  const decoded = await session.decodeImage(session.addInput('source-file', src.image.bytes), `${src.image.name} (--image)`, refused);
+  const maskFile = src.mask && await session.decodeImage(session.addInput('mask-file', src.mask.bytes), `${src.mask.name} (--mask)`, refused);
+  const image = { ...decoded, rgba: new Uint8ClampedArray(decoded.rgba.buffer, decoded.rgba.byteOffset, decoded.rgba.byteLength) };
+  const planned = planSource(src, cmd.options, image, maskFile);
+  const { width, height, offset, layout, mask } = planned;
+  if (planned.maskResizedFrom) {
+    log(`mask ${planned.maskResizedFrom.width}×${planned.maskResizedFrom.height} resized to the ${width}×${height} canvas (nearest neighbour)`);
+  }
+  log(`canvas ${width}×${height} (the ${image.width}×${image.height} image at ${offset.x}, ${offset.y}): ` +
+    `${layout.count} of ${layout.gh * layout.gw} tokens to generate`);
+  const wire: Partial<WireGenerateOptions> = {
+    width, height, offset,
+    image: { url: session.addInput('source.rgba', decoded.rgba), width: image.width, height: image.height },
+  };
+  if (mask) wire.mask = { url: session.addInput('mask.u8', mask.data as Uint8Array), width: mask.width, height: mask.height };
+  return { planned, wire };
+}
+
 async function runGenerate(root: string, cmd: GenerateCommand): Promise<void> {
   const { Progress } = await import('./progress');
   const { writeGenEvalPrompt, writeLatents, writePng } = await import('./output');
   const { HarmonError } = await import('./session');
+  const { keepSourcePixels } = await import('./source');
   const progress = new Progress(log, Date.now, debug);
   const session = await openSession(root, cmd, (e) => progress.handle(e));
   try {
+    const source = cmd.source && await prepareSource(session, cmd);
+    const layout = source?.planned.layout;
+    // --orders / --noise without the flags that fix u and S (or with --image): checked as soon as
+    // they can be, against the source canvas and the engine's defaults, before anything is generated
+    // (a usage error, exit 2).
+    if (cmd.pendingDeterministicCheck && deterministicInputsKnown(cmd, undefined, layout)) checkDeterministicInputs(cmd, undefined, layout);
     const info = await loadModel(session, cmd);
-    // --orders / --noise without the flags that fix N and S: checked against the engine's defaults,
-    // before anything is generated (a usage error, exit 2).
-    if (cmd.pendingDeterministicCheck) checkDeterministicInputs(cmd, info.defaults);
+    if (cmd.pendingDeterministicCheck) checkDeterministicInputs(cmd, info.defaults, layout);
     const noiseUrl = cmd.noise ? session.addInput('noise.f32', cmd.noise) : undefined;
     const n = cmd.options.n;
     const total = cmd.prompts.length;
@@ -88,17 +120,19 @@ async function runGenerate(root: string, cmd: GenerateCommand): Promise<void> {
       progress.reset();
       // prompt i uses seed + i (as the reference's eval does): every prompt an independent draw
       const seed = cmd.options.seed + i;
-      const r = await session.generate(entry.prompt, { ...cmd.options, seed, orders: cmd.orders, noiseUrl });
+      const r = await session.generate(entry.prompt, { ...cmd.options, ...source?.wire, seed, orders: cmd.orders, noiseUrl });
       if (r.images.length !== n) throw new HarmonError(`the engine returned ${r.images.length} images, expected ${n}`);
-      const side = r.images[0].width;
-      const want = n * (side / 16) ** 2 * 16;
+      const { width, height } = r.images[0];
+      const want = n * (width / 16) * (height / 16) * 16;
       if (r.latents.length !== want) {
-        throw new HarmonError(`the engine returned ${r.latents.length} latent values, expected n·N·16 = ${want}`);
+        throw new HarmonError(`the engine returned ${r.latents.length} latent values, expected n·gh·gw·16 = ${want}`);
       }
+      // --keep-pixels: the source's pixels back outside the regenerated area, feathered over a token
+      const images = source && cmd.source!.keepPixels ? keepSourcePixels(r.images, source.planned, r.generated) : r.images;
       if (cmd.genEval) {
-        writeGenEvalPrompt(cmd.out, i, entry.line, r.images);
+        writeGenEvalPrompt(cmd.out, i, entry.line, images);
       } else {
-        writePng(cmd.out, r.images);
+        writePng(cmd.out, images);
         log(`wrote ${shown(cmd.out)}`);
         if (cmd.latents) {
           writeLatents(cmd.latents, r.latents);

@@ -137,19 +137,30 @@ const wire: HarmonWire = {
       const image = await decodeImage(await fetchBytes(url), name);
       return { width: image.width, height: image.height };
     }),
+  decodeImage: (url, name) =>
+    wrap(async () => {
+      const image = await decodeImage(await fetchBytes(url), name);
+      return { width: image.width, height: image.height, rgba: toBase64(bytesOf(image.rgba)) };
+    }),
   generate: (prompt, wireOptions) =>
     wrap(async (): Promise<WireGenerateResult> => {
-      const { noiseUrl, ...rest } = wireOptions;
+      const { noiseUrl, image, mask, ...rest } = wireOptions;
       const options: GenerateOptions = { ...rest };
       if (noiseUrl) {
         const b = await fetchBytes(noiseUrl);
         options.noise = new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
       }
+      if (image) {
+        const b = await fetchBytes(image.url);
+        options.image = { width: image.width, height: image.height, rgba: new Uint8ClampedArray(b.buffer, b.byteOffset, b.byteLength) };
+      }
+      if (mask) options.mask = { width: mask.width, height: mask.height, data: await fetchBytes(mask.url) };
       const r = await host.generate(prompt, options);
       return {
         images: r.images.map((im) => ({ width: im.width, height: im.height, rgba: toBase64(bytesOf(im.rgba)) })),
         latents: toBase64(bytesOf(r.latents)),
         latentCount: r.latents.length,
+        generated: r.generated?.map((g) => toBase64(g)),
         ms: r.ms,
       };
     }),

@@ -27,6 +27,8 @@ export interface SessionOptions {
 export interface GenerateOutput {
   images: RgbaImage[];
   latents: Float32Array;
+  /** with an image: per image the gh × gw token flags, 1 = generated */
+  generated?: Uint8Array[];
   ms: number;
 }
 
@@ -134,7 +136,8 @@ export class Session {
     return this.server.addInput(name, bytes);
   }
 
-  private async call<T>(fn: () => Promise<WireResult<T>>): Promise<T> {
+  /** `refused`: the error for a call the page answered with a message (default a HarmonError). */
+  private async call<T>(fn: () => Promise<WireResult<T>>, refused: (message: string) => Error = (m) => new HarmonError(m)): Promise<T> {
     let r: WireResult<T>;
     try {
       r = await fn();
@@ -143,8 +146,13 @@ export class Session {
       if (/crashed/i.test(msg)) throw new HarmonError(`the browser page crashed (out of memory?): ${msg}`);
       throw new HarmonError(msg);
     }
-    if (!r.ok) throw new HarmonError(r.error);
+    if (!r.ok) throw refused(r.error);
     return r.value;
+  }
+
+  private static bytes(base64: string): Uint8Array {
+    const b = Buffer.from(base64, 'base64');
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   }
 
   load(): Promise<ModelInfo> {
@@ -155,20 +163,26 @@ export class Session {
     return this.call(() => this.page.evaluate(([u, n]) => window.harmonWire.checkImage(u, n), [url, name] as const));
   }
 
+  /** Decodes an image file in the page (the decoder `ask` uses) and returns its RGBA pixels; a file
+   * the page cannot decode fails with `refused(message)`. */
+  async decodeImage(url: string, name: string, refused?: (message: string) => Error): Promise<RgbaImage & { rgba: Uint8Array }> {
+    const im = await this.call(() => this.page.evaluate(([u, n]) => window.harmonWire.decodeImage(u, n), [url, name] as const), refused);
+    const rgba = Session.bytes(im.rgba);
+    if (rgba.byteLength !== im.width * im.height * 4) throw new HarmonError(`the page sent ${rgba.byteLength} bytes for a ${im.width}×${im.height} image`);
+    return { width: im.width, height: im.height, rgba };
+  }
+
   async generate(prompt: string, options: WireGenerateOptions): Promise<GenerateOutput> {
     const r = await this.call(() =>
       this.page.evaluate(([p, o]) => window.harmonWire.generate(p, o), [prompt, options] as const),
     );
-    const images = r.images.map((im) => {
-      const b = Buffer.from(im.rgba, 'base64');
-      return { width: im.width, height: im.height, rgba: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
-    });
+    const images = r.images.map((im) => ({ width: im.width, height: im.height, rgba: Session.bytes(im.rgba) }));
     const lb = Buffer.from(r.latents, 'base64');
     if (lb.byteLength !== r.latentCount * 4) throw new HarmonError(`the page sent ${lb.byteLength} latent bytes for ${r.latentCount} values`);
     const latents = new Float32Array(r.latentCount);
     const view = new DataView(lb.buffer, lb.byteOffset, lb.byteLength);
     for (let i = 0; i < latents.length; i++) latents[i] = view.getFloat32(i * 4, true);
-    return { images, latents, ms: r.ms };
+    return { images, latents, generated: r.generated?.map((g) => Session.bytes(g)), ms: r.ms };
   }
 
   ask(imageUrl: string, name: string, question: string, options: AskOptions): Promise<AskResult> {
