@@ -10,7 +10,7 @@ import { UsageError } from './errors';
 import { imageInput, intFlag, numFlag, readInput, statOrUndefined, str, type Flags } from './flags';
 import { parseJsonlObjects } from './jsonl';
 import { checkDeterministicInputs, deterministicInputsKnown, parseOrdersJson, STRIDE } from './layout';
-import { parseSource, type SourceArgs } from './source';
+import { parseSource, parseSourceFlags, type SourceArgs } from './source';
 
 export const MAX_PROMPT_CHARS = 2000;
 /** The embedded default model package, relative to the repository root. */
@@ -30,6 +30,11 @@ export interface PromptEntry {
   line: string;
   /** 1-based line number in the --prompts file (0 for --prompt) */
   lineNumber: number;
+  /** the line's optional "image" and "mask": file names relative to the --prompts file */
+  image?: string;
+  mask?: string;
+  /** with "image": this prompt's partly known image (read by parseGenerate, with the --image flags) */
+  source?: SourceArgs;
 }
 
 /** What the CLI passes to engine.generate, less the deterministic inputs (sent separately) and the
@@ -103,6 +108,8 @@ export const USAGE = `usage:
                     [--seed 0] --out out.png [--latents out.f32] [--orders orders.json] [--noise noise.f32]
                     [--width W --height H] [--fast]
   npm run harmon -- generate [--model ...] --prompts prompts.jsonl --out DIR     (GenEval layout)
+                    (a line may name an "image" and a "mask", relative to the file: that prompt edits
+                     the image, with --keep-pixels, --outpaint, --strength, --grow-mask as given)
   npm run harmon -- generate [--model ...] --image in.png --prompt "..." --out out.png [--mask mask.png]
                     [--outpaint LEFT,TOP,RIGHT,BOTTOM] [--strength F] [--keep-pixels] [--grow-mask]
                     [--width W --height H] [same settings as above]
@@ -260,13 +267,50 @@ function isFile(p: string): boolean {
 }
 
 /** GenEval's evaluation_metadata.jsonl: one JSON object per line with a non-empty string `prompt`.
- * Blank lines are skipped; each entry keeps its line unchanged. */
+ * Blank lines are skipped; each entry keeps its line unchanged. A line may also name an "image"
+ * (and a "mask" for it), relative to the file: that prompt then edits that image, as --image and
+ * --mask would. */
 export function parsePromptsJsonl(text: string, label: string): PromptEntry[] {
   return parseJsonlObjects(text, label, ['prompt'], 'prompts').map(({ obj, line, lineNumber }) => {
     const prompt = obj.prompt as string;
-    checkText(prompt, 'prompt', `${label} line ${lineNumber}: `);
-    return { prompt, line, lineNumber };
+    const where = `${label} line ${lineNumber}: `;
+    checkText(prompt, 'prompt', where);
+    const entry: PromptEntry = { prompt, line, lineNumber };
+    for (const key of ['image', 'mask'] as const) {
+      const v = obj[key];
+      if (v === undefined) continue;
+      if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`${where}"${key}" must be a file name (a non-empty string)`);
+      entry[key] = v;
+    }
+    if (entry.mask !== undefined && entry.image === undefined) throw new UsageError(`${where}"mask" needs an "image" (the source the mask marks)`);
+    return entry;
   });
+}
+
+/** --prompts lines that name an "image": each is read (relative to the file) into its own source,
+ * with the shared --image flags (--keep-pixels, --outpaint, --strength, --grow-mask). The flags
+ * that name one source or one token layout for every prompt do not combine with them. */
+function readLineSources(flags: Flags, prompts: PromptEntry[], promptsFile: string, cwd: string, options: CliGenerateOptions): void {
+  const first = prompts.find((p) => p.image !== undefined)!;
+  const lines = `--prompts lines that name an "image" (${promptsFile} line ${first.lineNumber})`;
+  for (const flag of ['image', 'mask', 'orders', 'noise'] as const) {
+    if (!flags.has(flag)) continue;
+    const why = flag === 'image' ? 'each line names its own' : flag === 'mask' ? 'give each line its own "mask"'
+      : 'each line has its own unknown tokens';
+    throw new UsageError(`--${flag} cannot be used with ${lines}: ${why}`);
+  }
+  const shared = parseSourceFlags(flags, options);
+  const base = path.dirname(path.resolve(cwd, promptsFile));
+  for (const p of prompts) {
+    if (p.image === undefined) continue;
+    try {
+      const image = { name: p.image, bytes: imageInput(p.image, 'image', base) };
+      const mask = p.mask === undefined ? undefined : { name: p.mask, bytes: imageInput(p.mask, 'mask', base) };
+      p.source = { image, mask, ...shared };
+    } catch (e) {
+      throw new UsageError(`${promptsFile} line ${p.lineNumber}: ${(e as Error).message}`);
+    }
+  }
 }
 
 function parseGenerate(flags: Flags, ctx: ParseContext): GenerateCommand {
@@ -343,7 +387,9 @@ function parseGenerate(flags: Flags, ctx: ParseContext): GenerateCommand {
   } else {
     prompts = [{ prompt: prompt!, line: JSON.stringify({ prompt }), lineNumber: 0 }];
   }
-  const source = parseSource(flags, cwd, options);
+  let source: SourceArgs | undefined;
+  if (promptsFile !== undefined && prompts.some((p) => p.image !== undefined)) readLineSources(flags, prompts, promptsFile, cwd, options);
+  else source = parseSource(flags, cwd, options);
 
   const ordersFile = str(flags, 'orders');
   const noiseFile = str(flags, 'noise');

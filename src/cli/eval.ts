@@ -2,6 +2,9 @@
 // Chromium, via `npm run harmon -- generate --prompts` and `ask --questions`), or through the PyTorch
 // reference (--reference) for comparison. Python writes the held-out prompts and questions and
 // scores the results (models/shapes/evalset.py); this file only runs the steps in order.
+// `npm run eval -- inpaint …`: ShapesInpaint (models/shapes/inpaint.py), scenes of the world with one
+// object's tokens masked and the prompt asking for another object there, through the engine in one
+// browser session (`generate --prompts` whose lines name their "image" and "mask", --keep-pixels).
 // Both paths draw prompt i with seed + i. Settings left out: the engine applies the package's
 // defaults itself (nothing is passed); the reference, which has no engine, gets the same values
 // from the package's manifest here.
@@ -21,9 +24,21 @@ questions (DIR/answers.jsonl) with the engine — or with the PyTorch reference 
 checkpoint (default: the package's sibling checkpoint/) — then scores them: per-category accuracy
 by GenEval's rules, overall = mean of the six categories, VQA exact match. Prints the table and
 writes DIR/results.json. --quick: one prompt per category and 6 questions. Settings left out take
-the package's defaults; prompt i uses seed + i. --backend: the engine's (npm run harmon --backend).`;
+the package's defaults; prompt i uses seed + i. --backend: the engine's (npm run harmon --backend).
+
+usage: npm run eval -- inpaint [--model PKG_DIR] [--out DIR] [--quick] [--cases 48] [--n 1] [--steps N]
+                         [--sampling-steps N] [--cfg C] [--seed 0] [--phrasing describe|object]
+                         [--backend auto|webgpu|wasm]
+
+ShapesInpaint: --cases scenes of the world (half asking for a held-out colour-shape pair), one
+object's tokens masked, the prompt asking for another object there (--phrasing describe: the whole
+edited scene's description, the default; object: the asked object alone). The engine inpaints them
+with --keep-pixels (n images per case, case i with seed + i); the detector then checks that the
+asked object is inside the mask and the other objects are unchanged. Prints the table and writes
+DIR/results.json. --quick: 4 cases, two per category.`;
 
 interface EvalArgs {
+  bench: 'shapes' | 'inpaint';
   model: string;
   out: string;
   quick: boolean;
@@ -36,6 +51,9 @@ interface EvalArgs {
   samplingSteps?: number;
   cfg?: number;
   backend: BackendChoice;
+  /** inpaint: the number of cases, and the prompts' phrasing */
+  cases: number;
+  phrasing: string;
 }
 
 function fail(msg: string): never {
@@ -48,8 +66,13 @@ function parse(argv: string[], root: string): EvalArgs {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  if (argv[0] !== 'shapes') fail(`expected the benchmark name "shapes" first\n${USAGE}`);
-  const a: EvalArgs = { model: path.join(root, DEFAULT_MODEL_DIR), out: '', quick: false, reference: false, n: 1, seed: 0, vqa: 48, backend: 'auto' };
+  if (argv[0] !== 'shapes' && argv[0] !== 'inpaint') fail(`expected the benchmark name "shapes" or "inpaint" first\n${USAGE}`);
+  const bench = argv[0];
+  const a: EvalArgs = {
+    bench, model: path.join(root, DEFAULT_MODEL_DIR), out: '', quick: false, reference: false, n: 1, seed: 0, vqa: 48, backend: 'auto',
+    cases: 48, phrasing: 'describe',
+  };
+  const only = new Set(bench === 'shapes' ? ['--cases', '--phrasing'] : ['--vqa', '--reference', '--checkpoint']);
   const num = (flag: string, v: string | undefined, int = true): number => {
     const x = Number(v);
     if (v === undefined || !Number.isFinite(x) || (int && !Number.isInteger(x)) || x < 0) fail(`${flag} needs a number, got ${v}`);
@@ -58,6 +81,7 @@ function parse(argv: string[], root: string): EvalArgs {
   for (let i = 1; i < argv.length; i++) {
     const [flag, v] = [argv[i], argv[i + 1]];
     const takes = () => (i++, v);
+    if (only.has(flag)) fail(`${flag} is not an option of eval ${bench}\n${USAGE}`);
     if (flag === '--model') a.model = path.resolve(takes() ?? fail('--model needs a folder'));
     else if (flag === '--out') a.out = path.resolve(takes() ?? fail('--out needs a folder'));
     else if (flag === '--checkpoint') a.checkpoint = path.resolve(takes() ?? fail('--checkpoint needs a folder'));
@@ -66,6 +90,11 @@ function parse(argv: string[], root: string): EvalArgs {
     else if (flag === '--n') a.n = num(flag, takes());
     else if (flag === '--seed') a.seed = num(flag, takes());
     else if (flag === '--vqa') a.vqa = num(flag, takes());
+    else if (flag === '--cases') a.cases = num(flag, takes()) || fail('--cases needs at least 1');
+    else if (flag === '--phrasing') {
+      a.phrasing = takes() ?? fail('--phrasing needs describe or object');
+      if (a.phrasing !== 'describe' && a.phrasing !== 'object') fail(`--phrasing must be describe or object, got ${a.phrasing}`);
+    }
     else if (flag === '--steps') a.steps = num(flag, takes());
     else if (flag === '--sampling-steps') a.samplingSteps = num(flag, takes());
     else if (flag === '--cfg') a.cfg = num(flag, takes(), false);
@@ -78,7 +107,8 @@ function parse(argv: string[], root: string): EvalArgs {
     }
     else fail(`unknown argument ${flag}\n${USAGE}`);
   }
-  a.out ||= path.join(root, 'models', 'eval', `shapes-${a.reference ? 'reference' : 'engine'}${a.quick ? '-quick' : ''}`);
+  a.out ||= path.join(root, 'models', 'eval', bench === 'inpaint' ? `inpaint-engine${a.quick ? '-quick' : ''}`
+    : `shapes-${a.reference ? 'reference' : 'engine'}${a.quick ? '-quick' : ''}`);
   return a;
 }
 
@@ -121,6 +151,17 @@ export async function main(argv: string[]): Promise<number> {
   const t0 = Date.now();
 
   rmSync(a.out, { recursive: true, force: true });
+  if (a.bench === 'inpaint') {
+    await run(py, ['-m', 'shapes.inpaint', 'prepare', a.out, '--cases', String(a.cases), '--size', String(size), '--seed', String(a.seed),
+      '--phrasing', a.phrasing, ...(a.quick ? ['--quick'] : [])], root);
+    await run(tsx, [harmon, 'generate', '--model', a.model, '--backend', a.backend, '--prompts', path.join(a.out, 'prompts.jsonl'),
+      '--keep-pixels', '--out', path.join(a.out, 'images'), ...flags(given), '--seed', String(a.seed), '--n', String(a.n)], root);
+    const label = `ShapesInpaint — engine (--backend ${a.backend}, headless Chromium), ${path.relative(root, a.model) || a.model}, ` +
+      `${['package defaults', ...flags(given)].join(' ')}, --keep-pixels, ${a.phrasing} prompts, seed ${a.seed} + case index, n ${a.n}`;
+    await run(py, ['-m', 'shapes.inpaint', 'score', a.out, '--label', label], root);
+    process.stderr.write(`ShapesInpaint took ${((Date.now() - t0) / 60000).toFixed(1)} min; results in ${path.relative(process.cwd(), a.out)}/results.json\n`);
+    return 0;
+  }
   await run(py, ['-m', 'shapes.evalset', 'prepare', a.out, '--vqa', String(a.vqa), '--size', String(size), ...(a.quick ? ['--quick'] : [])], root);
   let settings: string;
   if (a.reference) {

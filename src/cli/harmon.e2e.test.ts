@@ -267,4 +267,32 @@ describe.skipIf(!hasEngine)('partly known images, any canvas, the fast preset (t
     expectError(r, 2, /^error: could not decode the image .*mask\.txt \(--mask\)/);
     expect(r.stderr).not.toMatch(/^loading /m);
   }, 300_000);
+
+  it('--prompts lines with their own "image" and "mask" (one browser): each edits its image, a plain line stays text-to-image', async () => {
+    const dir = path.join(tmp, 'batch');
+    cpSync(IMAGE, path.join(dir, 'scene.png'));
+    const mask = { width: 80, height: 64, rgba: new Uint8Array(80 * 64 * 4).fill(255) };
+    for (let y = 0; y < 64; y++) for (let x = 0; x < 80; x++) if (!(x >= 16 && x < 32 && y < 16)) mask.rgba.fill(0, (y * 80 + x) * 4, (y * 80 + x) * 4 + 3);
+    writeFileSync(path.join(dir, 'mask.png'), encodePng(mask));
+    const lines = ['{"prompt": "a red cube", "image": "scene.png", "mask": "mask.png", "tag": "x"}', '{"prompt": "a blue ball"}'];
+    writeFileSync(path.join(dir, 'p.jsonl'), `${lines.join('\n')}\n`);
+    const args = ['generate', '--model', TINY, '--backend', 'wasm', '--steps', '2', '--sampling-steps', '2', '--prompts', path.join(dir, 'p.jsonl'), '--keep-pixels',
+      '--strength', '1']; // --strength: for the edit line only (the engine refuses it without an image)
+    const r = await harmon(...args, '--out', path.join(dir, 'out'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^line 1: canvas 80×64 \(the 80×64 image at 0, 0\): 1 of 20 tokens to generate$/m);
+    const edit = decodePng(readFileSync(path.join(dir, 'out', '00000', 'samples', '0000.png')));
+    const plain = decodePng(readFileSync(path.join(dir, 'out', '00001', 'samples', '0000.png')));
+    expect(readFileSync(path.join(dir, 'out', '00000', 'metadata.jsonl'), 'utf8')).toBe(`${lines[0]}\n`);
+    expect([edit.width, edit.height, plain.width, plain.height]).toEqual([80, 64, 64, 64]);
+    const src = decodePng(readFileSync(IMAGE));
+    const far = (y: number) => y >= 32; // 16 px or more below the masked token [16, 32) × [0, 16)
+    for (let i = 0; i < edit.rgba.length; i += 4) if (far(Math.floor(i / 4 / 80))) expect(edit.rgba[i], `byte ${i}`).toBe(src.rgba[i]);
+    // a line whose "image" the page cannot decode: exit 2 before the model loads, naming the line
+    writeFileSync(path.join(dir, 'bad.txt'), 'not an image\n');
+    writeFileSync(path.join(dir, 'p.jsonl'), `${lines[1]}\n{"prompt": "x", "image": "bad.txt"}\n`);
+    const bad = await harmon(...args, '--out', path.join(dir, 'out2'));
+    expectError(bad, 2, /^error: line 2: could not decode the image .*bad\.txt \("image"\)/);
+    expect(bad.stderr).not.toMatch(/^loading /m);
+  }, 600_000);
 });

@@ -16,7 +16,7 @@ import {
 import type { ModelInfo } from '../engine/api';
 import { deterministicInputsKnown } from './layout';
 import type { Session } from './session';
-import type { PlannedSource } from './source';
+import type { PlannedSource, SourceArgs } from './source';
 import type { HostEvent, WireGenerateOptions } from './wire';
 
 const debug = !!process.env.HARMON_DEBUG;
@@ -68,29 +68,46 @@ async function loadModel(session: Session, cmd: GenerateCommand | AskCommand): P
   return info;
 }
 
-/** --image (and --mask): decoded in the page, placed on the canvas as the engine will place it, and
- * handed to the page as raw pixels. A file the page cannot decode, or a source the engine would
- * refuse, is a usage error (exit 2), before the model loads. */
-async function prepareSource(session: Session, cmd: GenerateCommand): Promise<{ planned: PlannedSource; wire: Partial<WireGenerateOptions> }> {
+interface PreparedSource {
+  src: SourceArgs;
+  planned: PlannedSource;
+  wire: Partial<WireGenerateOptions>;
+}
+
+/** --image (and --mask), or a --prompts line's "image" (and "mask"): decoded in the page, placed on
+ * the canvas as the engine will place it, and handed to the page as raw pixels. A file the page
+ * cannot decode, or a source the engine would refuse, is a usage error (exit 2), before the model
+ * loads. `key` keeps each source's inputs apart; `where` starts the messages about a line. */
+async function prepareSource(session: Session, src: SourceArgs, options: GenerateCommand['options'], key = '', where = ''): Promise<PreparedSource> {
   const { planSource } = await import('./source');
-  const src = cmd.source!;
-  const refused = (message: string) => new UsageError(message);
-  const decoded = await session.decodeImage(session.addInput('source-file', src.image.bytes), `${src.image.name} (--image)`, refused);
-  const maskFile = src.mask && await session.decodeImage(session.addInput('mask-file', src.mask.bytes), `${src.mask.name} (--mask)`, refused);
+  const refused = (message: string) => new UsageError(`${where}${message}`);
+  const decoded = await session.decodeImage(session.addInput(`${key}source-file`, src.image.bytes), `${src.image.name} (${where ? '"image"' : '--image'})`, refused);
+  const maskFile = src.mask && await session.decodeImage(session.addInput(`${key}mask-file`, src.mask.bytes), `${src.mask.name} (${where ? '"mask"' : '--mask'})`, refused);
   const image = { ...decoded, rgba: new Uint8ClampedArray(decoded.rgba.buffer, decoded.rgba.byteOffset, decoded.rgba.byteLength) };
-  const planned = planSource(src, cmd.options, image, maskFile);
+  let planned: PlannedSource;
+  try {
+    planned = planSource(src, options, image, maskFile);
+  } catch (e) {
+    throw e instanceof UsageError ? new UsageError(`${where}${e.message}`) : e;
+  }
   const { width, height, offset, layout, mask } = planned;
   if (planned.maskResizedFrom) {
-    log(`mask ${planned.maskResizedFrom.width}×${planned.maskResizedFrom.height} resized to the ${width}×${height} canvas (nearest neighbour)`);
+    log(`${where}mask ${planned.maskResizedFrom.width}×${planned.maskResizedFrom.height} resized to the ${width}×${height} canvas (nearest neighbour)`);
   }
-  log(`canvas ${width}×${height} (the ${image.width}×${image.height} image at ${offset.x}, ${offset.y}): ` +
+  log(`${where}canvas ${width}×${height} (the ${image.width}×${image.height} image at ${offset.x}, ${offset.y}): ` +
     `${layout.count} of ${layout.gh * layout.gw} tokens to generate`);
   const wire: Partial<WireGenerateOptions> = {
     width, height, offset,
-    image: { url: session.addInput('source.rgba', decoded.rgba), width: image.width, height: image.height },
+    image: { url: session.addInput(`${key}source.rgba`, decoded.rgba), width: image.width, height: image.height },
   };
-  if (mask) wire.mask = { url: session.addInput('mask.u8', mask.data as Uint8Array), width: mask.width, height: mask.height };
-  return { planned, wire };
+  if (mask) wire.mask = { url: session.addInput(`${key}mask.u8`, mask.data as Uint8Array), width: mask.width, height: mask.height };
+  return { src, planned, wire };
+}
+
+/** The options without those that only mean something with a source image. */
+function textOnly(options: GenerateCommand['options']): GenerateCommand['options'] {
+  const { strength: _strength, growMask: _growMask, ...rest } = options;
+  return rest;
 }
 
 async function runGenerate(root: string, cmd: GenerateCommand): Promise<void> {
@@ -101,8 +118,13 @@ async function runGenerate(root: string, cmd: GenerateCommand): Promise<void> {
   const progress = new Progress(log, Date.now, debug);
   const session = await openSession(root, cmd, (e) => progress.handle(e));
   try {
-    const source = cmd.source && await prepareSource(session, cmd);
-    const layout = source?.planned.layout;
+    const shared = cmd.source && await prepareSource(session, cmd.source, cmd.options);
+    // --prompts lines with their own "image": every one decoded and planned before the model loads
+    const perLine = new Map<number, PreparedSource>();
+    for (const [i, entry] of cmd.prompts.entries()) {
+      if (entry.source) perLine.set(i, await prepareSource(session, entry.source, cmd.options, `line-${entry.lineNumber}-`, `line ${entry.lineNumber}: `));
+    }
+    const layout = shared?.planned.layout;
     // --orders / --noise without the flags that fix u and S (or with --image): checked as soon as
     // they can be, against the source canvas and the engine's defaults, before anything is generated
     // (a usage error, exit 2).
@@ -120,7 +142,10 @@ async function runGenerate(root: string, cmd: GenerateCommand): Promise<void> {
       progress.reset();
       // prompt i uses seed + i (as the reference's eval does): every prompt an independent draw
       const seed = cmd.options.seed + i;
-      const r = await session.generate(entry.prompt, { ...cmd.options, ...source?.wire, seed, orders: cmd.orders, noiseUrl });
+      const source = perLine.get(i) ?? shared;
+      // a text-to-image line of a --prompts file whose other lines edit images: no source options
+      const options = source ? cmd.options : textOnly(cmd.options);
+      const r = await session.generate(entry.prompt, { ...options, ...source?.wire, seed, orders: cmd.orders, noiseUrl });
       if (r.images.length !== n) throw new HarmonError(`the engine returned ${r.images.length} images, expected ${n}`);
       const { width, height } = r.images[0];
       const want = n * (width / 16) * (height / 16) * 16;
@@ -128,7 +153,7 @@ async function runGenerate(root: string, cmd: GenerateCommand): Promise<void> {
         throw new HarmonError(`the engine returned ${r.latents.length} latent values, expected n·gh·gw·16 = ${want}`);
       }
       // --keep-pixels: the source's pixels back outside the regenerated area, feathered over a token
-      const images = source && cmd.source!.keepPixels ? keepSourcePixels(r.images, source.planned, r.generated) : r.images;
+      const images = source?.src.keepPixels ? keepSourcePixels(r.images, source.planned, r.generated) : r.images;
       if (cmd.genEval) {
         writeGenEvalPrompt(cmd.out, i, entry.line, images);
       } else {

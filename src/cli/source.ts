@@ -71,6 +71,12 @@ export function parseSource(flags: Flags, cwd: string, options: CliGenerateOptio
   const image = { name: imageName, bytes: imageInput(imageName, 'image', cwd) };
   const maskName = str(flags, 'mask');
   const mask = maskName === undefined ? undefined : { name: maskName, bytes: imageInput(maskName, 'mask', cwd) };
+  return { image, mask, ...parseSourceFlags(flags, options) };
+}
+
+/** The flags that go with a source, whichever names it (--image, or the "image" of --prompts
+ * lines): fills options.strength / growMask; returns --outpaint and --keep-pixels. */
+export function parseSourceFlags(flags: Flags, options: CliGenerateOptions): Pick<SourceArgs, 'outpaint' | 'keepPixels'> {
   const strength = numFlag(flags, 'strength', (v) => v > 0 && v <= 1, 'a number in (0, 1]');
   if (strength !== undefined) options.strength = strength;
   if (flags.get('grow-mask') === true) options.growMask = true;
@@ -81,7 +87,7 @@ export function parseSource(flags: Flags, cwd: string, options: CliGenerateOptio
     const clash = (['width', 'height', 'size'] as const).find((f) => flags.has(f));
     if (clash) throw new UsageError(`--outpaint makes the canvas the image plus the margins: not with --${clash}`);
   }
-  return { image, mask, outpaint, keepPixels: flags.get('keep-pixels') === true };
+  return { outpaint, keepPixels: flags.get('keep-pixels') === true };
 }
 
 /** A mask image at the canvas's size by nearest neighbour (pixel centres), one value per pixel: the
