@@ -2,7 +2,8 @@
 
 A scene lives in normalised coordinates (the canvas is the unit square, y grows downwards), so one
 scene renders at any size. Every shape fills its square bounding box [cx-r, cx+r] x [cy-r, cy+r]:
-boxes are then exact, which GenEval's position rule (computed on boxes) needs.
+boxes are then exact, which GenEval's position rule (computed on boxes) needs. Sampled scenes put
+their objects on a 4 x 4 grid of cells (see GRID), which at 64 px is the VAE's token grid.
 """
 from __future__ import annotations
 
@@ -152,26 +153,34 @@ def clearly(box_a, box_b, rel: str) -> bool:
     return relative_position(box_a, box_b) == {rel} and rel in relative_position(box_a, box_b, 0.2)
 
 
-MARGIN = 0.03   # free border of the canvas (so the detector's border estimate sees background)
-GAP = 0.04      # free space between two objects' boxes (so components never touch)
+# Objects sit in a GRID x GRID lattice of cells, one object per cell, centred in it and all of one
+# size. At 64 px a cell is 16 px, exactly one VAE token, so every token of every image shows one of
+# 5 x 6 shape-colour patterns or plain background: a small VAE encodes that exactly, and a small MAR
+# places objects by choosing which tokens to draw (GenEval's categories need nothing finer).
+GRID = 4
+CELL = 1.0 / GRID
+RADIUS = 0.1                      # half the box side: 12.8 px boxes in 16 px cells at 64 px
+MARGIN = CELL / 2 - RADIUS        # free border of the canvas (the detector estimates the background there)
+GAP = 2 * MARGIN                  # free space between two neighbouring objects' boxes (components never touch)
+SCENE_BACKGROUNDS = ("white",)    # what sample_scene draws on (render takes any of BACKGROUNDS)
 
 
-def _radius_range(n: int) -> tuple[float, float]:
-    # fewer objects may be larger; 0.09 keeps the smallest object ~11 px across at 64 px
-    return 0.09, {1: 0.24, 2: 0.2}.get(n, 0.16)
+def cell_center(k: int) -> tuple[float, float]:
+    """Centre of cell k (row-major, 0 .. GRID² - 1) in normalised coordinates."""
+    return ((k % GRID + 0.5) * CELL, (k // GRID + 0.5) * CELL)
 
 
 def _apart(a: Obj, b: Obj) -> bool:
     need = a.r + b.r + GAP
-    return abs(a.cx - b.cx) >= need or abs(a.cy - b.cy) >= need
+    return abs(a.cx - b.cx) >= need - 1e-9 or abs(a.cy - b.cy) >= need - 1e-9
 
 
 def sample_scene(rng: np.random.Generator, spec: Spec,
                  color_ok: Callable[[str, str], bool] = lambda color, shape: True,
                  tries: int = 2000) -> Scene:
-    """A random scene holding exactly the objects of `spec`, in random sizes and places, boxes
-    apart, with its relations clearly true. Free colours are drawn among those `color_ok` allows
-    for the shape (the training split keeps some colour-shape pairs out)."""
+    """A random scene holding exactly the objects of `spec`, each in its own random grid cell, with
+    its relations clearly true. Free colours are drawn among those `color_ok` allows for the shape
+    (the training split keeps some colour-shape pairs out)."""
     n = len(spec.objects)
     colors = []
     for shape, color in spec.objects:
@@ -179,24 +188,11 @@ def sample_scene(rng: np.random.Generator, spec: Spec,
             choices = [c for c in COLORS if color_ok(c, shape)]
             color = choices[rng.integers(len(choices))]
         colors.append(color)
-    background = list(BACKGROUNDS)[rng.integers(len(BACKGROUNDS))]
-    lo, hi = _radius_range(n)
+    background = SCENE_BACKGROUNDS[rng.integers(len(SCENE_BACKGROUNDS))]
     for _ in range(tries):
-        # one draw per attempt (numpy's per-call cost dominates otherwise): radii, and 50
-        # candidate places per object, tried in turn; restart the scene if one won't fit
-        radii = rng.uniform(lo, hi, n).tolist()
-        places = rng.random((n, 50, 2)).tolist()
-        objs: list[Obj] = []
-        for (shape, _), color, r, cands in zip(spec.objects, colors, radii, places):
-            span = 1 - 2 * (MARGIN + r)
-            for u, v in cands:
-                o = Obj(shape, color, MARGIN + r + u * span, MARGIN + r + v * span, r)
-                if all(_apart(o, p) for p in objs):
-                    objs.append(o)
-                    break
-            else:
-                break
-        if len(objs) == n and all(clearly(objs[i].bbox, objs[j].bbox, rel)
-                                  for i, rel, j in spec.relations):
+        cells = rng.permutation(GRID * GRID)[:n].tolist()
+        objs = [Obj(shape, color, *cell_center(k), RADIUS)
+                for (shape, _), color, k in zip(spec.objects, colors, cells)]
+        if all(clearly(objs[i].bbox, objs[j].bbox, rel) for i, rel, j in spec.relations):
             return Scene(tuple(objs), background)
     raise RuntimeError(f"could not place {spec} in {tries} tries")

@@ -101,3 +101,26 @@ def test_same_seed_same_bytes_across_processes():
                               capture_output=True, text=True, check=True).stdout
                for seed in ("1", "2")}
     assert len(digests) == 1 and len(digests.pop().strip()) == 64
+
+
+def test_objects_sit_in_the_token_grid():
+    """At 64 px every 16 px token shows one of 5 x 6 shape-colour patterns or the plain background,
+    identical wherever it appears (the world's grid is the VAE's token grid)."""
+    from shapes.world import GRID, RADIUS, cell_center
+
+    rng = np.random.default_rng(4)
+    patterns: dict[bytes, tuple] = {}
+    for _ in range(200):
+        n = int(rng.integers(1, 5))
+        scene = sample_scene(rng, Spec([(SHAPES[rng.integers(len(SHAPES))], None) for _ in range(n)]))
+        img = np.asarray(render(scene, 64))
+        where = {(round(o.cx * GRID - 0.5), round(o.cy * GRID - 0.5)): o for o in scene.objects}
+        assert len(where) == n and all(o.r == RADIUS for o in scene.objects)
+        assert all(cell_center(j * GRID + i) == (o.cx, o.cy) for (i, j), o in where.items())
+        for j in range(GRID):
+            for i in range(GRID):
+                o = where.get((i, j))
+                key = (o.shape, o.color) if o else "background"
+                patch = img[16 * j: 16 * j + 16, 16 * i: 16 * i + 16].tobytes()
+                assert patterns.setdefault(patch, key) == key
+    assert len(set(patterns.values())) == len(set(patterns)) <= len(SHAPES) * len(COLORS) + 1

@@ -14,7 +14,7 @@ from harmon.model import Harmon
 from harmon.text import TextCodec
 from harmon.tokenizer_build import build_tokenizer, save_tokenizer
 from train.data import Batcher, World, encode_latents
-from train.default import init_weights, train
+from train.default import DEFAULTS, STAGES, init_weights, train
 from train.losses import (LAST_T, LAST_T_WEIGHT, TABLES, diffusion_loss, generation_loss, head_timesteps,
                           last_step_error, random_mask, understanding_loss)
 
@@ -79,20 +79,23 @@ def test_head_training_at_the_last_step_shrinks_its_error_there():
     assert run(head_timesteps) < 0.5 * run(uniform_timesteps)
 
 
-def test_vae_pixel_weights_mark_the_shapes_not_the_background():
+def test_vae_pixel_weights_mark_the_shapes_and_a_ring_around_them():
     from shapes.world import Obj, Scene, render
-    from train.vae import FOREGROUND_WEIGHT, pixel_weights
+    from train.vae import DILATE, FOREGROUND_WEIGHT, pixel_weights
+    assert DILATE >= 2
     for bg in ("white", "light grey"):
-        scene = Scene((Obj("square", "red", 0.25, 0.25, 0.125), Obj("circle", "blue", 0.7, 0.6, 0.15)), bg)
+        scene = Scene((Obj("square", "red", 0.25, 0.25, 0.125), Obj("star", "blue", 0.7, 0.6, 0.15)), bg)
         x = torch.from_numpy(np.asarray(render(scene, 64), dtype=np.float32)).permute(2, 0, 1)[None] / 127.5 - 1
         w = pixel_weights(x)[0, 0]
         assert set(w.unique().tolist()) == {1.0, FOREGROUND_WEIGHT}
         assert (w[8:24, 8:24] == FOREGROUND_WEIGHT).all()          # the square fills its box
-        assert w[38, 45] == FOREGROUND_WEIGHT                       # the circle's centre
+        assert w[38, 45] == FOREGROUND_WEIGHT                       # the star's centre
+        # between the star's top arms (background, next to the shape) weighs as much as the shape
+        assert x[0, :, 30, 41].sub(x[0, :, 0, 0]).abs().max() < 0.05 and w[30, 41] == FOREGROUND_WEIGHT
         inside = torch.zeros_like(w, dtype=torch.bool)
-        inside[7:25, 7:25] = True
-        inside[28:49, 34:55] = True
-        assert (w[~inside] == 1.0).all()                            # nothing outside the two boxes
+        inside[8 - DILATE - 1:24 + DILATE + 1, 8 - DILATE - 1:24 + DILATE + 1] = True
+        inside[28 - DILATE:49 + DILATE, 34 - DILATE:55 + DILATE] = True
+        assert (w[~inside] == 1.0).all()                            # nothing far from the shapes
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +117,7 @@ def test_losses_are_finite_and_reach_every_trained_part(small, tmp_path):
     for p in model.mar.diffloss.net.parameters():
         if not p.abs().sum():
             torch.nn.init.normal_(p, std=0.02)
-    latents = encode_latents(model.vae, world.images(32))
+    latents = encode_latents(model.vae, world.images(64))
     b = Batcher(world, codec, np.random.default_rng(0))
     idx = np.arange(4)
     lg = generation_loss(model, latents[idx], *b.generation(idx, drop=0.5), n_masked=3)
@@ -141,7 +144,7 @@ def test_understanding_loss_averages_per_answer(small, tmp_path):
     codec = TextCodec.from_file(tmp_path / "tokenizer.json")
     model = Harmon(preset("shapes"))
     init_weights(model)
-    latents = encode_latents(model.vae, world.images(32))
+    latents = encode_latents(model.vae, world.images(64))
     b = Batcher(world, codec, np.random.default_rng(1))
     idx = np.arange(4)
     before, after, mask, labels = b.understanding(idx)
@@ -154,18 +157,48 @@ def test_understanding_loss_averages_per_answer(small, tmp_path):
 
 
 def test_quick_training_runs_every_stage_and_exports_a_loadable_package(tmp_path):
-    report = train(tmp_path, seed=0, quick=True, log=lambda s: None)
-    for name in ("vae", "text", "stage_I", "stage_II", "stage_III", "stage_IV"):
+    work = tmp_path / "stages"
+    report = train(tmp_path / "out", seed=0, quick=True, log=lambda s: None, work=work)
+    for name in STAGES:
         assert report[name], name
-    assert [s["size"] for s in report["plan"]["stages"]] == [32, 32, 64]
-    manifest = verify_package(tmp_path / "package")
-    assert manifest["name"] == "shapes" and manifest["defaults"]["steps"] == 4
-    assert manifest["config"]["vae"]["scale"] == report_scale(tmp_path)
+        assert (work / f"{name}.pt").is_file(), name
+    assert [s["size"] for s in report["plan"]["stages"]] == [64, 64, 64]
+    out = tmp_path / "out"
+    manifest = verify_package(out / "package")
+    assert manifest["name"] == "shapes" and manifest["defaults"] == DEFAULTS
+    assert manifest["config"]["vae"]["scale"] == report_scale(out)
     assert set(manifest["graphs"]) == {"vae_encoder", "vae_decoder", "mar_encoder", "mar_decoder", "llm", "lm_head"}
-    model, tok_dir = load_hf(tmp_path / "checkpoint")
+    model, tok_dir = load_hf(out / "checkpoint")
     assert json.loads(json.dumps(model.cfg.to_dict())) == manifest["config"]
-    assert json.loads((tmp_path / "train_log.json").read_text())["quick"] is True
+    assert json.loads((out / "train_log.json").read_text())["quick"] is True
     assert report["package_bytes"] < 25 * 2**20
+
+    # --resume: the stages whose checkpoints exist are skipped, the rest run, the result is the same
+    # as an uninterrupted run's (every random stream is in the checkpoint)
+    for name in ("stage_III", "stage_IV"):
+        (work / f"{name}.pt").unlink()
+    lines = []
+    resumed = train(tmp_path / "again", seed=0, quick=True, log=lines.append, resume=True, work=work)
+    assert any(l.startswith("resuming after stage_II ") for l in lines)
+    assert not any(l.startswith(("vae:", "text:", "stage_I:", "stage_II:")) for l in lines)
+    assert any(l.startswith("stage_III:") for l in lines) and any(l.startswith("stage_IV:") for l in lines)
+    untimed = lambda hist: [{k: v for k, v in h.items() if k != "s"} for h in hist]
+    for name in ("stage_III", "stage_IV"):
+        assert untimed(resumed[name]) == untimed(report[name]), name
+    a = (tmp_path / "out" / "checkpoint" / "model.safetensors").read_bytes()
+    assert (tmp_path / "again" / "checkpoint" / "model.safetensors").read_bytes() == a
+    # a changed stage III trains again from stage II's checkpoint, stage IV after it; another seed
+    # reuses nothing
+    import dataclasses
+    from train.default import QUICK
+    longer = dataclasses.replace(QUICK, stages=QUICK.stages[:2] + [dataclasses.replace(QUICK.stages[2], steps=3)])
+    lines = []
+    report3 = train(tmp_path / "longer", seed=0, log=lines.append, plan=longer, resume=True, work=work)
+    assert any(l.startswith("resuming after stage_II ") for l in lines)
+    assert len(report3["stage_III"]) == 2 and report3["plan"]["stages"][2]["steps"] == 3
+    lines = []
+    train(tmp_path / "other", seed=1, quick=True, log=lines.append, resume=True, work=work)
+    assert not any(l.startswith("resuming") for l in lines) and any(l.startswith("vae:") for l in lines)
 
 
 def report_scale(folder):

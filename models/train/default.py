@@ -1,19 +1,26 @@
 """Train the embedded default: a small Harmon on the shapes world, from scratch, on the CPU.
 
-    npm run train -- [--out models/default] [--seed 0] [--quick]
+    npm run train -- [--out models/default] [--seed 0] [--quick] [--resume] [--work DIR]
 
-The recipe is the paper's, scaled down (one process, seeded, ≈ 53 min on 2 CPU cores):
+The recipe is the paper's, scaled down (one process, seeded, on 2 CPU cores). The world's objects
+sit in a 4×4 grid of cells, one cell per VAE token at 64² (shapes.world.GRID), and every stage trains
+at that size:
   0a. tokenizer: byte-level BPE with Qwen's chat special tokens, fitted on the world's text
-  0b. the VAE (KL-16 architecture, 32 base channels) on renders at 64² and 32²
+  0b. the VAE (KL-16 architecture, 32 base channels) on 64² renders
   0c. the LLM's own language pretraining on the world's captions and question–answer text
       (Harmon starts from a pretrained Qwen; ours must learn its language somewhere)
-  I.   alignment at 32² (2×2 tokens): LLM frozen, MAR encoder/decoder, head and projections train
-  II.  joint understanding + generation at 32², everything but the VAE trains, 10% of the captions
-       dropped to the unconditional prompt (classifier-free guidance)
-  III. the same at 64² (4×4 tokens; position embeddings are made for this grid), with an EMA
-  IV.  the diffusion head alone at 64² on (token, z) pairs of the frozen model: sampling starts at
+  I.   alignment: LLM frozen, MAR encoder/decoder, head and projections train
+  II.  joint understanding + generation, everything but the VAE trains, 10% of the captions
+       dropped to the unconditional prompt (classifier-free guidance), with an EMA
+  III. the same at a lower learning rate, with an EMA
+  IV.  the diffusion head alone on (token, z) pairs of the frozen model: sampling starts at
        t = 999, where the first step multiplies an ε error by hundreds, so the head must be precise
        there (see losses.head_timesteps)
+Generation masks 1 to N of the N tokens, uniformly: the package samples with one token per MAR step
+at the end, so the last steps (one or two tokens still unknown) must be trained too.
+Each stage ends with a checkpoint in the work folder (weights, the report so far, every random
+stream); `--resume` skips the stages whose checkpoint is there, so one run can span sessions and
+gives the same bytes as an uninterrupted one.
 Then the converter's export writes `OUT/package` (the engine's package, checked against the
 reference) and `OUT/checkpoint` (the same weights in the HF-format layout, for the reference).
 `--quick` runs every stage for a few steps on a few samples (the tests use it).
@@ -24,7 +31,6 @@ import argparse
 import json
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,12 +51,12 @@ from .losses import (conditioning, diffusion_loss, generation_loss, head_timeste
                      text_loss, understanding_loss)
 from .vae import latent_scale, lr_at, train_vae
 
-# Sampling settings the shipped package proposes (manifest "defaults"). The 4×4 grid needs few MAR
-# steps: 4 scored no worse than 8 on ShapesEval with the reference (0.30 against 0.19 at seed 0) and
-# need half the graph runs, which keeps the engine's full evaluation under 30 min on a software
-# adapter (27 min measured). The diffusion head keeps DESIGN's 100 sampling steps: the first step's error
-# amplification (losses.LAST_T) is ≈ 4× smaller than at 25, and the head's share of the time is small.
-DEFAULTS = {"steps": 4, "cfg": 3.0, "cfg_schedule": "constant", "temperature": 1.0, "size": 64}
+# Sampling settings the shipped package proposes (manifest "defaults"). 8 MAR steps on the 4×4 grid: with
+# the reference on ShapesEval (seed + prompt index) 8 steps scored 0.326 and 16 (one token per step)
+# 0.336, the same within noise, for half the graph runs. The diffusion head keeps DESIGN's 100 sampling
+# steps: the first step's error amplification (losses.LAST_T) is ≈ 4× smaller than at 25. Per image
+# the head costs N·S·W²·(5R+2)·4 ≈ 1.8 GFLOP (N 16, S 100, W 128, R 3).
+DEFAULTS = {"steps": 8, "cfg": 3.0, "cfg_schedule": "constant", "temperature": 1.0, "size": 64}
 DEFAULT_SAMPLING_STEPS = 100
 
 
@@ -77,16 +83,19 @@ class Plan:
     head_steps: int = 0
     head_pairs: int = 0          # forward batches (of gen_batch images) that make stage IV's pairs
     head_batch: int = 4096
+    und_weight: float = 1.0      # weight of the understanding loss against the generation loss
 
 
-FULL = Plan(samples=16000, vae_steps=2400, vae_batch=16, text_steps=300, gen_batch=64, und_batch=32, stages=[
-    Stage("I", 32, 300, 1e-3, freeze_llm=True, drop=0.0),
-    Stage("II", 32, 1000, 1e-3),
-    Stage("III", 64, 1900, 6e-4, ema=0.998),
-], head_steps=3000, head_pairs=100)
+# Every stage trains at 64², the shipped size: the world's objects sit in a 4×4 grid of 16-px cells,
+# one cell per token at 64² (shapes.world.GRID), so a smaller canvas would show a different world.
+FULL = Plan(samples=16000, vae_steps=1800, vae_batch=16, text_steps=600, gen_batch=64, und_batch=48, stages=[
+    Stage("I", 64, 300, 1e-3, freeze_llm=True, drop=0.0),
+    Stage("II", 64, 2500, 1e-3, ema=0.999),
+    Stage("III", 64, 800, 4e-4, ema=0.998),
+], head_steps=2500, head_pairs=100)
 QUICK = Plan(samples=48, vae_steps=4, vae_batch=4, text_steps=2, gen_batch=4, und_batch=4, stages=[
-    Stage("I", 32, 2, 1e-3, freeze_llm=True, drop=0.0),
-    Stage("II", 32, 2, 1e-3),
+    Stage("I", 64, 2, 1e-3, freeze_llm=True, drop=0.0),
+    Stage("II", 64, 2, 1e-3, ema=0.9),
     Stage("III", 64, 2, 6e-4, ema=0.9),
 ], head_steps=2, head_pairs=2, head_batch=64)
 
@@ -165,10 +174,10 @@ def train_stage(model: Harmon, stage: Stage, batcher: Batcher, latents: torch.Te
         _set_lr(opt, lr_at(step, stage.steps, stage.lr, max(1, stage.steps // 20)))
         gi = batcher.rng.integers(0, n, plan.gen_batch)
         ids, pm = batcher.generation(gi, stage.drop)
-        lg = generation_loss(model, latents[gi], ids, pm, mask_count(N))
+        lg = generation_loss(model, latents[gi], ids, pm, mask_count(N, low=1 / N))
         ui = batcher.rng.integers(0, n, plan.und_batch)
         lu = understanding_loss(model, latents[ui], *batcher.understanding(ui))
-        loss = lg + lu
+        loss = lg + plan.und_weight * lu
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -195,7 +204,7 @@ def head_pairs(model: Harmon, batcher: Batcher, latents: torch.Tensor, batches: 
     xs, zs = [], []
     for _ in range(batches):
         gi = batcher.rng.integers(0, n, batch)
-        x, z = conditioning(model, latents[gi], *batcher.generation(gi, drop), mask_count(N))
+        x, z = conditioning(model, latents[gi], *batcher.generation(gi, drop), mask_count(N, low=1 / N))
         xs.append(x)
         zs.append(z)
     return torch.cat(xs), torch.cat(zs)
@@ -231,65 +240,150 @@ def train_head(model: Harmon, batcher: Batcher, latents: torch.Tensor, plan: Pla
     return history
 
 
-def train(out: Path, seed: int = 0, quick: bool = False, log=print) -> dict:
-    plan = QUICK if quick else FULL
+STAGES = ("vae", "text", "stage_I", "stage_II", "stage_III", "stage_IV")
+
+
+def model_config():
+    """The embedded default's architecture: the converter's `shapes` preset (64², 4×4 tokens)."""
+    return preset("shapes")
+
+
+def fingerprints(seed: int, plan_json: dict) -> dict[str, str]:
+    """Per stage, what its checkpoint depends on: the seed, the plan's shared settings and the
+    stages up to it (so a later stage can be lengthened or shortened and the run resumed)."""
+    head = ("head_steps", "head_pairs", "head_batch")
+    common = {k: v for k, v in plan_json.items() if k not in ("stages",) + head}
+    names = [f"stage_{s['name']}" for s in plan_json["stages"]]
+    out = {}
+    for name in STAGES:
+        upto = names.index(name) + 1 if name in names else (len(names) if name == "stage_IV" else 0)
+        fp = {"seed": seed, **common, "stages": plan_json["stages"][:upto]}
+        if name == "stage_IV":
+            fp.update({k: plan_json[k] for k in head})
+        out[name] = json.dumps(fp, sort_keys=True)
+    return out
+
+
+class StageStore:
+    """Checkpoints after each stage (`WORK/<stage>.pt`: weights, the report so far, every random
+    stream), so a run can stop anywhere and `--resume` continue after the last finished stage,
+    across sessions. Only files written under the same seed and the same settings for their stage
+    and the ones before it are reused: the first stage without one, and every stage after it, trains
+    again (and overwrites its file)."""
+
+    def __init__(self, work: Path, fingerprints: dict[str, str]):
+        self.work, self.fingerprints = Path(work), fingerprints
+
+    def path(self, name: str) -> Path:
+        return self.work / f"{name}.pt"
+
+    def last_done(self) -> str | None:
+        done = None
+        for name in STAGES:
+            if not self.path(name).is_file() or self.load(name, check=False)["fingerprint"] != self.fingerprints[name]:
+                break
+            done = name
+        return done
+
+    def save(self, name: str, model: Harmon, batcher: Batcher, report: dict, extra: dict | None = None) -> None:
+        self.work.mkdir(parents=True, exist_ok=True)
+        state = {"fingerprint": self.fingerprints[name], "model": model.state_dict(), "vae_scale": model.cfg.vae.scale,
+                 "report": report, "rng": {"batcher": batcher.rng.bit_generator.state, "torch": torch.get_rng_state(),
+                                           "numpy": np.random.get_state()}, **(extra or {})}
+        tmp = self.path(name).with_suffix(".tmp")
+        torch.save(state, tmp)
+        tmp.replace(self.path(name))
+
+    def load(self, name: str, check: bool = True) -> dict:
+        state = torch.load(self.path(name), weights_only=False)
+        if check and state["fingerprint"] != self.fingerprints[name]:
+            raise ValueError(f"{self.path(name)} was written by another plan or seed")
+        return state
+
+
+def train(out: Path, seed: int = 0, quick: bool = False, log=print, plan: Plan | None = None,
+          resume: bool = False, work: Path | None = None) -> dict:
+    plan = plan or (QUICK if quick else FULL)
+    out = Path(out)
     torch.manual_seed(seed)
     np.random.seed(seed)
     t_start = time.time()
-    report: dict = {"seed": seed, "quick": quick, "plan": json.loads(json.dumps(plan, default=vars)), "times": {}}
-    times = report["times"]
-
-    def timed(name, fn):
-        t = time.time()
-        res = fn()
-        times[name] = round(time.time() - t, 1)
-        log(f"{name}: {times[name]:.0f} s")
-        return res
+    plan_json = json.loads(json.dumps(plan, default=vars))
+    store = StageStore(Path(work) if work else out / "stages", fingerprints(seed, plan_json))
+    report: dict = {"seed": seed, "quick": quick, "plan": plan_json, "times": {}}
 
     log(f"world: {plan.samples} training samples (seed {seed})")
-    world = timed("world", lambda: World.build(plan.samples, seed))
-    sizes = sorted({s.size for s in plan.stages})
-    images = timed("render", lambda: {s: world.images(s) for s in sizes})
-
-    cfg = preset("shapes")
-    with tempfile.TemporaryDirectory() as tmp:
-        tok_dir = Path(tmp) / "tokenizer"
+    world = World.build(plan.samples, seed)
+    size = plan.stages[-1].size
+    cfg = model_config()
+    tok_dir = store.work / "tokenizer"
+    if not (resume and (tok_dir / "tokenizer.json").is_file()):
         tok = build_tokenizer(cfg.llm.vocab_size, world.corpus())
         save_tokenizer(tok, tok_dir, model_max_length=cfg.llm.max_position_embeddings)
-        codec = TextCodec.from_file(tok_dir / "tokenizer.json")
-        batcher = Batcher(world, codec, np.random.default_rng(seed))
+    codec = TextCodec.from_file(tok_dir / "tokenizer.json")
+    batcher = Batcher(world, codec, np.random.default_rng(seed))
+    model = Harmon(cfg)
+    init_weights(model)
 
-        model = Harmon(cfg)
-        init_weights(model)
-        report["vae"] = timed("vae", lambda: train_vae(model.vae, images, plan.vae_steps, plan.vae_batch, 2e-3, log))
-        model.cfg.vae.scale = cfg.vae.scale = round(latent_scale(model.vae, images[max(sizes)][:2048]), 4)
+    done = store.last_done() if resume else None
+    skip = STAGES.index(done) + 1 if done else 0
+    latents = None
+    if done:
+        state = store.load(done)
+        model.cfg.vae.scale = cfg.vae.scale = state["vae_scale"]
+        model.load_state_dict(state["model"])
+        report = {**state["report"], "plan": plan_json}
+        batcher.rng.bit_generator.state = state["rng"]["batcher"]
+        torch.set_rng_state(state["rng"]["torch"])
+        np.random.set_state(state["rng"]["numpy"])
+        latents = store.load("vae")["latents"]
+        log(f"resuming after {done} ({store.path(done)})")
+    times = report["times"]
+
+    def stage(name, fn, extra=None):
+        if STAGES.index(name) < skip:
+            return
+        t = time.time()
+        report[name] = fn()
+        times[name] = round(time.time() - t, 1)
+        log(f"{name}: {times[name]:.0f} s")
+        store.save(name, model, batcher, report, extra() if extra else None)
+
+    def vae_stage():
+        nonlocal latents
+        t = time.time()
+        images = world.images(size)
+        times["render"] = round(time.time() - t, 1)
+        hist = train_vae(model.vae, {size: images}, plan.vae_steps, plan.vae_batch, 2e-3, log)
+        model.cfg.vae.scale = cfg.vae.scale = round(latent_scale(model.vae, images[:2048]), 4)
         log(f"vae_scale = {cfg.vae.scale}")
-        model.vae.requires_grad_(False)
-        latents = timed("latents", lambda: {s: encode_latents(model.vae, images[s]) for s in sizes})
-        del images
+        latents = encode_latents(model.vae, images)
+        return hist
 
-        report["text"] = timed("text", lambda: train_text(model, batcher, len(world), plan.text_steps,
-                                                         plan.gen_batch, 2e-3, log))
-        model.train()
-        for stage in plan.stages:
-            report[f"stage_{stage.name}"] = timed(f"stage_{stage.name}", lambda: train_stage(
-                model, stage, batcher, latents[stage.size], plan, log))
-        report["stage_IV"] = timed("stage_IV", lambda: train_head(model, batcher, latents[max(sizes)], plan, 5e-4, log))
-        model.eval()
+    stage("vae", vae_stage, extra=lambda: {"latents": latents})
+    model.vae.requires_grad_(False)
+    model.train()
+    stage("text", lambda: train_text(model, batcher, len(world), plan.text_steps, plan.gen_batch, 2e-3, log))
+    for st in plan.stages:
+        stage(f"stage_{st.name}", lambda st=st: train_stage(model, st, batcher, latents, plan, log))
+    stage("stage_IV", lambda: train_head(model, batcher, latents, plan, 5e-4, log))
+    model.eval()
 
-        out = Path(out)
-        for sub in ("package", "checkpoint"):
-            shutil.rmtree(out / sub, ignore_errors=True)
-        save_hf(model, tok_dir, out / "checkpoint")
-        manifest = timed("export", lambda: export_package(
-            model, tok_dir, out / "package", defaults=DEFAULTS, default_sampling_steps=DEFAULT_SAMPLING_STEPS, log=log))
-        verify_package(out / "package")
-    times["total"] = round(time.time() - t_start, 1)
+    t = time.time()
+    for sub in ("package", "checkpoint"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    save_hf(model, tok_dir, out / "checkpoint")
+    manifest = export_package(model, tok_dir, out / "package", defaults=DEFAULTS,
+                              default_sampling_steps=DEFAULT_SAMPLING_STEPS, log=log)
+    verify_package(out / "package")
+    times["export"] = round(time.time() - t, 1)
+    times["total"] = round(sum(v for k, v in times.items() if k != "total"), 1)
+    times["this_run"] = round(time.time() - t_start, 1)
     report["package_bytes"] = sum(f["bytes"] for f in manifest["files"].values())
     report["parameters"] = sum(p.numel() for p in model.parameters())
     (out / "train_log.json").write_text(json.dumps(report, indent=1) + "\n")
-    log(f"done in {times['total'] / 60:.1f} min; package {report['package_bytes'] / 2**20:.1f} MiB, "
-        f"{report['parameters']:,} parameters → {out}")
+    log(f"done in {times['total'] / 60:.1f} min of training (this run {times['this_run'] / 60:.1f} min); "
+        f"package {report['package_bytes'] / 2**20:.1f} MiB, {report['parameters']:,} parameters → {out}")
     return report
 
 
@@ -298,8 +392,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="models/default", help="output folder (package/ and checkpoint/)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="a few steps per stage (for tests)")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue after the last stage whose checkpoint is in the work folder")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (1: on a shared 2-core machine two threads measured 4-9 s per VAE step "
+                         "against 0.4-0.6 s with one)")
+    ap.add_argument("--work", type=Path, default=None,
+                    help="where stage checkpoints go (default: out/train-stages/seed<seed>, git-ignored)")
     a = ap.parse_args(argv)
-    train(Path(a.out), a.seed, a.quick, log=lambda s: print(s, flush=True))
+    torch.set_num_threads(a.threads)
+    work = a.work or Path("out/train-stages") / (f"seed{a.seed}" + ("-quick" if a.quick else ""))
+    train(Path(a.out), a.seed, a.quick, log=lambda s: print(s, flush=True), resume=a.resume, work=work)
     return 0
 
 
