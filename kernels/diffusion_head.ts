@@ -63,6 +63,21 @@ export function validateDiffusionHeadWeights(shape: DiffusionHeadShape, weights:
   }
 }
 
+/** The adaLN Linears of every block and of the final layer, stacked into one ((3R+2)·W, W) Linear
+ * (they all read SiLU(y)); its output row is [shift_0 scale_0 gate_0 … shift_f scale_f]. */
+export function stackAdaLN({ width: W, depth: R }: DiffusionHeadShape, weights: Weights): { weight: Float32Array; bias: Float32Array } {
+  const names = [...Array.from({ length: R }, (_, r) => `res_blocks.${r}.adaLN_modulation.1`), 'final_layer.adaLN_modulation.1'];
+  const weight = new Float32Array((3 * R + 2) * W * W);
+  const bias = new Float32Array((3 * R + 2) * W);
+  let at = 0;
+  for (const n of names) {
+    weight.set(weights[`${n}.weight`], at * W);
+    bias.set(weights[`${n}.bias`], at);
+    at += weights[`${n}.bias`].length;
+  }
+  return { weight, bias };
+}
+
 export interface DiffusionSampleArgs {
   /** Sampling steps S (≥ 2). */
   steps: number;
@@ -112,7 +127,7 @@ export class DiffusionHead {
     readonly shape: DiffusionHeadShape,
     weights: Weights,
   ) {
-    const { width: W, depth: R, condDim } = shape;
+    const { width: W, condDim } = shape;
     if (W % 4 !== 0 || condDim % 4 !== 0) throw new Error(`diffusion head: W ${W} and D' ${condDim} must be multiples of 4`);
     validateDiffusionHeadWeights(shape, weights);
     const dev = gpu.device;
@@ -121,15 +136,7 @@ export class DiffusionHead {
     }
     // All adaLN Linears read the same SiLU(y): stack them into one ((3R+2)·W, W) Linear, whose
     // output row is [shift_0 scale_0 gate_0 … shift_{R−1} scale_{R−1} gate_{R−1} shift_f scale_f].
-    const names = [...Array.from({ length: R }, (_, r) => `res_blocks.${r}.adaLN_modulation.1`), 'final_layer.adaLN_modulation.1'];
-    const stackW = new Float32Array((3 * R + 2) * W * W);
-    const stackB = new Float32Array((3 * R + 2) * W);
-    let at = 0;
-    for (const n of names) {
-      stackW.set(weights[`${n}.weight`], at * W);
-      stackB.set(weights[`${n}.bias`], at);
-      at += weights[`${n}.bias`].length;
-    }
+    const { weight: stackW, bias: stackB } = stackAdaLN(shape, weights);
     this.w.set('adaLN.weight', storageBuffer(dev, stackW, 'adaLN.weight'));
     this.w.set('adaLN.bias', storageBuffer(dev, stackB, 'adaLN.bias'));
   }

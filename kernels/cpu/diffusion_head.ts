@@ -12,7 +12,7 @@
 //   x ← DDPM step (CFG on ε, learned-range variance, no noise at j = 0)
 // The Linears are the blocked kernels of matmul.ts (WebAssembly SIMD, or JS where it is missing).
 
-import { validateDiffusionHeadWeights } from '../diffusion_head';
+import { stackAdaLN, validateDiffusionHeadWeights } from '../diffusion_head';
 import { type DiffusionSchedule, respacedSchedule, TIME_FREQ_DIM, timestepFeatures } from '../diffusion_schedule';
 import type { DiffusionHeadShape, Weights } from '../reference/diffusion_head';
 import { type CpuBackend, CpuHeap, type PackedLinear, ceilTo, linear, packLinear } from './matmul';
@@ -121,15 +121,7 @@ export class DiffusionHeadCpu {
     // All adaLN Linears read SiLU(y): one ((3R+2)·W, W) Linear whose output row is
     // [shift_0 scale_0 gate_0 … shift_{R−1} scale_{R−1} gate_{R−1} shift_f scale_f], each W-segment
     // padded to Wp columns.
-    const names = [...Array.from({ length: R }, (_, r) => `res_blocks.${r}.adaLN_modulation.1`), 'final_layer.adaLN_modulation.1'];
-    const stackW = new Float32Array((3 * R + 2) * W * W);
-    const stackB = new Float32Array((3 * R + 2) * W);
-    let at = 0;
-    for (const n of names) {
-      stackW.set(weights[`${n}.weight`], at * W);
-      stackB.set(weights[`${n}.bias`], at);
-      at += weights[`${n}.bias`].length;
-    }
+    const { weight: stackW, bias: stackB } = stackAdaLN(shape, weights);
     this.adaLN = packLinear(h, stackW, stackB, W, (3 * R + 2) * W, W);
     this.final = lin('final_layer.linear', W, 32);
     this.mark = h.top;
