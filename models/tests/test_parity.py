@@ -19,4 +19,5 @@ def test_parity_vectors_match_the_shipped_checkpoint_and_settings():
     assert fresh_meta == meta  # the package's settings have not changed since the vectors were made
     assert (fresh["orders"] == committed["orders"]).all()
     assert rel_err(fresh["noise"], committed["noise"]) == 0
-    assert rel_err(fresh["latents"], committed["latents"]) <= 1e-5
+    # 1e-4: torch's thread count changes the summation order (3.5e-5 seen with one thread)
+    assert rel_err(fresh["latents"], committed["latents"]) <= 1e-4
