@@ -101,6 +101,7 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
     await done(-1, 'prefill');
     for (let k = 0; k < plans.length; k++) {
       await checkpoint(hooks.signal);
+      mark = performance.now(); // the yield is not a stage: leave it out of patch_embed's time
       const p = plans[k];
       if (p.noiseRows.length === 0) {
         // Once one token is left, the clamped schedule keeps it masked until the last step: such a
