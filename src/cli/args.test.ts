@@ -145,15 +145,15 @@ describe('generate', () => {
   });
 
   it.each([
-    ['--n', '0', '--n must be an integer ≥ 1 (got "0")'],
-    ['--n', '1.5', '--n must be an integer ≥ 1 (got "1.5")'],
-    ['--n', 'two', '--n must be an integer ≥ 1 (got "two")'],
-    ['--n', '', '--n must be an integer ≥ 1 (got "")'],
+    ['--n', '0', '--n must be an integer from 1 to 16 (got "0")'],
+    ['--n', '1.5', '--n must be an integer from 1 to 16 (got "1.5")'],
+    ['--n', 'two', '--n must be an integer from 1 to 16 (got "two")'],
+    ['--n', '', '--n must be an integer from 1 to 16 (got "")'],
     ['--size', '100', '--size must be a positive multiple of 16 (got "100")'],
     ['--size', '0', '--size must be a positive multiple of 16 (got "0")'],
     ['--size', '-256', '--size must be a positive multiple of 16 (got "-256")'],
     ['--size', '256.0', '--size must be a positive multiple of 16 (got "256.0")'],
-    ['--steps', '0', '--steps must be an integer ≥ 1 (got "0")'],
+    ['--steps', '0', '--steps must be an integer from 1 to 1024 (got "0")'],
     ['--cfg', '0.5', '--cfg must be a finite number ≥ 1 (got "0.5")'],
     ['--cfg', 'abc', '--cfg must be a finite number ≥ 1 (got "abc")'],
     ['--cfg', 'Infinity', '--cfg must be a finite number ≥ 1 (got "Infinity")'],
@@ -181,7 +181,7 @@ describe('generate', () => {
     expect(genErr('--prompt', '', '--out', 'o.png')).toBe('the prompt is empty');
     expect(genErr('--prompt', '  \n\t ', '--out', 'o.png')).toBe('the prompt is empty');
     expect(genErr('--prompt', 'x'.repeat(2001), '--out', 'o.png')).toBe(
-      'the prompt is longer than the limit of 2000 characters (it has 2001)',
+      'the prompt is 2001 characters long; the limit is 2000',
     );
     expect(gen('--prompt', 'x'.repeat(2000), '--out', 'o.png').prompts[0].prompt).toHaveLength(2000);
     // characters, not UTF-16 units
@@ -275,7 +275,7 @@ describe('--prompts (GenEval metadata)', () => {
     expect(bad('{"tag": "x"}\n')).toBe('bad.jsonl line 1: expected a JSON object with a "prompt" string');
     expect(bad(`${LINES[1]}\n{"prompt": "   "}\n`)).toBe('bad.jsonl line 2: the prompt is empty');
     expect(bad(`{"prompt": "${'y'.repeat(2001)}"}\n`)).toBe(
-      'bad.jsonl line 1: the prompt is longer than the limit of 2000 characters (it has 2001)',
+      'bad.jsonl line 1: the prompt is 2001 characters long; the limit is 2000',
     );
     expect(bad('\n\n')).toBe('bad.jsonl has no prompts');
   });
@@ -395,8 +395,8 @@ describe('ask', () => {
     expect(askErr('--image', 'adir', '--question', 'q')).toBe('--image adir: not a file');
     expect(askErr('--image', 'empty.png', '--question', 'q')).toBe('--image empty.png: the file is empty');
     expect(askErr('--image', 'img.png', '--question', ' ')).toBe('the question is empty');
-    expect(askErr('--image', 'img.png', '--question', 'q'.repeat(2001))).toMatch(/question is longer than the limit of 2000/);
-    expect(askErr('--image', 'img.png', '--question', 'q', '--max-new-tokens', '0')).toBe('--max-new-tokens must be an integer ≥ 1 (got "0")');
+    expect(askErr('--image', 'img.png', '--question', 'q'.repeat(2001))).toMatch(/question is 2001 characters long; the limit is 2000/);
+    expect(askErr('--image', 'img.png', '--question', 'q', '--max-new-tokens', '0')).toBe('--max-new-tokens must be an integer from 1 to 4096 (got "0")');
     expect(askErr('--image', 'img.png', '--question', 'q', '--max-new-tokens', 'lots')).toMatch(/--max-new-tokens must be/);
   });
 

@@ -6,13 +6,14 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice, GenerateOptions } from '../engine/api';
+import { MAX_IMAGES, MAX_NEW_TOKENS, MAX_STEPS, textProblem } from '../engine/limits';
 import { UsageError } from './errors';
 import { imageInput, intFlag, numFlag, readInput, statOrUndefined, str, type Flags } from './flags';
 import { parseJsonlObjects } from './jsonl';
 import { checkDeterministicInputs, deterministicInputsKnown, parseOrdersJson, STRIDE } from './layout';
 import { parseSource, parseSourceFlags, type SourceArgs } from './source';
 
-export const MAX_PROMPT_CHARS = 2000;
+export { MAX_PROMPT_CHARS } from '../engine/limits';
 /** The embedded default model package, relative to the repository root. */
 export const DEFAULT_MODEL_DIR = 'models/default/package';
 /** `--backend` values (Engine.create's `backend`). */
@@ -203,13 +204,10 @@ export function charCount(s: string): number {
   return n;
 }
 
-/** Throws unless `text` is a usable prompt/question. `what` names it in the message. */
+/** Throws unless `text` is a usable prompt/question (the engine's rule, limits.ts). `what` names it in the message. */
 export function checkText(text: string, what = 'prompt', where = ''): void {
-  if (text.trim() === '') throw new UsageError(`${where}the ${what} is empty`);
-  const n = charCount(text);
-  if (n > MAX_PROMPT_CHARS) {
-    throw new UsageError(`${where}the ${what} is longer than the limit of ${MAX_PROMPT_CHARS} characters (it has ${n})`);
-  }
+  const problem = textProblem(text, what);
+  if (problem) throw new UsageError(`${where}${problem}`);
 }
 
 /** Resolves --model (or the embedded default) to a local package folder or a URL prefix. */
@@ -323,9 +321,9 @@ function parseGenerate(flags: Flags, ctx: ParseContext): GenerateCommand {
   const outRaw = str(flags, 'out');
   if (outRaw === undefined) throw new UsageError(promptsFile !== undefined ? 'generate needs --out DIR' : 'generate needs --out FILE.png');
 
-  const n = intFlag(flags, 'n', (v) => v >= 1, 'an integer ≥ 1') ?? 1;
+  const n = intFlag(flags, 'n', (v) => v >= 1 && v <= MAX_IMAGES, `an integer from 1 to ${MAX_IMAGES}`) ?? 1;
   const size = intFlag(flags, 'size', (v) => v > 0 && v % STRIDE === 0, `a positive multiple of ${STRIDE}`);
-  const steps = intFlag(flags, 'steps', (v) => v >= 1, 'an integer ≥ 1');
+  const steps = intFlag(flags, 'steps', (v) => v >= 1 && v <= MAX_STEPS, `an integer from 1 to ${MAX_STEPS}`);
   const cfg = numFlag(flags, 'cfg', (v) => v >= 1, 'a finite number ≥ 1');
   const schedule = str(flags, 'cfg-schedule');
   if (schedule !== undefined && schedule !== 'constant' && schedule !== 'linear') {
@@ -416,7 +414,7 @@ function parseAsk(flags: Flags, ctx: ParseContext): AskCommand {
   const imageName = str(flags, 'image');
   const question = str(flags, 'question');
   const questionsFile = str(flags, 'questions');
-  const maxNewTokens = intFlag(flags, 'max-new-tokens', (v) => v >= 1, 'an integer ≥ 1');
+  const maxNewTokens = intFlag(flags, 'max-new-tokens', (v) => v >= 1 && v <= MAX_NEW_TOKENS, `an integer from 1 to ${MAX_NEW_TOKENS}`);
   const tokens = flags.get('tokens') === true;
   const backend = parseBackend(str(flags, 'backend'));
   if (questionsFile !== undefined) {

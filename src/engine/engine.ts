@@ -12,16 +12,28 @@ import { loadPackage, type LoadedPackage, type Manifest } from './package';
 import { type Canvas, type CanvasRequest, checkCanvasLimits, checkCanvasOrders, generatedFlags, planCanvas, resolveCanvas,
   seededInputs } from './canvas';
 import { checkpoint } from './checkpoint';
+import { MAX_IMAGES, MAX_NEW_TOKENS, MAX_STEPS } from './limits';
 import { headSteps, noiseSlots, type Preset, PRESETS } from './plan';
 import { text2image } from './text2image';
 import { TextCodec } from './tokenizer';
-import { Conversation, imageEmbeddings, imageToPixels } from './understand';
+import { checkInputImage, Conversation, imageEmbeddings, imageToPixels } from './understand';
 import type { ort } from './ort';
 
 export type { EngineOptions } from './api';
 export { EngineError } from './backend';
 
-const MAX_IMAGES = 16;
+
+/** Every GenerateOptions name: another one is a typo that would silently do nothing. */
+const GENERATE_OPTIONS: ReadonlySet<string> = new Set(['n', 'size', 'width', 'height', 'steps', 'cfg', 'cfgSchedule',
+  'temperature', 'samplingSteps', 'preset', 'seed', 'image', 'mask', 'offset', 'strength', 'growMask', 'orders', 'noise', 'preview']);
+const ASK_OPTIONS: ReadonlySet<string> = new Set(['maxNewTokens']);
+
+/** Refuses option names the engine does not know, naming the ones it does. */
+export function checkOptionNames(o: object, known: ReadonlySet<string>, what: string): void {
+  if (typeof o !== 'object' || o === null) throw new EngineError(`${what} options must be an object, got ${o === null ? 'null' : typeof o}`);
+  const unknown = Object.keys(o).filter((k) => !known.has(k));
+  if (unknown.length) throw new EngineError(`unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+}
 
 export class Engine implements EngineApi {
   private model?: HarmonModel;
@@ -183,8 +195,12 @@ export class Engine implements EngineApi {
   async ask(image: InputImage | string, question: string, options: AskOptions = {}, hooks: AskHooks = {}): Promise<AskResult & { conversation: string }> {
     this.check();
     const codec = this.codec!;
+    checkOptionNames(options, ASK_OPTIONS, 'ask');
     const maxNew = options.maxNewTokens ?? 256;
-    if (!(Number.isInteger(maxNew) && maxNew >= 1)) throw new EngineError(`maxNewTokens must be an integer ≥ 1, got ${maxNew}`);
+    if (!(Number.isInteger(maxNew) && maxNew >= 1 && maxNew <= MAX_NEW_TOKENS)) {
+      throw new EngineError(`maxNewTokens must be an integer from 1 to ${MAX_NEW_TOKENS}, got ${maxNew}`);
+    }
+    if (typeof image !== 'string') checkInputImage(image);
     const pieces0 = codec.questionPieces(question, true); // validates the question before any GPU work
     const id = typeof image === 'string' ? image : await this.startConversation(image);
     const conv = this.conversations.get(id);
@@ -267,6 +283,7 @@ export function packageDefaults(manifest: Manifest): ModelDefaults {
 
 export function resolveGenerate(o: GenerateOptions, d: ModelDefaults, stride: number): Resolved {
   const bad = (what: string) => { throw new EngineError(what); };
+  checkOptionNames(o, GENERATE_OPTIONS, 'generate');
   const preset = o.preset ?? 'default';
   if (!PRESETS.includes(preset)) bad(`preset must be ${PRESETS.map((p) => `'${p}'`).join(' or ')}, got ${JSON.stringify(o.preset)}`);
   // The fast preset chooses S per MAR step: an explicit S with it would be silently overridden, so
@@ -283,7 +300,7 @@ export function resolveGenerate(o: GenerateOptions, d: ModelDefaults, stride: nu
     canvas: resolveCanvas(o, d.size, stride),
   };
   if (!Number.isInteger(r.n) || r.n < 1 || r.n > MAX_IMAGES) bad(`n must be an integer from 1 to ${MAX_IMAGES}, got ${r.n}`);
-  if (!Number.isInteger(r.steps) || r.steps < 1) bad(`steps must be an integer ≥ 1, got ${r.steps}`);
+  if (!Number.isInteger(r.steps) || r.steps < 1 || r.steps > MAX_STEPS) bad(`steps must be an integer from 1 to ${MAX_STEPS}, got ${r.steps}`);
   if (!(Number.isFinite(r.cfg) && r.cfg >= 1)) bad(`cfg must be a finite number ≥ 1, got ${r.cfg}`);
   if (r.cfgSchedule !== 'constant' && r.cfgSchedule !== 'linear') bad(`cfg schedule must be 'constant' or 'linear', got ${r.cfgSchedule}`);
   if (!(Number.isFinite(r.temperature) && r.temperature >= 0)) bad(`temperature must be a finite number ≥ 0, got ${r.temperature}`);
