@@ -52,3 +52,15 @@ function jpeg(b: Uint8Array, v: DataView): ImageHeader | undefined {
   }
   return undefined;
 }
+
+/** The most pixels an image may announce before it is decoded (8192², 256 MiB of RGBA). */
+export const MAX_DECODED_PIXELS = 8192 * 8192;
+/** JPEG's frame header may follow EXIF and colour profiles: this much covers all but pathological files. */
+export const HEADER_BYTES = 256 * 1024;
+
+/** Why the file whose first bytes are `head` is not decoded (too many pixels), or undefined. */
+export function oversizedImage(head: Uint8Array, name: string): string | undefined {
+  const h = readImageHeader(head);
+  if (!h || h.width * h.height <= MAX_DECODED_PIXELS) return undefined;
+  return `“${name}” is ${h.width}×${h.height} pixels; the largest image taken is ${MAX_DECODED_PIXELS} pixels (8192×8192). Scale it down first.`;
+}

@@ -1,14 +1,10 @@
 // Pixels in and out of the page: RGBA ↔ canvas, PNG files, image files the user picks, drops or pastes.
 
 import type { GeneratedImage, InputImage } from '../engine/api';
-import { readImageHeader } from './image-header';
+import { HEADER_BYTES, oversizedImage } from './image-header';
 
 /** The largest side handed to the engine; it resizes to the model's size anyway. */
 const MAX_SIDE = 2048;
-/** The most pixels a file may announce before it is decoded (8192², 256 MiB of RGBA). */
-export const MAX_DECODED_PIXELS = 8192 * 8192;
-// JPEG's frame header may follow EXIF and colour profiles: this much covers all but pathological files
-const HEADER_BYTES = 256 * 1024;
 
 export class ImageInputError extends Error {
   override name = 'ImageInputError';
@@ -47,11 +43,8 @@ export async function decodeImageFile(file: Blob, name = (file as File).name || 
     throw new ImageInputError(`“${name}” is not an image (${file.type}). Choose a PNG, JPEG, WebP or GIF file.`);
   }
   if (file.size === 0) throw new ImageInputError(`“${name}” is empty.`);
-  const header = readImageHeader(new Uint8Array(await file.slice(0, HEADER_BYTES).arrayBuffer()));
-  if (header && header.width * header.height > MAX_DECODED_PIXELS) {
-    throw new ImageInputError(`“${name}” is ${header.width}×${header.height} pixels; the largest image taken is ` +
-      `${MAX_DECODED_PIXELS} pixels (8192×8192). Scale it down first.`);
-  }
+  const oversized = oversizedImage(new Uint8Array(await file.slice(0, HEADER_BYTES).arrayBuffer()), name);
+  if (oversized) throw new ImageInputError(oversized);
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });

@@ -5,6 +5,7 @@
 //     inputs fetched from the CLI's server, errors returned as messages instead of thrown).
 // Progress goes to window.harmonReport when the CLI has exposed it.
 
+import { HEADER_BYTES, oversizedImage } from '../app/image-header';
 import type {
   AskOptions,
   AskResult,
@@ -60,6 +61,8 @@ function loaded(): Engine {
 
 /** Decodes an encoded image file to RGBA (createImageBitmap → OffscreenCanvas). */
 export async function decodeImage(bytes: Uint8Array, name = 'image'): Promise<InputImage> {
+  const oversized = oversizedImage(bytes.subarray(0, HEADER_BYTES), name);
+  if (oversized) throw new Error(`could not decode the image ${name}: ${oversized}`);
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), {

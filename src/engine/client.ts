@@ -75,6 +75,11 @@ export class EngineClient implements EngineApi {
     if (this.live === live) this.live = undefined;
   }
 
+  /** Tests only: makes the worker throw an error nothing catches (as a bug in it would). */
+  async crashWorkerForTest(): Promise<void> {
+    await (await this.worker()).remote.crashForTest();
+  }
+
   /** Terminates the worker as if it had died: pending requests reject; the next call starts a new one. */
   terminate(why = 'terminated by the page'): void {
     if (this.live) this.die(this.live, why);
@@ -142,8 +147,7 @@ export class EngineClient implements EngineApi {
   /** The worker engine's stats, plus the requests this client is waiting on. */
   async stats(): Promise<EngineStats> {
     const s = await this.call((r) => r.stats());
-    // this call itself is pending while it runs
-    return { ...s, pending: s.pending + this.pendingCount - 1 };
+    return { ...s, pending: s.pending + this.pendingCount };
   }
 
   generate(prompt: string, options: GenerateOptions = {}, hooks: GenerateHooks = {}) {

@@ -172,6 +172,8 @@ export class Engine implements EngineApi {
         const t1 = performance.now();
         const images = await this.decode(tokens, o.n, gh, gw);
         hooks.onStage?.({ step: -1, stage: 'vae_decode', ms: performance.now() - t1 });
+        // a Stop during the decode wins over its result, as one during any step does
+        await checkpoint(signal);
         const latents = (await m.backend.read(tokens)).slice(0, o.n * N * 16);
         const generated = canvas.pixels ? generatedFlags(orders, N) : undefined;
         return { images, latents, ...(generated && { generated }), ms: performance.now() - t0 };
@@ -240,15 +242,23 @@ export class Engine implements EngineApi {
     const conv = this.conversations.get(id);
     if (!conv) throw new EngineError(`no conversation ${id} (it was ended, or the GPU device it ran on was lost)`);
     const signal = this.signal(hooks.signal);
-    return this.exclusive(async () => {
-      const t0 = performance.now();
-      const pieces = conv.turns === 0 ? pieces0 : codec.questionPieces(question, false, conv.unfed);
-      const ids = await conv.turn(pieces, codec.stopIds, maxNew, {
-        signal,
-        onToken: (tok) => hooks.onToken?.(codec.decode([tok]), tok),
+    const started = typeof image !== 'string';
+    try {
+      return await this.exclusive(async () => {
+        const t0 = performance.now();
+        const pieces = conv.turns === 0 ? pieces0 : codec.questionPieces(question, false, conv.unfed);
+        const ids = await conv.turn(pieces, codec.stopIds, maxNew, {
+          signal,
+          onToken: (tok) => hooks.onToken?.(codec.decode([tok]), tok),
+        });
+        return { text: codec.decode(ids), tokenIds: ids, ms: performance.now() - t0, conversation: id };
       });
-      return { text: codec.decode(ids), tokenIds: ids, ms: performance.now() - t0, conversation: id };
-    });
+    } catch (e) {
+      // a first turn that fails (a Stop, a lost device) never gave the caller its id: end the
+      // conversation here, or its KV cache would stay held with nothing able to free it
+      if (started) this.endConversation(id);
+      throw e;
+    }
   }
 
   endConversation(id: string): void {
