@@ -206,8 +206,13 @@ export interface AskHooks {
 
 /** What an engine holds now: for a long session to check that nothing grows (the reliability soak). */
 export interface EngineStats {
-  /** bytes of the GPU buffers alive on the engine's device (ours and onnxruntime-web's); 0 on wasm */
+  /** bytes of the GPU buffers held on the engine's device (ours and onnxruntime-web's: created,
+   * not destroyed, not yet reclaimed by the garbage collector); 0 on wasm */
   gpuBytes: number;
+  /** bytes of the buffers created and never destroyed, reclaimed or not: a buffer left to the GC
+   * shows here (every buffer of ours is destroyed explicitly) */
+  gpuBytesUndestroyed: number;
+  /** how many buffers are created and not destroyed */
   gpuBuffers: number;
   /** open conversations (each holds a KV cache) */
   conversations: number;

@@ -193,7 +193,7 @@ class WasmBackend implements Backend {
   constructor(readonly info: BackendInfo) {}
 
   memory(): GpuTally {
-    return { bytes: 0, buffers: 0 };
+    return { bytes: 0, buffers: 0, collected: 0 };
   }
 
   session(model: Uint8Array, externalData: { path: string; data: Uint8Array }[]): Promise<ort.InferenceSession> {

@@ -60,7 +60,10 @@ export class EngineClient implements EngineApi {
     });
     died.catch(() => {}); // observed by the requests racing it; no unhandled rejection when none is
     const live: Live = { worker, remote, died, kill };
-    const onError = (e: Event) => this.die(live, (e as ErrorEvent).message || 'an error the worker did not catch');
+    const onError = (e: Event) => {
+      e.preventDefault(); // handled here: not also the page's uncaught error
+      this.die(live, (e as ErrorEvent).message || 'an error the worker did not catch');
+    };
     worker.addEventListener('error', onError);
     worker.addEventListener('messageerror', () => this.die(live, 'a message it could not read'));
     await Promise.race([remote.init(this.opts), died]);

@@ -79,7 +79,8 @@ export class Engine implements EngineApi {
     if (!this.be.lost) await this.be.sync();
     await new Promise((resolve) => setTimeout(resolve, 0));
     const gpu = this.be.memory();
-    return { gpuBytes: gpu.bytes, gpuBuffers: gpu.buffers, conversations: this.conversations.size, pending: this.busy ? 1 : 0 };
+    return { gpuBytes: gpu.bytes - gpu.collected, gpuBytesUndestroyed: gpu.bytes, gpuBuffers: gpu.buffers,
+      conversations: this.conversations.size, pending: this.busy ? 1 : 0 };
   }
 
   backend(): BackendInfo {

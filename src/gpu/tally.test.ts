@@ -14,10 +14,10 @@ describe('tallyBuffers', () => {
     const a = dev.createBuffer({ size: 256, usage: GPUBufferUsage.STORAGE });
     const b = dev.createBuffer({ size: 1024, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
     b.unmap();
-    expect(tally).toEqual({ bytes: before.bytes + 1280, buffers: before.buffers + 2 });
+    expect(tally).toEqual({ ...before, bytes: before.bytes + 1280, buffers: before.buffers + 2 });
     a.destroy();
     a.destroy();
-    expect(tally).toEqual({ bytes: before.bytes + 1024, buffers: before.buffers + 1 });
+    expect(tally).toEqual({ ...before, bytes: before.bytes + 1024, buffers: before.buffers + 1 });
     b.destroy();
     expect(tally).toEqual(before);
   });

@@ -4,10 +4,13 @@
 // collector runs, which is what a long session must not depend on.
 
 export interface GpuTally {
-  /** bytes of the buffers alive now */
+  /** bytes of the buffers created and not destroyed */
   bytes: number;
-  /** how many buffers are alive now */
+  /** how many buffers are created and not destroyed */
   buffers: number;
+  /** of those, the bytes whose GPUBuffer object the garbage collector has already reclaimed (the
+   * browser frees its memory then): `bytes − collected` is what is really held */
+  collected: number;
 }
 
 const tallies = new WeakMap<GPUDevice, GpuTally>();
@@ -16,8 +19,13 @@ const tallies = new WeakMap<GPUDevice, GpuTally>();
 export function tallyBuffers(device: GPUDevice): GpuTally {
   const existing = tallies.get(device);
   if (existing) return existing;
-  const tally: GpuTally = { bytes: 0, buffers: 0 };
+  const tally: GpuTally = { bytes: 0, buffers: 0, collected: 0 };
   const create = device.createBuffer.bind(device);
+  // a buffer reclaimed without destroy() (onnxruntime-web drops some that way) is freed by the
+  // browser: counted as collected, so that a long session's real holding can be told from our leaks
+  const reclaimed = new FinalizationRegistry<{ size: number; alive: () => boolean }>((b) => {
+    if (b.alive()) tally.collected += b.size;
+  });
   device.createBuffer = (descriptor: GPUBufferDescriptor): GPUBuffer => {
     const buffer = create(descriptor);
     const size = buffer.size;
@@ -25,6 +33,7 @@ export function tallyBuffers(device: GPUDevice): GpuTally {
     tally.buffers += 1;
     const destroy = buffer.destroy.bind(buffer);
     let alive = true;
+    reclaimed.register(buffer, { size, alive: () => alive });
     buffer.destroy = () => {
       if (alive) {
         alive = false;

@@ -85,7 +85,9 @@ const prompts: GenerateCase[] = ([
     expect: /positions, more than the model's 2048/ },
   { id: 'prompt-not-string', name: 'not a string (42)', prompt: 42, expect: /prompt must be a string, got number/, surfaces: API },
   { id: 'prompt-null', name: 'null', prompt: null, expect: /prompt must be a string, got null/, surfaces: API },
-  { id: 'prompt-control', name: 'control characters (NUL, ESC)', prompt: 'a red\u0000 circle\u001b[0m', expect: /control character U\+0000/ },
+  { id: 'prompt-control', name: 'control characters (ESC, a terminal colour code)', prompt: 'a red\u001b[31m circle', expect: /control character U\+001B/ },
+  // a NUL cannot be a command-line argument at all
+  { id: 'prompt-nul', name: 'a NUL character', prompt: 'a red\u0000circle', expect: /control character U\+0000/, surfaces: API },
   { id: 'prompt-emoji', name: 'emoji only (valid)', prompt: '🔴⭕', expect: 'ok' },
 ] as Draft<GenerateCase>[]).map((c) => ({ surfaces: ALL, ...c, kind: 'generate' as const, group: 'prompt' as const }));
 
