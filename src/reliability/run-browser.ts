@@ -6,7 +6,7 @@ import { decodeImageFile } from '../app/images';
 import { decodeImage as cliDecodeImage } from '../cli/host';
 import type { EngineApi, InputImage, PackageSource } from '../engine/api';
 import { CACHE_NAME } from '../engine/cache';
-import { type AskCase, type Case, type CaseResult, type GenerateCase, type ImageCase, judge, type PackageCase, type Surface } from './corpus';
+import { type AskCase, type CaseResult, type GenerateCase, type ImageCase, judge, type PackageCase } from './corpus';
 
 export const GOLDEN_PACKAGE = '/models/golden/tiny/package/';
 /** where package cases are written for the page to fetch (git-ignored; relative to this folder) */
@@ -139,7 +139,7 @@ export function packageFiles(p: BuiltPackage): PackageSource {
   return { files };
 }
 
-/** Loads the case from its URL (the engine has the golden model loaded; a failed load must keep it). */
+/** Loads the case's package (the engine has the golden model loaded; a failed load must keep it). */
 export async function runPackage(engine: EngineApi, c: PackageCase, source: PackageSource): Promise<CaseResult> {
   return judge(c, await outcome(() => engine.load(source)));
 }
@@ -164,8 +164,4 @@ export async function badCacheEntries(baseUrl: string, built: BuiltPackage | und
     if (!listed[name] || (await sha256(body)) !== listed[name].sha256) bad.push(name);
   }
   return bad;
-}
-
-export function isOn(c: Case, s: Surface): boolean {
-  return c.surfaces.includes(s);
 }
