@@ -41,7 +41,7 @@ function appAssets(): Plugin {
     },
     configureServer(server) {
       // dev: /ort/… from node_modules, /models/default/… from models/default/package
-      server.middlewares.use(serveFolders([[`/${ORT_DIR}/`, ortDist], [`/${DEFAULT_MODEL_DIR}/`, defaultModel]]));
+      server.middlewares.use(serveFolders([[`/${ORT_DIR}/`, ortDist], [`/${DEFAULT_MODEL_DIR}/`, defaultModel]], ISOLATION_HEADERS));
     },
     writeBundle() {
       const ortOut = path.join(outDir, ORT_DIR);

@@ -71,7 +71,7 @@ describe('serveFolders', () => {
     writeFileSync(path.join(dir, 'm.json'), '{"ok":true}');
     writeFileSync(path.join(dir, 'sub/r.wasm'), Buffer.from([0, 97, 115, 109]));
     writeFileSync(path.join(tmp, 'secret.txt'), 'outside');
-    const mw = serveFolders([['/pkg/models/', path.join(dir, 'sub')], ['/pkg/', dir]]);
+    const mw = serveFolders([['/pkg/models/', path.join(dir, 'sub')], ['/pkg/', dir]], { 'Cross-Origin-Embedder-Policy': 'require-corp' });
     server = http.createServer((req, res) => mw(req, res, () => {
       res.statusCode = 418;
       res.end('next');
@@ -89,6 +89,9 @@ describe('serveFolders', () => {
     const wasm = await fetch(`${origin}/pkg/models/r.wasm`);
     expect(wasm.headers.get('content-type')).toBe('application/wasm');
     expect(wasm.headers.get('content-length')).toBe('4');
+    // the headers given, on files and on 404s alike (a worker script needs COEP of its own)
+    expect(wasm.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    expect((await fetch(`${origin}/pkg/none.json`)).headers.get('cross-origin-embedder-policy')).toBe('require-corp');
   });
 
   it('is a 404 for a missing file, a folder, a malformed escape and anything outside the folder; other paths go on', async () => {

@@ -59,9 +59,11 @@ export type Route = [prefix: string, dir: string];
 
 /**
  * Connect middleware for `vite` dev: each route's files from disk (nothing outside its folder; a
- * missing file is a 404); other requests go on to Vite.
+ * missing file is a 404); other requests go on to Vite. `headers` go with every response: Vite's
+ * `server.headers` do not reach a middleware's own responses, and on a cross-origin isolated page
+ * ORT's thread workers (started from the runtime's .mjs) load only with COEP of their own.
  */
-export function serveFolders(routes: Route[]) {
+export function serveFolders(routes: Route[], headers: Readonly<Record<string, string>> = {}) {
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     const url = new URL(req.url ?? '/', 'http://x');
     for (const [prefix, dir] of routes) {
@@ -72,6 +74,7 @@ export function serveFolders(routes: Route[]) {
       } catch {
         // a malformed escape: not found
       }
+      for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
       if (!file.startsWith(path.resolve(dir) + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
         res.statusCode = 404;
         res.end('not found');

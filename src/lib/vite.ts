@@ -95,7 +95,7 @@ export function harmon(opts: HarmonPluginOptions = {}): Plugin[] {
       if (src.model) routes.push([`${at}${DEFAULT_MODEL_SUBDIR}`, src.model]);
       // last: harmon/harmon-widget.js (the folder holds only the widget script)
       if (src.widget) routes.push([at, src.widget]);
-      server.middlewares.use(serveFolders(routes));
+      server.middlewares.use(serveFolders(routes, opts.isolation ? ISOLATION_HEADERS : {}));
     },
     writeBundle() {
       const at = path.join(outDir, ASSETS_DIR);
