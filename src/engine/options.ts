@@ -63,7 +63,7 @@ export const GENERATE_OPTIONS: readonly OptionSpec<GenerateKey>[] = [
   { key: 'samplingSteps', type: 'int', min: 2, max: 1000, default: { from: 'package', key: 'samplingSteps', fallback: 100 },
     help: 'diffusion sampling steps per token, at every MAR step' },
   { key: 'preset', type: 'enum', values: ['default', 'fast'], default: { from: 'engine', value: 'default' }, flag: { name: 'fast', sets: 'fast' },
-    help: 'fast: 50 → 5 diffusion sampling steps over the MAR steps (not with sampling steps)' },
+    help: 'the fast preset: 50 → 5 diffusion sampling steps over the MAR steps (not with sampling steps)' },
   { key: 'seed', type: 'int', default: { from: 'engine', value: 0 }, help: 'random seed' },
   { key: 'strength', type: 'number', above: 0, max: 1, default: { from: 'request', text: 'none: every unknown token is generated' },
     help: 'with an image: a variation, the share of the (masked) tokens regenerated' },
