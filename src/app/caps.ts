@@ -6,7 +6,7 @@
 import type { BackendChoice, BackendInfo } from '../engine/api';
 import { SOFTWARE_ADAPTER } from '../gpu/caps';
 import { el } from './dom';
-import { formatBytes } from './format';
+import { formatBytes } from '../ui/format';
 
 export interface GpuReport {
   /** why WebGPU cannot run here; absent when it can */

@@ -4,8 +4,8 @@
 
 import type { GeneratedImage, InputImage } from '../engine/api';
 import { byId, el, numberFrom, say } from './dom';
-import { errorText, formatMs, isAbort } from './format';
-import { decodeImageFile, drawRgba, pickImageFile } from './images';
+import { errorText, formatMs, isAbort } from '../ui/format';
+import { decodeImageFile, drawRgba, pickImageFile } from '../ui/images';
 import type { ModelPanel } from './models';
 import { describe, type AppState } from './state';
 

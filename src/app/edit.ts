@@ -12,10 +12,10 @@
 import type { GeneratedImage, InputImage, ModelInfo } from '../engine/api';
 import { pasteBack } from '../engine/paste-back';
 import { byId, say } from './dom';
-import { errorText, formatMs } from './format';
+import { errorText, formatMs } from '../ui/format';
 import type { GeneratePanel } from './generate';
 import type { History, HistoryRef } from './history';
-import { decodeImageFile, fitToGrid, resizeImage, resizeMaskNearest } from './images';
+import { decodeImageFile, fitToGrid, resizeImage, resizeMaskNearest } from '../ui/images';
 import { editRequest, EditInputError, EXTEND_PX, type EditAction, type EditRequest, type Side } from './edit-request';
 import { LiveRun, SettingError } from './live-run';
 import { BRUSH_MAX, BRUSH_MIN, MaskEditor, type Tool } from './mask-editor';

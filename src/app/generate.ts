@@ -7,7 +7,7 @@
 
 import type { GenerateOptions, ModelInfo } from '../engine/api';
 import { byId, numberFrom, say } from './dom';
-import { errorText, formatMs } from './format';
+import { errorText, formatMs } from '../ui/format';
 import type { History } from './history';
 import { LiveRun, SettingError } from './live-run';
 import type { ModelPanel } from './models';

@@ -5,7 +5,7 @@
 // it; the cursor is an element of its own, so the overlay holds the mask and nothing else.
 
 import type { InputImage } from '../engine/api';
-import { drawRgba } from './images';
+import { drawRgba } from '../ui/images';
 import { PIXELATED_BELOW } from './live-run';
 
 export type Tool = 'brush' | 'eraser';

@@ -3,7 +3,7 @@
 // (ModelInfo.defaults). Pure functions of strings: unit-tested in Node (attributes.test.ts).
 
 import type { BackendChoice, GenerateOptions } from '../engine/api';
-import { normalizeModelUrl } from '../app/format';
+import { normalizeModelUrl } from '../ui/format';
 
 /** A mistake in the page's markup (an attribute's value): shown as is, nothing was run. */
 export class WidgetInputError extends Error {

@@ -4,7 +4,7 @@
 // id the `for` attribute names — asked about each time that one finishes an image.
 
 import type { BackendChoice, GeneratedImage, InputImage } from '../engine/api';
-import { decodeImageFile } from '../app/images';
+import { decodeImageFile } from '../ui/images';
 import { WidgetInputError, numberAttribute } from './attributes';
 import { HarmonElement, part } from './base-element';
 import { emit, type HarmonAskDoneDetail } from './events';

@@ -12,8 +12,8 @@
 import type { GeneratedImage, GenerateOptions, InputImage, ModelInfo } from '../engine/api';
 import { MASK_THRESHOLD } from '../engine/canvas';
 import { pasteBack } from '../engine/paste-back';
-import { drawRgba, fitToGrid, resizeImage, resizeMaskNearest, toPng } from '../app/images';
-import { formatMs } from '../app/format';
+import { drawRgba, fitToGrid, resizeImage, resizeMaskNearest, toPng } from '../ui/images';
+import { formatMs } from '../ui/format';
 import {
   EDIT_ATTRIBUTES, IMAGE_SETTING_ATTRIBUTES, WidgetInputError, generateOptions, readEditAttributes, readImageSettings,
   type EditAttributes, type ImageSettings,
