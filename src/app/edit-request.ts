@@ -7,11 +7,12 @@
 // - Variations: { image, strength } (with a painted mask: within it).
 
 import type { GenerateOptions, InputImage, MaskImage } from '../engine/api';
+import { STRIDE } from '../engine/limits';
 import { generateOption, optionRule, optionValid } from '../engine/options';
 
-/** Pixels one press of an Extend button adds: two token rows or columns (16 px each). One token
- * gives the model little room to draw anything; two are still quick on the CPU. */
-export const EXTEND_PX = 32;
+/** Pixels one press of an Extend button adds: two token rows or columns. One token gives the model
+ * little room to draw anything; two are still quick on the CPU. */
+export const EXTEND_PX = 2 * STRIDE;
 
 export type Side = 'left' | 'top' | 'right' | 'bottom';
 

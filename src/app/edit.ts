@@ -10,7 +10,7 @@
 // so edits chain (press Extend twice for 64 px); every earlier image stays in the history.
 
 import type { GeneratedImage, InputImage, ModelInfo } from '../engine/api';
-import { vaeStride } from '../engine/limits';
+import { STRIDE, vaeStride } from '../engine/limits';
 import { pasteBack } from '../engine/paste-back';
 import { errorText, formatMs } from '../ui/format';
 import { decodeImageFile, fitToGrid, resizeImage, resizeMaskNearest } from '../ui/images';
@@ -77,8 +77,8 @@ export function setupEditPanel(state: AppState, models: Pick<ModelPanel, 'ensure
     if (!source) return;
     const { width: w, height: h } = editor;
     const n = editor.masked();
-    // a token (the VAE stride's square; 16 px in every Harmon package) is redrawn when any pixel of it is masked
-    const t = state.model ? 2 ** (state.model.config.vae.ch_mult.length - 1) : 16;
+    // a token (the VAE stride's square) is redrawn when any pixel of it is masked
+    const t = state.model ? vaeStride(state.model.config) : STRIDE;
     const gw = Math.ceil(w / t);
     const tokens = new Set<number>();
     for (let i = 0; i < editor.mask.length; i++) if (editor.mask[i]) tokens.add(Math.floor(Math.floor(i / w) / t) * gw + Math.floor((i % w) / t));

@@ -62,7 +62,7 @@ describe('argument errors (exit 2, one line, before anything starts)', () => {
 
   it('invalid --cfg', async () => {
     const r = await harmon('generate', '--model', TINY, '--prompt', 'a cat', '--cfg', '0.5', '--out', path.join(tmp, 'o.png'));
-    expectError(r, 2, '--cfg must be a finite number ≥ 1 (got "0.5")');
+    expectError(r, 2, '--cfg must be a finite number from 1 to 100 (got "0.5")');
   });
 
   it('bad --backend', async () => {
