@@ -1,19 +1,11 @@
 // `npm run bench`'s arguments and printout (no browser: a made-up report).
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../cli/args';
 import type { BenchReport, ModelReport } from './page';
 import { parseBenchArgs } from './run';
 import { reportLines } from './table';
+import { usageMessage } from '../cli/usage-testing';
 
-function usage(argv: string[]): string {
-  try {
-    parseBenchArgs(argv);
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
+const usage = (argv: string[]) => usageMessage(() => parseBenchArgs(argv));
 
 describe('arguments', () => {
   it('backends: auto by default, one, a list, all', () => {

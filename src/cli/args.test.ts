@@ -8,11 +8,11 @@ import {
   parseBackend,
   parseCommand,
   parsePromptsJsonl,
-  UsageError,
   type AskCommand,
   type Command,
   type GenerateCommand,
 } from './args';
+import { usageMessage } from './usage-testing';
 
 // A scratch "repository" (for the embedded default) and a scratch working folder.
 let tmp: string;
@@ -45,17 +45,7 @@ const gen = (...argv: string[]) => parse('generate', '--model', 'pkg', ...argv) 
 const ask = (...argv: string[]) => parse('ask', '--model', 'pkg', ...argv) as AskCommand;
 
 /** The UsageError message of a failing parse. */
-function err(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    const msg = (e as Error).message;
-    expect(msg).not.toContain('\n');
-    return msg;
-  }
-  throw new Error('expected a UsageError');
-}
+const err = usageMessage;
 const genErr = (...argv: string[]) => err(() => gen(...argv));
 const askErr = (...argv: string[]) => err(() => ask(...argv));
 

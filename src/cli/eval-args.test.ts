@@ -1,21 +1,13 @@
 // `npm run eval`'s arguments (no browser, nothing run).
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from './args';
 import { parseEvalArgs } from './eval';
+import { usageMessage } from './usage-testing';
 
 const root = '/repo';
 const parse = (...argv: string[]) => parseEvalArgs(argv, root);
 
-function usage(...argv: string[]): string {
-  try {
-    parse(...argv);
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
+const usage = (...argv: string[]) => usageMessage(() => parse(...argv));
 
 describe('eval arguments', () => {
   it('defaults per benchmark', () => {

@@ -47,12 +47,7 @@ export async function decodeRgba(file: Blob, maxSide = Infinity): Promise<InputI
     const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
     const width = Math.max(1, Math.round(bitmap.width * scale));
     const height = Math.max(1, Math.round(bitmap.height * scale));
-    const canvas = new OffscreenCanvas(width, height);
-    const ctx = canvas.getContext('2d', { willReadFrequently: true });
-    if (!ctx) throw new ImageInputError('this browser has no 2D canvas to read the image with');
-    ctx.imageSmoothingQuality = 'high';
-    ctx.drawImage(bitmap, 0, 0, width, height);
-    return { width, height, rgba: ctx.getImageData(0, 0, width, height).data };
+    return drawnRgba(bitmap, width, height);
   } finally {
     bitmap.close();
   }
@@ -89,11 +84,16 @@ export function resizeImage(img: InputImage, width: number, height: number): Inp
   if (img.width === width && img.height === height) return img;
   const from = new OffscreenCanvas(img.width, img.height);
   from.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
-  const to = new OffscreenCanvas(width, height);
-  const ctx = to.getContext('2d', { willReadFrequently: true });
-  if (!ctx) throw new ImageInputError('this browser has no 2D canvas to resize the image with');
+  return drawnRgba(from, width, height);
+}
+
+/** `source` drawn at width × height with the browser's high-quality scaling, read back as RGBA. */
+function drawnRgba(source: CanvasImageSource, width: number, height: number): InputImage {
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new ImageInputError('this browser has no 2D canvas to read the image with');
   ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(from, 0, 0, width, height);
+  ctx.drawImage(source, 0, 0, width, height);
   return { width, height, rgba: ctx.getImageData(0, 0, width, height).data };
 }
 
