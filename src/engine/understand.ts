@@ -90,7 +90,6 @@ export class Conversation {
    * turn's ids (which start with `unfed`, see TextCodec.questionPieces). */
   async turn(pieces: TurnPieces, stopIds: ReadonlySet<number>, maxNewTokens: number,
     hooks: { onToken?: (id: number) => void; signal?: AbortSignal; onFirstLogits?: (l: Float32Array) => void } = {}): Promise<number[]> {
-    if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new Error(`maxNewTokens must be an integer ≥ 1, got ${maxNewTokens}`);
     if (pieces.withImage !== (this.turns === 0)) throw new Error('the first turn (only) carries the image');
     const embeds = this.turnEmbeddings(pieces);
     let logits: Float32Array;
