@@ -3,9 +3,11 @@
 // no model loaded first loads the selected one (first touch), inside the same job.
 
 import type { GeneratedImage, InputImage } from '../engine/api';
-import { byId, el, numberFrom, say } from './dom';
-import { errorText, formatMs, isAbort } from './format';
-import { decodeImageFile, drawRgba, pickImageFile } from './images';
+import { askOption } from '../engine/options';
+import { byId, el, say } from './dom';
+import { optionField } from './option-field';
+import { errorText, formatMs, isAbort } from '../ui/format';
+import { decodeImageFile, drawRgba, pickImageFile } from '../ui/images';
 import type { ModelPanel } from './models';
 import { describe, type AppState } from './state';
 
@@ -23,7 +25,7 @@ export function setupChatPanel(state: AppState, models: Pick<ModelPanel, 'ensure
   const log = byId('chat-log');
   const form = byId<HTMLFormElement>('chat-form');
   const question = byId<HTMLInputElement>('question');
-  const maxTokens = byId<HTMLInputElement>('max-tokens');
+  const maxTokens = optionField(byId<HTMLInputElement>('max-tokens'), askOption('maxNewTokens'));
   const askBtn = byId<HTMLButtonElement>('ask');
   const stopBtn = byId<HTMLButtonElement>('chat-stop');
   const newBtn = byId<HTMLButtonElement>('chat-new');
@@ -73,7 +75,9 @@ export function setupChatPanel(state: AppState, models: Pick<ModelPanel, 'ensure
     if (state.busy && state.busy !== 'engine') return say(message, `Wait until the current ${describe(state.busy)} finishes.`);
     let maxNewTokens: number;
     try {
-      maxNewTokens = numberFrom(maxTokens, 'Max answer tokens', { integer: true, min: 1, max: 2048 });
+      const v = maxTokens.read();
+      if (v === undefined) throw maxTokens.refuse('');
+      maxNewTokens = v as number;
     } catch (e) {
       return say(message, errorText(e));
     }

@@ -185,7 +185,7 @@ async function runAsk(root: string, cmd: AskCommand): Promise<void> {
       await session.checkImage(urls[i], item.imageName);
     }
     await loadModel(session, cmd);
-    const options = cmd.maxNewTokens === undefined ? {} : { maxNewTokens: cmd.maxNewTokens };
+    const options = cmd.options;
     for (const [i, item] of cmd.items.entries()) {
       const r = await session.ask(urls[i], item.imageName, item.question, options);
       if (cmd.batch) {

@@ -12,6 +12,7 @@ import type {
 } from './api';
 import type { EngineOptions } from './api';
 import { EngineError } from './errors';
+import { resolveWasmPaths } from './ort-paths';
 import type { WorkerApi } from './worker';
 
 /** A module worker built from worker.ts. */
@@ -66,7 +67,8 @@ export class EngineClient implements EngineApi {
     };
     worker.addEventListener('error', onError);
     worker.addEventListener('messageerror', () => this.die(live, 'a message it could not read'));
-    await Promise.race([remote.init(this.opts), died]);
+    // ORT's runtime folder as an absolute URL: relative to the page, not to the worker's script
+    await Promise.race([remote.init({ ...this.opts, wasmPaths: resolveWasmPaths(this.opts.wasmPaths) }), died]);
     return live;
   }
 

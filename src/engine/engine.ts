@@ -8,12 +8,12 @@ import type {
 import { type Backend, createBackend, EngineError } from './backend';
 import { HarmonModel } from './model';
 import { configureOrt } from './ort';
-import { loadPackage, type LoadedPackage, type Manifest } from './package';
-import { type Canvas, type CanvasRequest, checkCanvasLimits, checkCanvasOrders, generatedFlags, planCanvas, resolveCanvas,
+import { loadPackage, type LoadedPackage } from './package';
+import { type Canvas, checkCanvasLimits, checkCanvasOrders, generatedFlags, planCanvas,
   seededInputs } from './canvas';
 import { checkpoint } from './checkpoint';
-import { MAX_IMAGES, MAX_NEW_TOKENS, MAX_STEPS } from './limits';
-import { headSteps, noiseSlots, type Preset, PRESETS } from './plan';
+import { headSteps, noiseSlots } from './plan';
+import { packageDefaults, resolveAsk, resolveGenerate } from './resolve';
 import { text2image } from './text2image';
 import { TextCodec } from './tokenizer';
 import { checkInputImage, Conversation, imageEmbeddings, imageToPixels } from './understand';
@@ -21,19 +21,6 @@ import type { ort } from './ort';
 
 export type { EngineOptions } from './api';
 export { EngineError } from './backend';
-
-
-/** Every GenerateOptions name: another one is a typo that would silently do nothing. */
-const GENERATE_OPTIONS: ReadonlySet<string> = new Set(['n', 'size', 'width', 'height', 'steps', 'cfg', 'cfgSchedule',
-  'temperature', 'samplingSteps', 'preset', 'seed', 'image', 'mask', 'offset', 'strength', 'growMask', 'orders', 'noise', 'preview']);
-const ASK_OPTIONS: ReadonlySet<string> = new Set(['maxNewTokens']);
-
-/** Refuses option names the engine does not know, naming the ones it does. */
-export function checkOptionNames(o: object, known: ReadonlySet<string>, what: string): void {
-  if (typeof o !== 'object' || o === null) throw new EngineError(`${what} options must be an object, got ${o === null ? 'null' : typeof o}`);
-  const unknown = Object.keys(o).filter((k) => !known.has(k));
-  if (unknown.length) throw new EngineError(`unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
-}
 
 export class Engine implements EngineApi {
   private model?: HarmonModel;
@@ -232,11 +219,7 @@ export class Engine implements EngineApi {
     await this.revive();
     this.check();
     const codec = this.codec!;
-    checkOptionNames(options, ASK_OPTIONS, 'ask');
-    const maxNew = options.maxNewTokens ?? 256;
-    if (!(Number.isInteger(maxNew) && maxNew >= 1 && maxNew <= MAX_NEW_TOKENS)) {
-      throw new EngineError(`maxNewTokens must be an integer from 1 to ${MAX_NEW_TOKENS}, got ${maxNew}`);
-    }
+    const { maxNewTokens: maxNew } = resolveAsk(options);
     if (typeof image !== 'string') checkInputImage(image);
     const pieces0 = codec.questionPieces(question, true); // validates the question before any GPU work
     const id = typeof image === 'string' ? image : await this.startConversation(image);
@@ -308,65 +291,6 @@ export class Engine implements EngineApi {
     if (!lost) return caller;
     return caller ? AbortSignal.any([caller, lost]) : lost;
   }
-}
-
-interface Resolved {
-  n: number; steps: number; cfg: number; cfgSchedule: 'constant' | 'linear'; temperature: number;
-  samplingSteps: number; preset: Preset; seed: number; orders?: number[][]; noise?: Float32Array; preview: boolean;
-  /** the canvas: its size and, for a partly known image, the image, mask, offset, strength */
-  canvas: CanvasRequest;
-}
-
-/** DESIGN.md §6's settings, for a package whose manifest leaves one out. */
-export const DESIGN_DEFAULTS = { steps: 64, cfg: 3.0, cfgSchedule: 'constant', temperature: 1.0, samplingSteps: 100 } as const;
-
-/** The package's generation settings: manifest `defaults` and `diffusion.default_sampling_steps`,
- * each checked like a request's option (a package with a bad default fails to load, clearly). */
-export function packageDefaults(manifest: Manifest): ModelDefaults {
-  const d = (manifest.defaults ?? {}) as Partial<Manifest['defaults']>;
-  const defaults: ModelDefaults = {
-    steps: d.steps ?? DESIGN_DEFAULTS.steps,
-    cfg: d.cfg ?? DESIGN_DEFAULTS.cfg,
-    cfgSchedule: d.cfg_schedule ?? DESIGN_DEFAULTS.cfgSchedule,
-    temperature: d.temperature ?? DESIGN_DEFAULTS.temperature,
-    size: d.size ?? manifest.config.image_size,
-    samplingSteps: manifest.diffusion?.default_sampling_steps ?? DESIGN_DEFAULTS.samplingSteps,
-  };
-  const stride = 2 ** (manifest.config.vae.ch_mult.length - 1);
-  try {
-    resolveGenerate({}, defaults, stride);
-  } catch (e) {
-    throw new EngineError(`the package's manifest has a bad default: ${(e as Error).message}`);
-  }
-  return defaults;
-}
-
-export function resolveGenerate(o: GenerateOptions, d: ModelDefaults, stride: number): Resolved {
-  const bad = (what: string) => { throw new EngineError(what); };
-  checkOptionNames(o, GENERATE_OPTIONS, 'generate');
-  const preset = o.preset ?? 'default';
-  if (!PRESETS.includes(preset)) bad(`preset must be ${PRESETS.map((p) => `'${p}'`).join(' or ')}, got ${JSON.stringify(o.preset)}`);
-  // The fast preset chooses S per MAR step: an explicit S with it would be silently overridden, so
-  // it is refused (leave samplingSteps out, or use the default preset).
-  if (preset === 'fast' && o.samplingSteps !== undefined) {
-    bad(`preset 'fast' sets the sampling steps per MAR step (50 → 5): leave samplingSteps out (got ${o.samplingSteps})`);
-  }
-  if (!Number.isInteger(d.size) || d.size <= 0 || d.size % stride) bad(`size must be a positive multiple of ${stride}, got ${d.size}`);
-  const r: Resolved = {
-    n: o.n ?? 1, steps: o.steps ?? d.steps, cfg: o.cfg ?? d.cfg,
-    cfgSchedule: o.cfgSchedule ?? d.cfgSchedule, temperature: o.temperature ?? d.temperature,
-    samplingSteps: o.samplingSteps ?? d.samplingSteps, preset,
-    seed: o.seed ?? 0, orders: o.orders, noise: o.noise, preview: o.preview ?? false,
-    canvas: resolveCanvas(o, d.size, stride),
-  };
-  if (!Number.isInteger(r.n) || r.n < 1 || r.n > MAX_IMAGES) bad(`n must be an integer from 1 to ${MAX_IMAGES}, got ${r.n}`);
-  if (!Number.isInteger(r.steps) || r.steps < 1 || r.steps > MAX_STEPS) bad(`steps must be an integer from 1 to ${MAX_STEPS}, got ${r.steps}`);
-  if (!(Number.isFinite(r.cfg) && r.cfg >= 1)) bad(`cfg must be a finite number ≥ 1, got ${r.cfg}`);
-  if (r.cfgSchedule !== 'constant' && r.cfgSchedule !== 'linear') bad(`cfg schedule must be 'constant' or 'linear', got ${r.cfgSchedule}`);
-  if (!(Number.isFinite(r.temperature) && r.temperature >= 0)) bad(`temperature must be a finite number ≥ 0, got ${r.temperature}`);
-  if (!Number.isInteger(r.samplingSteps) || r.samplingSteps < 2 || r.samplingSteps > 1000) bad(`sampling steps must be an integer from 2 to 1000, got ${r.samplingSteps}`);
-  if (!Number.isInteger(r.seed)) bad(`seed must be an integer, got ${r.seed}`);
-  return r;
 }
 
 /** (3,H,W) floats in [-1,1] → RGBA bytes, clamp(127.5·x + 128) truncated like the reference. */

@@ -8,8 +8,6 @@ import { EngineError } from './errors';
 import { textProblem } from './limits';
 import type { LoadedPackage, PromptConfig } from './package';
 
-export { MAX_PROMPT_CHARS } from './limits';
-
 export interface GenerationPrompts {
   /** one row per sequence, right-padded with the pad token to length P */
   ids: Int32Array[];

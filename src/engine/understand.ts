@@ -109,7 +109,6 @@ export class Conversation {
    * turn's ids (which start with `unfed`, see TextCodec.questionPieces). */
   async turn(pieces: TurnPieces, stopIds: ReadonlySet<number>, maxNewTokens: number,
     hooks: { onToken?: (id: number) => void; signal?: AbortSignal; onFirstLogits?: (l: Float32Array) => void } = {}): Promise<number[]> {
-    if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new Error(`maxNewTokens must be an integer ≥ 1, got ${maxNewTokens}`);
     if (pieces.withImage !== (this.turns === 0)) throw new Error('the first turn (only) carries the image');
     // positions past the model's context have no rotary table row: refuse the turn before feeding
     const maxPos = this.m.config.llm.max_position_embeddings;

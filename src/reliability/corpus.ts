@@ -8,7 +8,7 @@
 // so that rewording one message does not break the corpus.
 
 /** engine: in-process; worker: EngineClient; decoder: the image decoder of the demo and the widget
- * (src/app/images.ts); cli-decoder: the CLI page's (src/cli/host.ts); cli: `npm run harmon`, spawned. */
+ * (src/ui/images.ts); cli-decoder: the CLI page's (src/cli/host.ts); cli: `npm run harmon`, spawned. */
 export type Surface = 'engine' | 'worker' | 'decoder' | 'cli-decoder' | 'cli';
 export const SURFACES: readonly Surface[] = ['engine', 'worker', 'decoder', 'cli-decoder', 'cli'];
 
@@ -99,9 +99,9 @@ const questions: AskCase[] = ([
   { id: 'question-control', name: 'control characters (BEL)', question: 'what\u0007 colour?', expect: /control character U\+0007/ },
   { id: 'question-emoji', name: 'emoji only (valid)', question: '❓', expect: 'ok' },
   { id: 'question-max-tokens-0', name: 'maxNewTokens 0', question: 'what?', options: { maxNewTokens: 0 },
-    cli: ['--max-new-tokens', '0'], expect: /max-?new-?tokens must be an integer from 1 to 4096/i },
+    cli: ['--max-new-tokens', '0'], expect: /(maxNewTokens|--max-new-tokens) must be an integer from 1 to 2048/ },
   { id: 'question-max-tokens-huge', name: 'maxNewTokens 10⁶', question: 'what?', options: { maxNewTokens: 1e6 },
-    cli: ['--max-new-tokens', '1000000'], expect: /max-?new-?tokens must be an integer from 1 to 4096/i },
+    cli: ['--max-new-tokens', '1000000'], expect: /(maxNewTokens|--max-new-tokens) must be an integer from 1 to 2048/ },
   { id: 'question-unknown-option', name: 'unknown option (maxTokens)', question: 'what?', options: { maxTokens: 3 },
     cli: ['--max-tokens', '3'], expect: /unknown (ask )?option.*max-?tokens/i },
   { id: 'image-malformed', name: 'image: RGBA of the wrong length', question: 'what?', image: { width: 4, height: 4, rgba: new Uint8ClampedArray(7) },
@@ -119,16 +119,18 @@ const settingRows: [string, string, unknown, string, RegExp][] = [
   ['n 0', 'n', 0, '0', /n must be an integer from 1 to 16/],
   ['n 1000', 'n', 1000, '1000', /n must be an integer from 1 to 16/],
   ['n 1.5', 'n', 1.5, '1.5', /n must be an integer/],
-  ['cfg NaN', 'cfg', Number.NaN, 'NaN', /cfg must be a finite number ≥ 1/],
-  ['cfg −3', 'cfg', -3, '-3', /cfg must be a finite number ≥ 1/],
-  ['temperature −1', 'temperature', -1, '-1', /temperature must be a finite number ≥ 0/],
-  ['sampling steps 1.5', 'samplingSteps', 1.5, '1.5', /sampling[- ]steps must be an integer from 2 to 1000/],
-  ['sampling steps 10⁶', 'samplingSteps', 1e6, '1000000', /sampling[- ]steps must be an integer from 2 to 1000/],
+  ['cfg NaN', 'cfg', Number.NaN, 'NaN', /cfg must be a finite number from 1 to 100/],
+  ['cfg −3', 'cfg', -3, '-3', /cfg must be a finite number from 1 to 100/],
+  ['cfg 1000', 'cfg', 1000, '1000', /cfg must be a finite number from 1 to 100/],
+  ['temperature −1', 'temperature', -1, '-1', /temperature must be a finite number from 0 to 10/],
+  ['temperature 11', 'temperature', 11, '11', /temperature must be a finite number from 0 to 10/],
+  ['sampling steps 1.5', 'samplingSteps', 1.5, '1.5', /(samplingSteps|--sampling-steps) must be an integer from 2 to 1000/],
+  ['sampling steps 10⁶', 'samplingSteps', 1e6, '1000000', /(samplingSteps|--sampling-steps) must be an integer from 2 to 1000/],
   ['seed 0.5', 'seed', 0.5, '0.5', /seed must be an integer/],
   ['size 60 (not a multiple of 16)', 'size', 60, '60', /size must be a positive multiple of 16/],
   ['size 20,000 (beyond the model\'s positions)', 'size', 20000, '20000', /canvas has 1562500 tokens.*more than the model's 2048/],
   ['width 64 × height 16,384', 'width', 64, '64', /64×16384 canvas.*more than the model's 2048/],
-  ['cfg schedule "cubic"', 'cfgSchedule', 'cubic', 'cubic', /cfg[- ]schedule must be .?constant.? or .?linear/],
+  ['cfg schedule "cubic"', 'cfgSchedule', 'cubic', 'cubic', /(cfgSchedule|--cfg-schedule) must be constant or linear/],
   ['unknown option (stpes)', 'stpes', 4, '4', /unknown (generate )?option.*stpes/],
 ];
 

@@ -2,7 +2,7 @@
 // behind its worker (EngineClient), and the two image decoders (the demo's and widget's, the CLI
 // page's). Used by reliability.browser.test.ts; no assertions here, only outcomes.
 
-import { decodeImageFile } from '../app/images';
+import { decodeImageFile } from '../ui/images';
 import { decodeImage as cliDecodeImage } from '../cli/host';
 import type { EngineApi, InputImage, PackageSource } from '../engine/api';
 import { CACHE_NAME } from '../engine/cache';

@@ -4,18 +4,18 @@
 // id the `for` attribute names — asked about each time that one finishes an image.
 
 import type { BackendChoice, GeneratedImage, InputImage } from '../engine/api';
-import { decodeImageFile } from '../app/images';
-import { WidgetInputError, numberAttribute } from './attributes';
+import { askOption, attributeName } from '../engine/options';
+import { decodeImageFile } from '../ui/images';
+import { WidgetInputError, optionAttribute } from './attributes';
 import { HarmonElement, part } from './base-element';
 import { emit, type HarmonAskDoneDetail } from './events';
 import { fetchImage } from './fetch-image';
 import type { HarmonImageElement } from './harmon-image';
 import { sharedEngine, type JobPhase } from './shared-engine';
 
-const DEFAULT_MAX_TOKENS = 128;
 
 export class HarmonAskElement extends HarmonElement {
-  static readonly observedAttributes = ['question', 'src', 'for', 'model', 'backend', 'max-tokens'];
+  static readonly observedAttributes = ['question', 'src', 'for', 'model', 'backend', attributeName(askOption('maxNewTokens'))!];
 
   private readonly questionPart: HTMLElement;
   private readonly answerPart: HTMLElement;
@@ -76,7 +76,8 @@ export class HarmonAskElement extends HarmonElement {
     const q = (question ?? this.getAttribute('question') ?? '').trim();
     try {
       if (!q) throw new WidgetInputError('the question attribute is empty: ask something about the image');
-      const maxNewTokens = numberAttribute((n) => this.getAttribute(n), 'max-tokens', { integer: true, min: 1, max: 2048 }) ?? DEFAULT_MAX_TOKENS;
+      const tokens = askOption('maxNewTokens');
+      const maxNewTokens = (optionAttribute((n) => this.getAttribute(n), tokens) as number | undefined) ?? tokens.pageDefault;
       this.questionPart.textContent = q;
       this.questionPart.hidden = false;
       this.setAnswer('');

@@ -58,9 +58,10 @@ export const MAX_DECODED_PIXELS = 8192 * 8192;
 /** JPEG's frame header may follow EXIF and colour profiles: this much covers all but pathological files. */
 export const HEADER_BYTES = 256 * 1024;
 
-/** Why the file whose first bytes are `head` is not decoded (too many pixels), or undefined. */
-export function oversizedImage(head: Uint8Array, name: string): string | undefined {
+/** Why the file whose first bytes are `head` is not decoded (too many pixels), or undefined. The
+ * caller names the file: "“big.png”: it is …" (decodeImageFile), "could not decode the image big.png: it is …" (the CLI). */
+export function oversizedImage(head: Uint8Array): string | undefined {
   const h = readImageHeader(head);
   if (!h || h.width * h.height <= MAX_DECODED_PIXELS) return undefined;
-  return `“${name}” is ${h.width}×${h.height} pixels; the largest image taken is ${MAX_DECODED_PIXELS} pixels (8192×8192). Scale it down first.`;
+  return `it is ${h.width}×${h.height} pixels; the largest image taken is ${MAX_DECODED_PIXELS} pixels (8192×8192): scale it down first`;
 }

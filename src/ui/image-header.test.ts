@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readImageHeader } from './image-header';
+import { MAX_DECODED_PIXELS, oversizedImage, readImageHeader } from './image-header';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../reliability/fixtures/${name}`, import.meta.url)));
 
@@ -26,5 +26,19 @@ describe('readImageHeader', () => {
     expect(readImageHeader(jpg.subarray(0, 20))).toBeUndefined();
     expect(readImageHeader(fixture('not-an-image.png'))).toBeUndefined();
     expect(readImageHeader(new Uint8Array([0x89, 0x50]))).toBeUndefined();
+  });
+});
+
+describe('oversizedImage', () => {
+  it('refuses a header over 8192² pixels, saying its size; takes one at the limit and unknown headers', () => {
+    expect(oversizedImage(fixture('huge-20000.png'))).toBe(
+      'it is 20000×20000 pixels; the largest image taken is 67108864 pixels (8192×8192): scale it down first');
+    expect(oversizedImage(fixture('wide.bmp'))).toBeUndefined();
+    expect(oversizedImage(fixture('not-an-image.png'))).toBeUndefined();
+    const png = fixture('one-pixel.png').slice();
+    new DataView(png.buffer).setUint32(16, MAX_DECODED_PIXELS); // 67108864 × 1: exactly the limit
+    expect(oversizedImage(png)).toBeUndefined();
+    new DataView(png.buffer).setUint32(20, 2);
+    expect(oversizedImage(png)).toMatch(/^it is 67108864×2 pixels/);
   });
 });
