@@ -1,7 +1,8 @@
 """`npm run golden`: golden vectors for the engine, from a small random model with a fixed seed.
 
 Writes OUT/package/ (a model package, fp32) and OUT/vectors.safetensors + OUT/vectors.json: every
-intermediate the engine must reproduce (DESIGN.md §6 layouts). Regenerate with the command, never edit.
+intermediate the engine must reproduce (DESIGN.md §6 layouts), and models/golden/pil_resize.json (the
+image resize against PIL, pil_fixture.py). Regenerate with the command, never edit.
 
   npm run golden -- [--out models/golden/tiny] [--seed 0]
 """
@@ -19,6 +20,7 @@ import torch
 from PIL import Image, ImageDraw
 from safetensors.torch import save_file
 
+from . import pil_fixture
 from .canvas import check_canvas_orders, known_latents, make_canvas, mask_from_bytes, bytes_to_pixels
 from .config import preset
 from .export.onnx_export import gather_index
@@ -249,6 +251,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
     meta = build(a.out, a.seed)
+    pil_fixture.write()
     size = sum(f.stat().st_size for f in a.out.rglob("*") if f.is_file())
     print(f"wrote {a.out} ({size / 2**20:.1f} MiB): cases {list(meta['cases'])}, "
           f"{len(meta['understanding']['turns'])} understanding turns")

@@ -6,6 +6,7 @@ import type { InputImage } from './api';
 import { bytesToPixels } from './canvas';
 import { checkpoint } from './checkpoint';
 import { KvCache } from './graphs';
+import { padToSquare, resizeBicubic } from './resize';
 import type { HarmonModel } from './model';
 import type { ort } from './ort';
 import { attentionBiasFor } from './plan';
@@ -13,32 +14,14 @@ import type { TurnPieces } from './tokenizer';
 
 const PAD = 127;
 
-/** Pads to a centred square with grey (127,127,127) and resizes to size×size → RGB floats in [-1,1],
- * (1,3,S,S). An image already size×size is used as it is (bit-exact with the reference). */
+/** The official preprocessing: pads to a centred square with grey (127,127,127) and resizes to
+ * size×size as PIL does (resize.ts) → RGB floats in [-1,1], (1,3,S,S). */
 export function imageToPixels(img: InputImage, size: number): Float32Array {
   if (!(img.width > 0 && img.height > 0) || img.rgba.length !== img.width * img.height * 4)
     throw new Error(`malformed image: ${img.width}×${img.height} with ${img.rgba.length} bytes of RGBA`);
-  const rgba = img.width === size && img.height === size ? img.rgba : padAndResize(img, size);
+  const sq = padToSquare(img, PAD);
+  const rgba = sq.width === size ? sq.rgba : resizeBicubic(sq.rgba, sq.width, sq.height, size, size);
   return bytesToPixels(rgba, size, size);
-}
-
-function padAndResize(img: InputImage, size: number): Uint8ClampedArray {
-  // The reference uses PIL's bicubic resize; the browser's high-quality canvas scaling is close
-  // but not bit-identical (understanding tolerates it; parity tests feed size×size images).
-  const side = Math.max(img.width, img.height);
-  const square = new OffscreenCanvas(side, side);
-  const sctx = square.getContext('2d')!;
-  sctx.fillStyle = `rgb(${PAD},${PAD},${PAD})`;
-  sctx.fillRect(0, 0, side, side);
-  const src = new OffscreenCanvas(img.width, img.height);
-  src.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
-  sctx.drawImage(src, Math.floor((side - img.width) / 2), Math.floor((side - img.height) / 2));
-  const out = new OffscreenCanvas(size, size);
-  const ctx = out.getContext('2d')!;
-  ctx.imageSmoothingEnabled = true;
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(square, 0, 0, size, size);
-  return ctx.getImageData(0, 0, size, size).data;
 }
 
 /** (1,3,S,S) pixels → LLM image embeddings (1, N + buffer, H), image tokens first. */
