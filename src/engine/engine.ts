@@ -2,11 +2,11 @@
 // conversations. The same interface runs in-process and behind the worker (worker.ts / client.ts).
 
 import type {
-  AskHooks, AskOptions, AskResult, BackendInfo, EngineApi, EngineOptions, GenerateHooks, GenerateOptions, GenerateResult,
+  AskDefaults, AskHooks, AskOptions, AskResult, BackendInfo, EngineApi, EngineOptions, GenerateHooks, GenerateOptions, GenerateResult,
   GeneratedImage, InputImage, LoadHooks, ModelDefaults, ModelInfo, PackageSource,
 } from './api';
 import { type Backend, createBackend, EngineError } from './backend';
-import { HarmonModel } from './model';
+import { type HarmonConfig, HarmonModel } from './model';
 import { configureOrt } from './ort';
 import { loadPackage, type LoadedPackage, type Manifest } from './package';
 import { type Canvas, type CanvasRequest, checkCanvasLimits, checkCanvasOrders, generatedFlags, planCanvas, resolveCanvas,
@@ -28,6 +28,7 @@ export class Engine implements EngineApi {
   private codec?: TextCodec;
   private pkg?: LoadedPackage;
   private defaults?: ModelDefaults;
+  private askDefaults?: AskDefaults;
   private readonly conversations = new Map<string, Conversation>();
   private nextId = 1;
   private busy = false;
@@ -52,11 +53,13 @@ export class Engine implements EngineApi {
         throw new EngineError('this package is fp16 but the GPU has no shader-f16; use an fp32 or q4 package');
       }
       const defaults = packageDefaults(pkg.manifest);
+      const ask = packageAskDefaults(pkg.manifest);
       const model = await HarmonModel.load(this.be, pkg, (graph) => hooks.onProgress?.({ phase: 'compile', graph }));
       await this.unload();
       this.model = model;
       this.pkg = pkg;
       this.defaults = defaults;
+      this.askDefaults = ask;
       this.codec = TextCodec.fromPackage(pkg);
       hooks.onProgress?.({ phase: 'ready' });
       return this.info();
@@ -69,6 +72,7 @@ export class Engine implements EngineApi {
       name: this.pkg!.manifest.name,
       backend: this.be.info,
       defaults: { ...this.defaults! },
+      ask: { ...this.askDefaults! },
       config: m.config,
       dtype: this.pkg!.manifest.dtype as ModelInfo['dtype'],
       imageSize: m.config.image_size,
@@ -167,32 +171,47 @@ export class Engine implements EngineApi {
     }
   }
 
-  /** Starts a conversation about an image; returns its id for `ask`. */
-  async startConversation(image: InputImage): Promise<string> {
+  /** Starts a conversation about an image at `size` (default the package's); returns its id. */
+  async startConversation(image: InputImage, size?: number): Promise<string> {
     const m = this.check();
+    const S = resolveAskSize(size, this.askDefaults!, m.config, m.stride, this.limits());
     return this.exclusive(async () => {
-      const size = m.config.image_size;
-      const embeds = await imageEmbeddings(m, imageToPixels(image, size), size);
+      const embeds = await imageEmbeddings(m, imageToPixels(image, S), S);
       const id = `c${this.nextId++}`;
-      this.conversations.set(id, new Conversation(m, embeds));
+      this.conversations.set(id, new Conversation(m, embeds, S));
       return id;
     });
   }
 
   /** A question about an image (a new conversation) or, given a conversation id, its next turn. */
   async ask(image: InputImage | string, question: string, options: AskOptions = {}, hooks: AskHooks = {}): Promise<AskResult & { conversation: string }> {
-    this.check();
+    const m = this.check();
     const codec = this.codec!;
     const maxNew = options.maxNewTokens ?? 256;
     if (!(Number.isInteger(maxNew) && maxNew >= 1)) throw new EngineError(`maxNewTokens must be an integer ≥ 1, got ${maxNew}`);
+    const penalty = options.repetitionPenalty ?? this.askDefaults!.repetitionPenalty;
+    if (!(typeof penalty === 'number' && Number.isFinite(penalty) && penalty > 0)) {
+      throw new EngineError(`repetitionPenalty must be a finite number > 0 (1 = plain greedy), got ${penalty}`);
+    }
     const pieces0 = codec.questionPieces(question, true); // validates the question before any GPU work
-    const id = typeof image === 'string' ? image : await this.startConversation(image);
+    let id: string;
+    if (typeof image === 'string') {
+      id = image;
+      const c = this.conversations.get(id);
+      if (c && options.size !== undefined && options.size !== c.size) {
+        throw new EngineError(`conversation ${id} looks at its image at ${c.size}²: a later turn cannot change size (got ${options.size})`);
+      }
+    } else {
+      const around = pieces0.withImage ? pieces0.before.length + pieces0.after.length : 0;
+      resolveAskSize(options.size, this.askDefaults!, m.config, m.stride, this.limits(), around);
+      id = await this.startConversation(image, options.size);
+    }
     const conv = this.conversations.get(id);
     if (!conv) throw new EngineError(`no conversation ${id}`);
     return this.exclusive(async () => {
       const t0 = performance.now();
       const pieces = conv.turns === 0 ? pieces0 : codec.questionPieces(question, false, conv.unfed);
-      const ids = await conv.turn(pieces, codec.stopIds, maxNew, {
+      const ids = await conv.turn(pieces, codec.stopIds, maxNew, penalty, {
         signal: hooks.signal,
         onToken: (tok) => hooks.onToken?.(codec.decode([tok]), tok),
       });
@@ -263,6 +282,36 @@ export function packageDefaults(manifest: Manifest): ModelDefaults {
     throw new EngineError(`the package's manifest has a bad default: ${(e as Error).message}`);
   }
   return defaults;
+}
+
+/** The package's understanding settings (manifest `understanding`; a package without them answers
+ * at its generation size with plain greedy decoding, as before the setting existed). */
+export function packageAskDefaults(manifest: Manifest): AskDefaults {
+  const u = manifest.understanding;
+  const d: AskDefaults = { size: u?.size ?? manifest.config.image_size, repetitionPenalty: u?.repetition_penalty ?? 1 };
+  const stride = 2 ** (manifest.config.vae.ch_mult.length - 1);
+  if (!(Number.isInteger(d.size) && d.size > 0 && d.size % stride === 0)) {
+    throw new EngineError(`the package's manifest has a bad default: understanding size must be a positive multiple of ${stride}, got ${d.size}`);
+  }
+  if (!(typeof d.repetitionPenalty === 'number' && Number.isFinite(d.repetitionPenalty) && d.repetitionPenalty > 0)) {
+    throw new EngineError(`the package's manifest has a bad default: repetition_penalty must be a finite number > 0, got ${d.repetitionPenalty}`);
+  }
+  return d;
+}
+
+/** A question's image size, checked before any work: a multiple of the VAE stride whose tokens (and
+ * the prompt around them, `promptTokens`) fit the LLM's positions and the backend's buffers. */
+export function resolveAskSize(size: number | undefined, d: AskDefaults, cfg: HarmonConfig, stride: number,
+  limits: { maxBytes: number; what: string }, promptTokens = 0): number {
+  const S = size ?? d.size;
+  if (!(Number.isInteger(S) && S > 0 && S % stride === 0)) throw new EngineError(`size must be a positive multiple of ${stride}, got ${S}`);
+  const canvas = planCanvas(resolveCanvas({ size: S }, S, stride), stride);
+  try {
+    checkCanvasLimits(cfg, canvas, { n: 1, batch: 1, promptValid: promptTokens, promptLen: promptTokens, noiseSlots: 0 }, limits);
+  } catch (e) {
+    throw new EngineError(`cannot answer at size ${S}: ${(e as Error).message.replace(/; use a smaller canvas or fewer images$/, '')}; choose a smaller size`);
+  }
+  return S;
 }
 
 export function resolveGenerate(o: GenerateOptions, d: ModelDefaults, stride: number): Resolved {

@@ -1,5 +1,6 @@
 // Image understanding (DESIGN.md §2): image → VAE encoder → MAR encoder with nothing masked →
-// proj_in (buffers last) → spliced into the chat prompt → greedy decoding with the KV cache.
+// proj_in (buffers last) → spliced into the chat prompt → greedy decoding with the KV cache and the
+// package's repetition penalty, as the official image2text's HF generate() decodes.
 // A Conversation keeps its cache across turns.
 
 import type { InputImage } from './api';
@@ -41,7 +42,8 @@ export class Conversation {
   unfed: number[] = [];
   turns = 0;
 
-  constructor(private readonly m: HarmonModel, private readonly image: ort.Tensor) {
+  /** `size`: the side the image was prepared at (later turns may only repeat it) */
+  constructor(private readonly m: HarmonModel, private readonly image: ort.Tensor, readonly size: number) {
     this.cache = KvCache.empty(m.config, 1);
   }
 
@@ -69,11 +71,13 @@ export class Conversation {
     return m.backend.concat([m.embed(pieces.before), this.image, m.embed(pieces.after)], H, [1, t, H]);
   }
 
-  /** One turn of greedy decoding. `pieces`: the first turn's ids around the image, or a later
-   * turn's ids (which start with `unfed`, see TextCodec.questionPieces). */
-  async turn(pieces: TurnPieces, stopIds: ReadonlySet<number>, maxNewTokens: number,
+  /** One turn of greedy decoding with `repetitionPenalty` on this turn's answer (1: plain greedy).
+   * `pieces`: the first turn's ids around the image, or a later turn's ids (which start with
+   * `unfed`, see TextCodec.questionPieces). */
+  async turn(pieces: TurnPieces, stopIds: ReadonlySet<number>, maxNewTokens: number, repetitionPenalty: number,
     hooks: { onToken?: (id: number) => void; signal?: AbortSignal; onFirstLogits?: (l: Float32Array) => void } = {}): Promise<number[]> {
     if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new Error(`maxNewTokens must be an integer ≥ 1, got ${maxNewTokens}`);
+    if (!(Number.isFinite(repetitionPenalty) && repetitionPenalty > 0)) throw new Error(`repetitionPenalty must be a finite number > 0, got ${repetitionPenalty}`);
     if (pieces.withImage !== (this.turns === 0)) throw new Error('the first turn (only) carries the image');
     const embeds = this.turnEmbeddings(pieces);
     let logits: Float32Array;
@@ -89,7 +93,8 @@ export class Conversation {
     const H = this.m.config.llm.hidden_size;
     for (;;) {
       await checkpoint(hooks.signal);
-      const next = argmax(logits);
+      // HF generate with inputs_embeds only: its input_ids hold just this answer so far
+      const next = argmax(penalize(logits, out, repetitionPenalty));
       if (stopIds.has(next)) break;
       out.push(next);
       hooks.onToken?.(next);
@@ -112,6 +117,18 @@ export class Conversation {
     this.cache = KvCache.empty(this.m.config, 1);
     this.image.dispose();
   }
+}
+
+/** Hugging Face's RepetitionPenaltyLogitsProcessor, in place: every id in `generated` (each once)
+ * has its logit l become l · p if l < 0, else l / p, in float32 like torch (p rounded to float32). */
+export function penalize(logits: Float32Array, generated: readonly number[], penalty: number): Float32Array {
+  if (penalty === 1) return logits;
+  const p = Math.fround(penalty);
+  for (const id of new Set(generated)) {
+    const l = logits[id];
+    logits[id] = l < 0 ? l * p : l / p;
+  }
+  return logits;
 }
 
 export function argmax(a: Float32Array): number {
