@@ -387,7 +387,19 @@ describe('ask', () => {
     expect(c.tokens).toBe(true);
     const d = ask('--image', 'img.png', '--question', 'q');
     expect(d.maxNewTokens).toBeUndefined();
+    expect(d.size).toBeUndefined(); // the package's (the engine applies it)
+    expect(d.repetitionPenalty).toBeUndefined();
     expect(d.tokens).toBe(false);
+  });
+
+  it('--size and --repetition-penalty, on one question and on a batch', () => {
+    const c = ask('--image', 'img.png', '--question', 'q', '--size', '512', '--repetition-penalty', '1.1');
+    expect([c.size, c.repetitionPenalty]).toEqual([512, 1.1]);
+    const b = ask('--questions', file('q2.jsonl', '{"image": "img.png", "question": "q"}'), '--size=256', '--repetition-penalty=1');
+    expect([b.size, b.repetitionPenalty]).toEqual([256, 1]);
+    expect(askErr('--image', 'img.png', '--question', 'q', '--size', '500')).toBe('--size must be a positive multiple of 16 (got "500")');
+    expect(askErr('--image', 'img.png', '--question', 'q', '--repetition-penalty', '0')).toBe('--repetition-penalty must be a finite number > 0 (got "0")');
+    expect(askErr('--image', 'img.png', '--question', 'q', '--repetition-penalty', 'x')).toMatch(/--repetition-penalty must be/);
   });
 
   it('errors', () => {

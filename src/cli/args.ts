@@ -85,6 +85,10 @@ export interface AskCommand {
   /** --questions: answers are JSON lines on stdout */
   batch: boolean;
   maxNewTokens?: number;
+  /** --size: the side questions are asked at (default the package's, 512 for the released models) */
+  size?: number;
+  /** --repetition-penalty (default the package's; 1 = plain greedy) */
+  repetitionPenalty?: number;
   tokens: boolean;
 }
 
@@ -114,7 +118,9 @@ export const USAGE = `usage:
                     [--outpaint LEFT,TOP,RIGHT,BOTTOM] [--strength F] [--keep-pixels] [--grow-mask]
                     [--width W --height H] [same settings as above]
   npm run harmon -- ask [--model ...] --image img.png --question "..." [--max-new-tokens 256] [--tokens]
-  npm run harmon -- ask [--model ...] --questions questions.jsonl [--max-new-tokens 256]
+                    [--size S] [--repetition-penalty P]
+  npm run harmon -- ask [--model ...] --questions questions.jsonl [--max-new-tokens 256] [--size S]
+                    [--repetition-penalty P]
                     (lines {"image": PATH, "question": "..."}; PATH relative to the file; prints each
                      line with "prediction" added, as JSON lines)
 Every command: [--backend auto|webgpu|wasm] (default auto: webgpu on a hardware GPU, wasm — the
@@ -130,6 +136,9 @@ regenerated area: --mask (white = regenerate; resized to the canvas, nearest nei
 (0, 1] (a variation: that fraction of the tokens, of the masked ones if any), --grow-mask (one more
 token ring), --keep-pixels (the source's pixels pasted back outside it, feathered over 16 px).
 --orders/--noise then cover the u generated tokens; --latents the whole canvas (gh × gw × 16).
+ask pads the image to a grey square and resizes it to --size (a multiple of 16; default the
+package's, 512 for the released models, as the official image2text) as PIL does; answers are
+greedy with the package's --repetition-penalty (Qwen's 1.1 for converted models; 1 = none).
 Environment: HARMON_DEBUG=1 forwards the page's errors and Vite's log to stderr;
 CHROMIUM_PATH (default /usr/bin/chromium); HARMON_CHROMIUM_FLAGS adds Chromium flags.`;
 
@@ -144,6 +153,7 @@ const GENERATE_FLAGS: Record<string, FlagKind> = {
 };
 const ASK_FLAGS: Record<string, FlagKind> = {
   model: 'value', backend: 'value', image: 'value', question: 'value', questions: 'value', 'max-new-tokens': 'value', tokens: 'switch',
+  size: 'value', 'repetition-penalty': 'value',
 };
 const COMMANDS: Record<string, Record<string, FlagKind>> = { generate: GENERATE_FLAGS, ask: ASK_FLAGS };
 
@@ -417,6 +427,9 @@ function parseAsk(flags: Flags, ctx: ParseContext): AskCommand {
   const question = str(flags, 'question');
   const questionsFile = str(flags, 'questions');
   const maxNewTokens = intFlag(flags, 'max-new-tokens', (v) => v >= 1, 'an integer ≥ 1');
+  const size = intFlag(flags, 'size', (v) => v > 0 && v % STRIDE === 0, `a positive multiple of ${STRIDE}`);
+  const repetitionPenalty = numFlag(flags, 'repetition-penalty', (v) => v > 0, 'a finite number > 0');
+  const settings = { maxNewTokens, size, repetitionPenalty };
   const tokens = flags.get('tokens') === true;
   const backend = parseBackend(str(flags, 'backend'));
   if (questionsFile !== undefined) {
@@ -439,14 +452,14 @@ function parseAsk(flags: Flags, ctx: ParseContext): AskCommand {
       }
       return { image, imageName: name, question: obj.question as string, line };
     });
-    return { command: 'ask', model, backend, items, batch: true, maxNewTokens, tokens: false };
+    return { command: 'ask', model, backend, items, batch: true, ...settings, tokens: false };
   }
   if (imageName === undefined) throw new UsageError('ask needs --image FILE (or --questions FILE)');
   if (question === undefined) throw new UsageError('ask needs --question TEXT');
   checkText(question, 'question');
   const model = resolveModel(str(flags, 'model'), ctx);
   const image = imageInput(imageName, 'image', ctx.cwd ?? process.cwd());
-  return { command: 'ask', model, backend, items: [{ image, imageName, question }], batch: false, maxNewTokens, tokens };
+  return { command: 'ask', model, backend, items: [{ image, imageName, question }], batch: false, ...settings, tokens };
 }
 
 /** Parses and validates the whole command line. Throws UsageError with a one-line message. */
