@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backendAttribute, generateOptions, modelUrlFrom, readEditAttributes, readImageSettings, WidgetInputError } from './attributes';
+import { askOptions, backendAttribute, generateOptions, modelUrlFrom, readEditAttributes, readImageSettings, WidgetInputError } from './attributes';
 
 const attrs = (a: Record<string, string>) => (name: string) => (name in a ? a[name] : null);
 
@@ -12,6 +12,16 @@ describe('widget attributes', () => {
     expect(generateOptions(readImageSettings(attrs({})))).toStrictEqual({ n: 1, seed: 0, preview: false });
     expect(generateOptions(readImageSettings(attrs({ 'cfg-schedule': 'linear', size: '128', temperature: '0' }))))
       .toStrictEqual({ n: 1, seed: 0, preview: false, cfgSchedule: 'linear', size: 128, temperature: 0 });
+  });
+
+  it("reads a <harmon-ask>'s size and repetition-penalty, leaving them to the package when absent", () => {
+    expect(askOptions(attrs({}), 128)).toStrictEqual({ maxNewTokens: 128 });
+    expect(askOptions(attrs({ 'max-tokens': '8', size: '512', 'repetition-penalty': '1' }), 128))
+      .toStrictEqual({ maxNewTokens: 8, size: 512, repetitionPenalty: 1 });
+    expect(() => askOptions(attrs({ size: '500' }), 128)).toThrow('the size attribute must be a multiple of 16 (got “500”)');
+    expect(() => askOptions(attrs({ size: '8' }), 128)).toThrow(/the size attribute must be a whole number from 16 to 2048/);
+    expect(() => askOptions(attrs({ 'repetition-penalty': '0' }), 128)).toThrow(/the repetition-penalty attribute must be a number from 0.01 to 10/);
+    expect(() => askOptions(attrs({ 'max-tokens': '0' }), 128)).toThrow(/the max-tokens attribute/);
   });
 
   it('reads the backend attribute: auto unless it names webgpu or wasm', () => {

@@ -2,7 +2,7 @@
 // without its attribute is left out of the request: the engine gives it the package's own value
 // (ModelInfo.defaults). Pure functions of strings: unit-tested in Node (attributes.test.ts).
 
-import type { BackendChoice, GenerateOptions } from '../engine/api';
+import type { AskOptions, BackendChoice, GenerateOptions } from '../engine/api';
 import { normalizeModelUrl } from '../app/format';
 
 /** A mistake in the page's markup (an attribute's value): shown as is, nothing was run. */
@@ -86,6 +86,22 @@ export function generateOptions(s: ImageSettings): GenerateOptions {
   for (const k of ['steps', 'cfg', 'cfgSchedule', 'temperature', 'size', 'samplingSteps', 'preset'] as const) {
     if (s[k] !== undefined) (o as Record<string, unknown>)[k] = s[k];
   }
+  return o;
+}
+
+/** What a <harmon-ask>'s attributes ask for; absent ones come from the package (the engine's
+ * `ask` defaults: its size, 512 for the released models, and its repetition penalty). */
+export function askOptions(get: AttributeSource, defaultMaxTokens: number): AskOptions {
+  const o: AskOptions = {
+    maxNewTokens: numberAttribute(get, 'max-tokens', { integer: true, min: 1, max: 2048 }) ?? defaultMaxTokens,
+  };
+  const size = numberAttribute(get, 'size', { integer: true, min: 16, max: 2048 });
+  if (size !== undefined) {
+    if (size % 16) throw new WidgetInputError(`the size attribute must be a multiple of 16 (got “${size}”)`);
+    o.size = size;
+  }
+  const penalty = numberAttribute(get, 'repetition-penalty', { min: 0.01, max: 10 });
+  if (penalty !== undefined) o.repetitionPenalty = penalty;
   return o;
 }
 

@@ -5,7 +5,7 @@
 
 import type { BackendChoice, GeneratedImage, InputImage } from '../engine/api';
 import { decodeImageFile } from '../app/images';
-import { WidgetInputError, numberAttribute } from './attributes';
+import { WidgetInputError, askOptions } from './attributes';
 import { HarmonElement, part } from './base-element';
 import { emit, type HarmonAskDoneDetail } from './events';
 import { fetchImage } from './fetch-image';
@@ -15,7 +15,7 @@ import { sharedEngine, type JobPhase } from './shared-engine';
 const DEFAULT_MAX_TOKENS = 128;
 
 export class HarmonAskElement extends HarmonElement {
-  static readonly observedAttributes = ['question', 'src', 'for', 'model', 'backend', 'max-tokens'];
+  static readonly observedAttributes = ['question', 'src', 'for', 'model', 'backend', 'max-tokens', 'size', 'repetition-penalty'];
 
   private readonly questionPart: HTMLElement;
   private readonly answerPart: HTMLElement;
@@ -76,7 +76,7 @@ export class HarmonAskElement extends HarmonElement {
     const q = (question ?? this.getAttribute('question') ?? '').trim();
     try {
       if (!q) throw new WidgetInputError('the question attribute is empty: ask something about the image');
-      const maxNewTokens = numberAttribute((n) => this.getAttribute(n), 'max-tokens', { integer: true, min: 1, max: 2048 }) ?? DEFAULT_MAX_TOKENS;
+      const options = askOptions((n) => this.getAttribute(n), DEFAULT_MAX_TOKENS);
       this.questionPart.textContent = q;
       this.questionPart.hidden = false;
       this.setAnswer('');
@@ -91,7 +91,7 @@ export class HarmonAskElement extends HarmonElement {
         let tokens = 0;
         let streamed = '';
         let finished = false;
-        const res = await engine.ask(image, q, { maxNewTokens }, {
+        const res = await engine.ask(image, q, options, {
           signal,
           onToken: (text, id) => {
             // the worker's callbacks come over their own channel: one may land after the answer
