@@ -86,3 +86,14 @@ def test_generation_config_carry_over(tmp_path):
     (tmp_path / "generation_config.json").write_text(json.dumps({"repetition_penalty": -1}))
     with pytest.raises(GenerationConfigError, match="positive number"):
         read_generation_config(tmp_path)
+
+
+def test_shipped_default_states_what_the_exporter_writes():
+    """The embedded default has no HF generation config: it answers at its 64² generation size, greedy."""
+    from pathlib import Path
+
+    from harmon.export.package import verify_package
+    m = verify_package(Path(__file__).resolve().parents[1] / "default" / "package")
+    c = m["config"]
+    assert m["understanding"] == understanding_settings(c["name"], c["image_size"], None, c["image_size"])
+    assert m["understanding"] == {"size": 64, "repetition_penalty": 1.0, "generation_config": None}
