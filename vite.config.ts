@@ -70,12 +70,24 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: process.env.HARMON_BENCH ? [] : ['e2e/**/*.e2e.ts'],
+          exclude: ['e2e/package.e2e.ts'],
           environment: 'node',
           // one `vite build` for all e2e files of a run (HARMON_E2E_SITE=dir: none)
           globalSetup: ['e2e/global-setup.ts'],
           // SwiftShader: a 2-step 64² generation takes 15–30 s
           testTimeout: 240_000,
           hookTimeout: 240_000,
+        },
+      },
+      {
+        // The npm package in a consumer's Vite app (e2e/package.e2e.ts): it packs and builds its
+        // own, so it runs without the site build of the e2e project's globalSetup.
+        test: {
+          name: 'e2e-package',
+          include: process.env.HARMON_BENCH ? [] : ['e2e/package.e2e.ts'],
+          environment: 'node',
+          testTimeout: 240_000,
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright';
 import { chromiumArgs, chromiumPath } from '../src/cli/chromium';
+import { generateOption, kebab, optionRule, parseOption } from '../src/engine/options';
 import { root, siteFor } from './build';
 import { serveStatic } from './server';
 import { PAGE_CSS, strictCsp, widgetPage } from './widget-page';
@@ -30,11 +31,13 @@ const { values: args } = parseArgs({
   },
 });
 
-function positive(name: string, v: string | undefined): number | undefined {
+/** --steps / --sampling-steps: the engine's options, checked by its table (names, bounds, rule). */
+function setting(key: 'steps' | 'samplingSteps', v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number ≥ 1 (got ${v})`);
-  return n;
+  const o = generateOption(key);
+  const n = parseOption(o, v);
+  if (n === undefined) throw new Error(`--${kebab(key)} must be ${optionRule(o)} (got ${v})`);
+  return n as number;
 }
 
 async function demoShots(page: Page, origin: string, out: string, steps?: number, samplingSteps?: number): Promise<void> {
@@ -87,8 +90,8 @@ async function main(): Promise<void> {
   if (!existsSync(path.join(model, 'manifest.json'))) {
     throw new Error(`no model package at ${model} (no manifest.json): train the embedded default or pass --model PKG_DIR`);
   }
-  const steps = positive('steps', args.steps);
-  const samplingSteps = positive('sampling-steps', args['sampling-steps']);
+  const steps = setting('steps', args.steps);
+  const samplingSteps = setting('samplingSteps', args['sampling-steps']);
   const out = path.resolve(args.out!);
   mkdirSync(out, { recursive: true });
   const tmp = mkdtempSync(path.join(tmpdir(), 'harmon-screenshots-'));

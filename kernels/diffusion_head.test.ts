@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { storageBuffer } from '../src/gpu/buffers';
 import { DiffusionHead, diffusionHeadWeightShapes } from './diffusion_head';
-import { type DiffusionHeadShape, type Weights, diffusionSampleRef } from './reference/diffusion_head';
+import { diffusionSampleRef } from './reference/diffusion_head';
+import type { DiffusionHeadShape, Weights } from './types';
 import { ErrorLog, TOLERANCE, randn, relErr, rng, runEncoder, testGpu } from './testing';
 
 const log = new ErrorLog('diffusion_head');

@@ -18,9 +18,9 @@ import { respacedSchedule, TIME_FREQ_DIM, timestepFeatures, type DiffusionSchedu
 import { DIFFUSION_STEP_WGSL, STEP_RECORD_BYTES, STEP_WG, callUniforms, stepRecords } from './diffusion_step';
 import { prepareLinear } from './linear';
 import { prepareLayerNormModulate } from './layernorm_modulate';
-import type { DiffusionHeadShape, Weights } from './reference/diffusion_head';
+import type { DiffusionHeadShape, Weights } from './types';
 
-export type { DiffusionHeadShape } from './reference/diffusion_head';
+export type { DiffusionHeadShape } from './types';
 
 /** Expected state-dict entries of SimpleMLPAdaLN (names relative to `…diffloss.net.`). */
 export function diffusionHeadWeightShapes({ width: W, depth: R, condDim }: DiffusionHeadShape): Map<string, number[]> {

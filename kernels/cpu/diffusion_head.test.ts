@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type DiffusionHeadShape, type Weights, diffusionSampleRef } from '../reference/diffusion_head';
+import { diffusionSampleRef } from '../reference/diffusion_head';
+import type { DiffusionHeadShape, Weights } from '../types';
 import { ErrorLog, TOLERANCE, randn, relErr, rng } from '../testing';
 import { DiffusionHeadCpu, diffusionHeadWeightShapes } from './diffusion_head';
 import { type CpuBackend, CpuHeap, gemmPeakCpu, linearCpu, wasmSimdAvailable } from './matmul';

@@ -14,10 +14,10 @@
 
 import { stackAdaLN, validateDiffusionHeadWeights } from '../diffusion_head';
 import { type DiffusionSchedule, respacedSchedule, TIME_FREQ_DIM, timestepFeatures } from '../diffusion_schedule';
-import type { DiffusionHeadShape, Weights } from '../reference/diffusion_head';
+import type { DiffusionHeadShape, Weights } from '../types';
 import { type CpuBackend, CpuHeap, type PackedLinear, ceilTo, linear, packLinear } from './matmul';
 
-export type { DiffusionHeadShape, Weights } from '../reference/diffusion_head';
+export type { DiffusionHeadShape, Weights } from '../types';
 export { diffusionHeadWeightShapes, validateDiffusionHeadWeights } from '../diffusion_head';
 
 export interface DiffusionSampleCpuArgs {

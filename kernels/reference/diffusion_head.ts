@@ -4,18 +4,8 @@
 // adaLN output, f64 arithmetic on the f32 weights and the f32 schedule tables.
 
 import { type DiffusionSchedule, respacedSchedule, timestepFeatures } from '../diffusion_schedule';
+import type { DiffusionHeadShape, Weights } from '../types';
 import { layerNormModulateRef, linearRef, silu, type Vec } from './linear';
-
-export interface DiffusionHeadShape {
-  /** Model width W. */
-  width: number;
-  /** Res-blocks R. */
-  depth: number;
-  /** Conditioning width D' (MAR decoder width). */
-  condDim: number;
-}
-
-export type Weights = Record<string, Float32Array>;
 
 export function timestepEmbeddingRef(wts: Weights, width: number, t: number): Float64Array {
   const h = linearRef(timestepFeatures(t), 1, wts['time_embed.mlp.0.weight'], wts['time_embed.mlp.0.bias'], 256, width);

@@ -17,6 +17,7 @@ from train.data import Batcher, World, encode_latents
 from train.default import DEFAULTS, STAGES, init_weights, train
 from train.losses import (LAST_T, LAST_T_WEIGHT, TABLES, diffusion_loss, generation_loss, head_timesteps,
                           last_step_error, random_mask, understanding_loss)
+from train.probe import NONE, TokenProbe, token_labels
 
 
 def test_random_mask_counts():
@@ -120,10 +121,12 @@ def test_losses_are_finite_and_reach_every_trained_part(small, tmp_path):
     latents = encode_latents(model.vae, world.images(64))
     b = Batcher(world, codec, np.random.default_rng(0))
     idx = np.arange(4)
-    lg = generation_loss(model, latents[idx], *b.generation(idx, drop=0.5), n_masked=3)
+    probe = TokenProbe(cfg.mar.decoder_width)
+    lg, la = generation_loss(model, latents[idx], *b.generation(idx, drop=0.5), n_masked=3,
+                             probe=probe, labels=world.token_labels()[idx])
     lu = understanding_loss(model, latents[idx], *b.understanding(idx))
-    assert torch.isfinite(lg) and torch.isfinite(lu)
-    (lg + lu).backward()
+    assert torch.isfinite(lg) and torch.isfinite(la) and torch.isfinite(lu)
+    (lg + la + lu).backward()
     for name in ("mar.z_proj.weight", "mar.encoder_blocks.0.attn.qkv.weight", "mar.decoder_blocks.1.mlp.fc2.weight",
                  "proj_in.0.weight", "proj_out.2.weight", "llm.model.layers.3.mlp.up_proj.weight",
                  "mar.diffloss.net.input_proj.weight"):
@@ -203,3 +206,23 @@ def test_quick_training_runs_every_stage_and_exports_a_loadable_package(tmp_path
 
 def report_scale(folder):
     return json.loads((folder / "checkpoint" / "config.json").read_text())["vae_scale"]
+
+
+def test_token_labels_name_what_each_token_shows():
+    """Each labelled token's 16-px cell of the 64² render holds its object's colour; background
+    tokens are plain background."""
+    from shapes.splits import training_sample
+    from shapes.world import COLORS, GRID, SHAPES
+    for i in range(6):
+        s = training_sample(0, i, size=64)
+        lab = token_labels(s.scene)
+        px = np.asarray(s.image)
+        assert (lab[:, 0] != NONE).sum() == len(s.scene.objects)
+        for k in range(GRID * GRID):
+            cell = px[(k // GRID) * 16:(k // GRID + 1) * 16, (k % GRID) * 16:(k % GRID + 1) * 16].reshape(-1, 3)
+            if lab[k, 0] == NONE:
+                assert lab[k, 1] == NONE and (cell == 255).all()
+            else:
+                want = COLORS[list(COLORS)[lab[k, 1] - 1]]
+                assert (np.abs(cell.astype(int) - want).sum(1) == 0).sum() > 30, (i, k)
+                assert SHAPES[lab[k, 0] - 1] in [o.shape for o in s.scene.objects]

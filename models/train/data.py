@@ -16,6 +16,8 @@ from harmon.text import TextCodec
 from shapes.splits import training_sample
 from shapes.world import render
 
+from .probe import token_labels
+
 
 @dataclass
 class World:
@@ -35,6 +37,10 @@ class World:
         """(n, 3, size, size) in [-1, 1]."""
         arr = np.stack([np.asarray(render(s, size), dtype=np.uint8) for s in self.scenes])
         return torch.from_numpy(arr).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+
+    def token_labels(self) -> torch.Tensor:
+        """(n, GRID², 2): each token's shape and colour (probe.token_labels)."""
+        return torch.stack([token_labels(s) for s in self.scenes])
 
     def corpus(self) -> list[str]:
         """Every text the models will see, for the tokenizer."""

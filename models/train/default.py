@@ -47,6 +47,7 @@ from harmon.text import TextCodec
 from harmon.tokenizer_build import build_tokenizer, save_tokenizer
 
 from .data import Batcher, World, encode_latents
+from .probe import TokenProbe
 from .losses import (conditioning, diffusion_loss, generation_loss, head_timesteps, last_step_error, mask_count,
                      text_loss, understanding_loss)
 from .vae import latent_scale, lr_at, train_vae
@@ -69,6 +70,7 @@ class Stage:
     freeze_llm: bool = False
     drop: float = 0.1            # share of captions replaced by the unconditional prompt
     ema: float = 0.0
+    probe: float = 0.0           # weight of the token probe's loss (train.probe) next to the diffusion loss
 
 
 @dataclass
@@ -163,10 +165,13 @@ def train_text(model: Harmon, batcher: Batcher, n: int, steps: int, batch: int, 
     return history
 
 
-def train_stage(model: Harmon, stage: Stage, batcher: Batcher, latents: torch.Tensor, plan: Plan, log) -> list[dict]:
+def train_stage(model: Harmon, stage: Stage, batcher: Batcher, latents: torch.Tensor, plan: Plan, log,
+                probe: TokenProbe | None = None) -> list[dict]:
     model.llm.requires_grad_(not stage.freeze_llm)
     params = [p for n_, p in model.named_parameters() if p.requires_grad and not n_.startswith("vae.")]
-    opt = _optimizer(params, stage.lr)
+    probe = probe if stage.probe else None
+    labels = batcher.world.token_labels() if probe else None
+    opt = _optimizer(params + (list(probe.parameters()) if probe else []), stage.lr)
     ema = EMA(model, stage.ema) if stage.ema else None
     n, N = len(latents), latents.shape[1] * latents.shape[2]
     history, t0, avg = [], time.time(), None
@@ -174,21 +179,27 @@ def train_stage(model: Harmon, stage: Stage, batcher: Batcher, latents: torch.Te
         _set_lr(opt, lr_at(step, stage.steps, stage.lr, max(1, stage.steps // 20)))
         gi = batcher.rng.integers(0, n, plan.gen_batch)
         ids, pm = batcher.generation(gi, stage.drop)
-        lg = generation_loss(model, latents[gi], ids, pm, mask_count(N, low=1 / N))
+        lg, la = generation_loss(model, latents[gi], ids, pm, mask_count(N, low=1 / N), probe,
+                                 labels[gi] if probe else None)
         ui = batcher.rng.integers(0, n, plan.und_batch)
         lu = understanding_loss(model, latents[ui], *batcher.understanding(ui))
-        loss = lg + plan.und_weight * lu
+        loss = lg + plan.und_weight * lu + (stage.probe * la if probe else 0.0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if ema:
             ema.update(model)
-        cur = np.array([lg.item(), lu.item()])
+        cur = np.array([lg.item(), lu.item(), la.item() if probe else 0.0])
         avg = cur if avg is None else 0.95 * avg + 0.05 * cur
         if step % 50 == 0 or step == stage.steps - 1:
-            history.append({"step": step, "gen": float(avg[0]), "und": float(avg[1]), "s": round(time.time() - t0, 1)})
-            log(f"  stage {stage.name} {step:5d}/{stage.steps} {stage.size}px  gen {avg[0]:.4f}  und {avg[1]:.4f}  "
+            rec = {"step": step, "gen": float(avg[0]), "und": float(avg[1]), "s": round(time.time() - t0, 1)}
+            extra = ""
+            if probe:
+                rec["probe"] = float(avg[2])
+                extra = f"  probe {avg[2]:.3f}"
+            history.append(rec)
+            log(f"  stage {stage.name} {step:5d}/{stage.steps} {stage.size}px  gen {avg[0]:.4f}  und {avg[1]:.4f}{extra}  "
                 f"{time.time() - t0:.0f}s")
     if ema:
         model.load_state_dict(ema.shadow)
@@ -204,7 +215,7 @@ def head_pairs(model: Harmon, batcher: Batcher, latents: torch.Tensor, batches: 
     xs, zs = [], []
     for _ in range(batches):
         gi = batcher.rng.integers(0, n, batch)
-        x, z = conditioning(model, latents[gi], *batcher.generation(gi, drop), mask_count(N, low=1 / N))
+        x, z, _ = conditioning(model, latents[gi], *batcher.generation(gi, drop), mask_count(N, low=1 / N))
         xs.append(x)
         zs.append(z)
     return torch.cat(xs), torch.cat(zs)
@@ -324,6 +335,7 @@ def train(out: Path, seed: int = 0, quick: bool = False, log=print, plan: Plan |
     batcher = Batcher(world, codec, np.random.default_rng(seed))
     model = Harmon(cfg)
     init_weights(model)
+    probe = TokenProbe(cfg.mar.decoder_width)  # training-only (train.probe); kept in the stage checkpoints
 
     done = store.last_done() if resume else None
     skip = STAGES.index(done) + 1 if done else 0
@@ -332,6 +344,8 @@ def train(out: Path, seed: int = 0, quick: bool = False, log=print, plan: Plan |
         state = store.load(done)
         model.cfg.vae.scale = cfg.vae.scale = state["vae_scale"]
         model.load_state_dict(state["model"])
+        if "probe" in state:
+            probe.load_state_dict(state["probe"])
         report = {**state["report"], "plan": plan_json}
         batcher.rng.bit_generator.state = state["rng"]["batcher"]
         torch.set_rng_state(state["rng"]["torch"])
@@ -347,7 +361,7 @@ def train(out: Path, seed: int = 0, quick: bool = False, log=print, plan: Plan |
         report[name] = fn()
         times[name] = round(time.time() - t, 1)
         log(f"{name}: {times[name]:.0f} s")
-        store.save(name, model, batcher, report, extra() if extra else None)
+        store.save(name, model, batcher, report, {"probe": probe.state_dict(), **(extra() if extra else {})})
 
     def vae_stage():
         nonlocal latents
@@ -365,7 +379,7 @@ def train(out: Path, seed: int = 0, quick: bool = False, log=print, plan: Plan |
     model.train()
     stage("text", lambda: train_text(model, batcher, len(world), plan.text_steps, plan.gen_batch, 2e-3, log))
     for st in plan.stages:
-        stage(f"stage_{st.name}", lambda st=st: train_stage(model, st, batcher, latents, plan, log))
+        stage(f"stage_{st.name}", lambda st=st: train_stage(model, st, batcher, latents, plan, log, probe))
     stage("stage_IV", lambda: train_head(model, batcher, latents, plan, 5e-4, log))
     model.eval()
 

@@ -130,9 +130,10 @@ def llm_hidden(model: Harmon, embeds: torch.Tensor, attention_mask: torch.Tensor
 
 
 def conditioning(model: Harmon, latents: torch.Tensor, ids: torch.Tensor, prompt_mask: torch.Tensor,
-                 n_masked: int) -> tuple[torch.Tensor, torch.Tensor]:
+                 n_masked: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Masked-autoregressive conditioning: latents (B, h, w, 16) scaled, ids / prompt_mask (B, P)
-    right-padded prompts → (the masked tokens' clean latents (M, 16), their conditioning z (M, D'))."""
+    right-padded prompts → (the masked tokens' clean latents (M, 16), their conditioning z (M, D'),
+    which tokens they are: a (B, h·w) bool mask)."""
     b, h, w, c = latents.shape
     tokens = latents.reshape(b, h * w, c)
     mask = random_mask(b, h * w, n_masked)
@@ -143,13 +144,16 @@ def conditioning(model: Harmon, latents: torch.Tensor, ids: torch.Tensor, prompt
     hid = llm_hidden(model, torch.cat([model.embed(ids), z_enc], dim=1), attn)[:, -L:]
     z = model.mar.forward_decoder(model.from_llm(x_enc, hid), mask, h, w)
     sel = mask.bool()
-    return tokens[sel], z[sel]
+    return tokens[sel], z[sel], sel
 
 
 def generation_loss(model: Harmon, latents: torch.Tensor, ids: torch.Tensor, prompt_mask: torch.Tensor,
-                    n_masked: int) -> torch.Tensor:
-    """Diffusion loss of the masked tokens given the rest and the prompt (gradients reach everything)."""
-    return diffusion_loss(model.mar.diffloss.net, *conditioning(model, latents, ids, prompt_mask, n_masked))
+                    n_masked: int, probe=None, labels: torch.Tensor | None = None):
+    """Diffusion loss of the masked tokens given the rest and the prompt (gradients reach everything)
+    → (diffusion loss, the token probe's loss or None). labels (B, h·w, 2): probe.token_labels."""
+    x, z, sel = conditioning(model, latents, ids, prompt_mask, n_masked)
+    aux = probe.loss(z, labels[sel]) if probe is not None else None
+    return diffusion_loss(model.mar.diffloss.net, x, z), aux
 
 
 def image_embeds(model: Harmon, latents: torch.Tensor) -> torch.Tensor:

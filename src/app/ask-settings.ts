@@ -1,45 +1,52 @@
-// The chat's understanding settings: the image size questions are asked at and the repetition
-// penalty. Left alone they are the loaded package's (ModelInfo.ask: 512 and Qwen's 1.1 for a
-// converted released model), shown in the inputs once a model is loaded, and left out of the
-// request so that the engine applies them; a value the user types is sent.
+// The chat's settings, one field per ask option of the engine's table (src/engine/options.ts):
+// max answer tokens (always sent, starting at the table's page default), the image size questions
+// are asked at and the repetition penalty. Those two are the loaded package's (ModelInfo.ask: 512
+// and Qwen's 1.1 for a converted released model) until the user sets them: shown in the inputs
+// once a model is loaded and left out of the request, so that the engine applies them.
 
 import type { AskOptions, ModelInfo } from '../engine/api';
-import { byId, numberFrom } from './dom';
+import { vaeStride } from '../engine/limits';
+import { askOption } from '../engine/options';
+import { byId } from './dom';
+import { optionField } from './option-field';
 import type { AppState } from './state';
 
 export interface AskSettings {
-  /** what the user set (a readable error for a bad value) */
-  read(): Pick<AskOptions, 'size' | 'repetitionPenalty'>;
+  /** the request's options (a readable Error for a bad or missing value) */
+  read(): AskOptions;
 }
 
 export function setupAskSettings(state: AppState): AskSettings {
-  const size = byId<HTMLInputElement>('ask-size');
-  const penalty = byId<HTMLInputElement>('repetition-penalty');
-  const touched = new Set<HTMLInputElement>();
-  for (const input of [size, penalty]) {
+  const maxTokens = optionField(byId<HTMLInputElement>('max-tokens'), askOption('maxNewTokens'));
+  const size = optionField(byId<HTMLInputElement>('ask-size'), askOption('size'));
+  const penalty = optionField(byId<HTMLInputElement>('repetition-penalty'), askOption('repetitionPenalty'));
+  const packageFields = [size, penalty];
+  const touched = new Set<HTMLElement>();
+  for (const { input } of packageFields) {
     input.addEventListener('input', () => {
       if (input.value.trim() === '') touched.delete(input);
       else touched.add(input);
     });
   }
+  const stride = () => (state.model ? vaeStride(state.model.config) : undefined);
   let shown: ModelInfo | null = null;
   state.subscribe(() => {
     if (!state.model || state.model === shown) return;
     shown = state.model;
-    size.step = String(2 ** (state.model.config.vae.ch_mult.length - 1));
-    if (!touched.has(size)) size.value = String(state.model.ask.size);
-    if (!touched.has(penalty)) penalty.value = String(state.model.ask.repetitionPenalty);
+    (size.input as HTMLInputElement).step = String(vaeStride(state.model.config));
+    for (const { input, option } of packageFields) {
+      if (option.default.from === 'understanding' && !touched.has(input)) input.value = String(state.model.ask[option.default.key]);
+    }
   });
   return {
     read() {
-      const o: Pick<AskOptions, 'size' | 'repetitionPenalty'> = {};
-      if (touched.has(size)) {
-        o.size = numberFrom(size, 'Image size', { integer: true, min: 16, max: 2048 });
-        const stride = state.model ? 2 ** (state.model.config.vae.ch_mult.length - 1) : 16;
-        if (o.size % stride) throw new Error(`Image size must be a multiple of ${stride} (got “${o.size}”).`);
+      const v = maxTokens.read();
+      if (v === undefined) throw maxTokens.refuse('');
+      const o: Record<string, unknown> = { maxNewTokens: v };
+      for (const f of packageFields) {
+        if (touched.has(f.input)) o[f.option.key] = f.read(stride());
       }
-      if (touched.has(penalty)) o.repetitionPenalty = numberFrom(penalty, 'Repetition penalty', { min: 0.01, max: 10 });
-      return o;
+      return o as AskOptions;
     },
   };
 }

@@ -7,7 +7,7 @@ import type { BackendChoice, BackendInfo, EngineApi } from '../engine/api';
 import { EngineClient } from '../engine/client';
 import { backendLine, backendName, renderBackend, type GpuReport } from './caps';
 import { byId, say } from './dom';
-import { errorText } from './format';
+import { errorText } from '../ui/format';
 import type { AppState } from './state';
 
 const STORAGE_KEY = 'harmon-backend';

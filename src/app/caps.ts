@@ -4,8 +4,9 @@
 // can be offered at all); the engine's device lives in the worker.
 
 import type { BackendChoice, BackendInfo } from '../engine/api';
+import { SOFTWARE_ADAPTER } from '../gpu/caps';
 import { el } from './dom';
-import { formatBytes } from './format';
+import { formatBytes } from '../ui/format';
 
 export interface GpuReport {
   /** why WebGPU cannot run here; absent when it can */
@@ -16,8 +17,6 @@ export interface GpuReport {
   /** a CPU implementation (SwiftShader, llvmpipe, WARP) or the browser's fallback adapter */
   software: boolean;
 }
-
-const SOFTWARE = /swiftshader|llvmpipe|lavapipe|warp|microsoft basic render/i;
 
 const SHOWN_LIMITS: [string, 'bytes' | 'count'][] = [
   ['maxBufferSize', 'bytes'],
@@ -59,7 +58,7 @@ export async function probeGpu(): Promise<GpuReport> {
     adapter: a,
     features: [...adapter.features].map(String).sort(),
     limits,
-    software: fallback || SOFTWARE.test(Object.values(a).join(' ')),
+    software: fallback || SOFTWARE_ADAPTER.test(Object.values(a).join(' ')),
   };
 }
 

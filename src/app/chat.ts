@@ -4,9 +4,9 @@
 
 import type { AskOptions, GeneratedImage, InputImage } from '../engine/api';
 import { setupAskSettings } from './ask-settings';
-import { byId, el, numberFrom, say } from './dom';
-import { errorText, formatMs, isAbort } from './format';
-import { decodeImageFile, drawRgba, pickImageFile } from './images';
+import { byId, el, say } from './dom';
+import { errorText, formatMs, isAbort } from '../ui/format';
+import { decodeImageFile, drawRgba, pickImageFile } from '../ui/images';
 import type { ModelPanel } from './models';
 import { describe, type AppState } from './state';
 
@@ -24,7 +24,6 @@ export function setupChatPanel(state: AppState, models: Pick<ModelPanel, 'ensure
   const log = byId('chat-log');
   const form = byId<HTMLFormElement>('chat-form');
   const question = byId<HTMLInputElement>('question');
-  const maxTokens = byId<HTMLInputElement>('max-tokens');
   const askBtn = byId<HTMLButtonElement>('ask');
   const stopBtn = byId<HTMLButtonElement>('chat-stop');
   const newBtn = byId<HTMLButtonElement>('chat-new');
@@ -77,7 +76,7 @@ export function setupChatPanel(state: AppState, models: Pick<ModelPanel, 'ensure
     if (state.busy && state.busy !== 'engine') return say(message, `Wait until the current ${describe(state.busy)} finishes.`);
     let options: AskOptions;
     try {
-      options = { maxNewTokens: numberFrom(maxTokens, 'Max answer tokens', { integer: true, min: 1, max: 2048 }), ...askSettings.read() };
+      options = askSettings.read();
     } catch (e) {
       return say(message, errorText(e));
     }

@@ -31,17 +31,3 @@ export function say(target: HTMLElement, text: string, kind: 'error' | 'info' | 
   target.dataset.kind = kind;
   target.hidden = !text;
 }
-
-/** A number input's value, or a readable error naming its label. */
-export function numberFrom(input: HTMLInputElement, what: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number {
-  const raw = input.value.trim();
-  const v = Number(raw);
-  const range = opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}`
-    : opts.min !== undefined ? ` of at least ${opts.min}` : '';
-  const kind = opts.integer ? 'a whole number' : 'a number';
-  if (raw === '' || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v))
-    || (opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max)) {
-    throw new Error(`${what} must be ${kind}${range}${raw === '' ? '' : ` (got “${raw}”)`}.`);
-  }
-  return v;
-}

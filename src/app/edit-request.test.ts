@@ -1,7 +1,7 @@
 // The demo's edit requests (inpainting, outpainting, variations) and the picked-image fitting.
 import { describe, expect, it } from 'vitest';
 import { editRequest, EXTEND_PX } from './edit-request';
-import { fitToGrid, resizeMaskNearest } from './images';
+import { fitToGrid, resizeMaskNearest } from '../ui/images';
 
 const image = { width: 32, height: 16, rgba: new Uint8ClampedArray(32 * 16 * 4) };
 const mask = new Uint8Array(32 * 16);

@@ -7,10 +7,12 @@
 // - Variations: { image, strength } (with a painted mask: within it).
 
 import type { GenerateOptions, InputImage, MaskImage } from '../engine/api';
+import { STRIDE } from '../engine/limits';
+import { generateOption, optionRule, optionValid } from '../engine/options';
 
-/** Pixels one press of an Extend button adds: two token rows or columns (16 px each). One token
- * gives the model little room to draw anything; two are still quick on the CPU. */
-export const EXTEND_PX = 32;
+/** Pixels one press of an Extend button adds: two token rows or columns. One token gives the model
+ * little room to draw anything; two are still quick on the CPU. */
+export const EXTEND_PX = 2 * STRIDE;
 
 export type Side = 'left' | 'top' | 'right' | 'bottom';
 
@@ -56,7 +58,8 @@ export function editRequest(image: InputImage, mask: Uint8Array | null, action: 
     }
     case 'variations': {
       const s = action.strength;
-      if (!(s > 0 && s <= 1)) throw new EditInputError(`The variation strength must be above 0 and at most 1 (got ${s}).`);
+      const rule = generateOption('strength');
+      if (!optionValid(rule, s)) throw new EditInputError(`The variation strength must be ${optionRule(rule)} (got ${s}).`);
       const mask = canvasMask(width, height, 0, 0);
       return {
         options: { image, width, height, strength: s, ...(mask ? { mask } : {}) },

@@ -10,12 +10,13 @@
 // so edits chain (press Extend twice for 64 px); every earlier image stays in the history.
 
 import type { GeneratedImage, InputImage, ModelInfo } from '../engine/api';
+import { STRIDE, vaeStride } from '../engine/limits';
 import { pasteBack } from '../engine/paste-back';
+import { errorText, formatMs } from '../ui/format';
+import { decodeImageFile, fitToGrid, resizeImage, resizeMaskNearest } from '../ui/images';
 import { byId, say } from './dom';
-import { errorText, formatMs } from './format';
 import type { GeneratePanel } from './generate';
 import type { History, HistoryRef } from './history';
-import { decodeImageFile, fitToGrid, resizeImage, resizeMaskNearest } from './images';
 import { editRequest, EditInputError, EXTEND_PX, type EditAction, type EditRequest, type Side } from './edit-request';
 import { LiveRun, SettingError } from './live-run';
 import { BRUSH_MAX, BRUSH_MIN, MaskEditor, type Tool } from './mask-editor';
@@ -76,8 +77,8 @@ export function setupEditPanel(state: AppState, models: Pick<ModelPanel, 'ensure
     if (!source) return;
     const { width: w, height: h } = editor;
     const n = editor.masked();
-    // a token (the VAE stride's square; 16 px in every Harmon package) is redrawn when any pixel of it is masked
-    const t = state.model ? 2 ** (state.model.config.vae.ch_mult.length - 1) : 16;
+    // a token (the VAE stride's square) is redrawn when any pixel of it is masked
+    const t = state.model ? vaeStride(state.model.config) : STRIDE;
     const gw = Math.ceil(w / t);
     const tokens = new Set<number>();
     for (let i = 0; i < editor.mask.length; i++) if (editor.mask[i]) tokens.add(Math.floor(Math.floor(i / w) / t) * gw + Math.floor((i % w) / t));
@@ -114,7 +115,7 @@ export function setupEditPanel(state: AppState, models: Pick<ModelPanel, 'ensure
   /** A picked image fitted to the model: sides multiples of the VAE stride, longer side at most
    * the size the model draws (Size, else its own); the mask follows, nearest neighbour. */
   function fitPicked(s: Source, info: ModelInfo, side: number): { image: InputImage; mask: Uint8Array } {
-    const stride = 2 ** (info.config.vae.ch_mult.length - 1);
+    const stride = vaeStride(info.config);
     const { width, height } = fitToGrid(s.image.width, s.image.height, side, stride);
     if (width === s.image.width && height === s.image.height) return { image: s.image, mask: editor.mask };
     const mask = resizeMaskNearest({ width: s.image.width, height: s.image.height, data: editor.mask }, width, height);
@@ -158,7 +159,7 @@ export function setupEditPanel(state: AppState, models: Pick<ModelPanel, 'ensure
       }, ctl.signal);
       const req = made.req!;
       const { options } = req;
-      const stride = 2 ** (r.info.config.vae.ch_mult.length - 1);
+      const stride = vaeStride(r.info.config);
       const images = keep.checked
         ? r.res.images.map((img, i) => ({
           width: img.width, height: img.height,

@@ -6,10 +6,13 @@
 // with no model loaded first loads the selected one (first touch), inside the same job.
 
 import type { GenerateOptions, ModelInfo } from '../engine/api';
-import { byId, numberFrom, say } from './dom';
-import { errorText, formatMs } from './format';
+import { vaeStride } from '../engine/limits';
+import { generateOption, kebab, optionValid } from '../engine/options';
+import { byId, say } from './dom';
+import { errorText, formatMs } from '../ui/format';
 import type { History } from './history';
 import { LiveRun, SettingError } from './live-run';
+import { optionField } from './option-field';
 import type { ModelPanel } from './models';
 import { describe, type AppState } from './state';
 
@@ -24,16 +27,10 @@ export interface GeneratePanel {
 export function setupGeneratePanel(state: AppState, models: Pick<ModelPanel, 'ensureModel'>, history: History): GeneratePanel {
   const form = byId<HTMLFormElement>('gen-form');
   const prompt = byId<HTMLTextAreaElement>('prompt');
-  const steps = byId<HTMLInputElement>('steps');
-  const cfg = byId<HTMLInputElement>('cfg');
-  const schedule = byId<HTMLSelectElement>('cfg-schedule');
-  const temperature = byId<HTMLInputElement>('temperature');
   const seed = byId<HTMLInputElement>('seed');
   const newSeed = byId<HTMLInputElement>('seed-advance');
-  const size = byId<HTMLInputElement>('size');
   const samplingSteps = byId<HTMLInputElement>('sampling-steps');
   const fast = byId<HTMLInputElement>('fast');
-  const count = byId<HTMLInputElement>('n');
   const showSteps = byId<HTMLInputElement>('preview');
   const generateBtn = byId<HTMLButtonElement>('generate');
   const stopBtn = byId<HTMLButtonElement>('stop');
@@ -41,10 +38,14 @@ export function setupGeneratePanel(state: AppState, models: Pick<ModelPanel, 'en
   const parts = { live: byId('gen-live'), status: byId('gen-status'), bar: byId<HTMLProgressElement>('gen-bar'), previews: byId('previews') };
   let controller: AbortController | null = null;
 
-  // the model's settings the user changed; the others are left to the model (an emptied one too)
-  const modelSettings = [steps, cfg, schedule, temperature, size, samplingSteps];
+  // one field per engine option, its id the option's kebab-case name (bounds and messages: the table)
+  const field = (key: Parameters<typeof generateOption>[0]) => optionField(byId(kebab(key)), generateOption(key));
+  // the model's settings: left to the model until the user changes them (an emptied one too)
+  const modelSettings = (['steps', 'cfg', 'cfgSchedule', 'temperature', 'size', 'samplingSteps'] as const).map(field);
+  // the page's own settings, always sent
+  const pageSettings = (['seed', 'n'] as const).map(field);
   const touched = new Set<HTMLElement>();
-  for (const input of modelSettings) {
+  for (const { input } of modelSettings) {
     input.addEventListener('input', () => {
       if (input.value.trim() === '') touched.delete(input);
       else touched.add(input);
@@ -55,32 +56,27 @@ export function setupGeneratePanel(state: AppState, models: Pick<ModelPanel, 'en
   fast.addEventListener('change', () => { samplingSteps.disabled = fast.checked; });
   samplingSteps.disabled = fast.checked;
 
-  const set = (input: HTMLInputElement, what: string, rule: Parameters<typeof numberFrom>[2]) =>
-    touched.has(input) ? numberFrom(input, what, rule) : undefined;
-
   /** The request: what the user set; throws a readable error for a bad value. */
   function readOptions(): GenerateOptions {
-    const o: GenerateOptions = {
-      steps: set(steps, 'Steps', { integer: true, min: 1, max: 1024 }),
-      cfg: set(cfg, 'CFG', { min: 1, max: 100 }),
-      cfgSchedule: touched.has(schedule) ? (schedule.value === 'linear' ? 'linear' : 'constant') : undefined,
-      temperature: set(temperature, 'Temperature', { min: 0, max: 10 }),
-      size: set(size, 'Size', { integer: true, min: 16, max: 2048 }),
-      // the fast preset chooses the sampling steps per MAR step (the engine refuses both together)
-      samplingSteps: fast.checked ? undefined : set(samplingSteps, 'Sampling steps', { integer: true, min: 2, max: 1000 }),
-      preset: fast.checked ? 'fast' : undefined,
-      seed: numberFrom(seed, 'Seed', { integer: true, min: 0, max: 2 ** 31 - 1 }),
-      n: numberFrom(count, 'Images per prompt', { integer: true, min: 1, max: 16 }),
-      preview: showSteps.checked,
-    };
-    for (const k of Object.keys(o) as (keyof GenerateOptions)[]) if (o[k] === undefined) delete o[k];
-    return o;
+    const o: Record<string, unknown> = { preview: showSteps.checked };
+    // the fast preset chooses the sampling steps per MAR step (the engine refuses both together)
+    if (fast.checked) o.preset = 'fast';
+    for (const f of modelSettings) {
+      if (touched.has(f.input) && !(fast.checked && f.option.key === 'samplingSteps')) o[f.option.key] = f.read();
+    }
+    for (const f of pageSettings) {
+      o[f.option.key] = f.read();
+      if (o[f.option.key] === undefined) throw f.refuse('');
+    }
+    for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+    return o as GenerateOptions;
   }
 
-  /** The image side must be a multiple of the model's VAE stride. */
+  /** The image side must be a multiple of the loaded model's VAE stride. */
+  const sizeField = modelSettings.find((f) => f.option.key === 'size')!;
   function checkSize(o: GenerateOptions, info: ModelInfo): void {
-    const stride = 2 ** (info.config.vae.ch_mult.length - 1);
-    if (o.size !== undefined && o.size % stride) throw new SettingError(`Size must be a multiple of ${stride} (got ${o.size}).`);
+    const stride = vaeStride(info.config);
+    if (o.size !== undefined && !optionValid(sizeField.option, o.size, stride)) throw new SettingError(sizeField.refuse(String(o.size), stride).message);
   }
 
   async function generate(): Promise<void> {
@@ -155,16 +151,10 @@ export function setupGeneratePanel(state: AppState, models: Pick<ModelPanel, 'en
     if (!state.model || state.model === shown) return;
     shown = state.model;
     const d = state.model.defaults;
-    const fill = (input: HTMLInputElement | HTMLSelectElement, v: number | string) => {
-      if (!touched.has(input)) input.value = String(v);
-    };
-    size.step = String(2 ** (state.model.config.vae.ch_mult.length - 1));
-    fill(size, d.size);
-    fill(steps, d.steps);
-    fill(cfg, d.cfg);
-    fill(schedule, d.cfgSchedule);
-    fill(temperature, d.temperature);
-    fill(samplingSteps, d.samplingSteps);
+    (sizeField.input as HTMLInputElement).step = String(vaeStride(state.model.config));
+    for (const { input, option } of modelSettings) {
+      if (option.default.from === 'package' && !touched.has(input)) input.value = String(d[option.default.key]);
+    }
   });
 
   return {

@@ -5,8 +5,8 @@
 
 import type { GeneratedImage, GenerateOptions, InputImage, ModelDefaults } from '../engine/api';
 import { byId, el } from './dom';
-import { formatMs } from './format';
-import { pngName, toPng } from './images';
+import { formatMs } from '../ui/format';
+import { pngName, toPng } from '../ui/images';
 import { PIXELATED_BELOW } from './live-run';
 
 /** What an edit started from: its pixels and what to call it ("#2, image 1", a file's name). */

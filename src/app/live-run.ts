@@ -5,8 +5,8 @@
 
 import type { GeneratedImage, GenerateOptions, GenerateResult, ModelDefaults, ModelInfo } from '../engine/api';
 import { el } from './dom';
-import { errorText, formatEta, formatMs, isAbort } from './format';
-import { drawRgba } from './images';
+import { errorText, formatEta, formatMs, isAbort } from '../ui/format';
+import { drawRgba } from '../ui/images';
 import type { ModelPanel } from './models';
 import type { AppState } from './state';
 

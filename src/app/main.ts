@@ -6,7 +6,7 @@ import { probeGpu, renderCaps, renderNoWebGpu } from './caps';
 import { setupBackend } from './backend';
 import { setupChatPanel } from './chat';
 import { byId } from './dom';
-import { errorText } from './format';
+import { errorText } from '../ui/format';
 import { setupEditPanel, type EditPanel } from './edit';
 import { setupGeneratePanel } from './generate';
 import { setupHistory } from './history';

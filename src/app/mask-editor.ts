@@ -5,7 +5,8 @@
 // it; the cursor is an element of its own, so the overlay holds the mask and nothing else.
 
 import type { InputImage } from '../engine/api';
-import { drawRgba } from './images';
+import { STRIDE } from '../engine/limits';
+import { drawRgba } from '../ui/images';
 import { PIXELATED_BELOW } from './live-run';
 
 export type Tool = 'brush' | 'eraser';
@@ -21,9 +22,9 @@ export interface MaskEditorParts {
 
 /** Overlay colour of masked pixels (RGBA). */
 const MASK_RGBA = [255, 40, 120, 150] as const;
-/** Arrow keys move the cursor this far (Shift: one token, 16 px). */
+/** Arrow keys move the cursor this far (Shift: one token). */
 const KEY_STEP = 4;
-const KEY_STEP_BIG = 16;
+const KEY_STEP_BIG = STRIDE;
 export const BRUSH_MIN = 2;
 export const BRUSH_MAX = 128;
 

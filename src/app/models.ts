@@ -8,9 +8,9 @@ import type { EngineApi, ModelInfo, PackageSource } from '../engine/api';
 import { deleteCachedModel, listCachedModels, type CachedModel } from '../engine/cache';
 import { backendName } from './caps';
 import { byId, el, say } from './dom';
-import { errorText, explainLoadError, formatBytes, formatMs, isAbort, normalizeModelUrl } from './format';
-import { fetchManifestSummary, summarizeManifest, type ManifestSummary } from './manifest-summary';
-import { DownloadMeter, type ProgressView } from './progress';
+import { errorText, explainLoadError, formatBytes, formatMs, isAbort, normalizeModelUrl } from '../ui/format';
+import { fetchManifestSummary, summarizeManifest, type ManifestSummary } from '../ui/manifest-summary';
+import { DownloadMeter, type ProgressView } from '../ui/download-meter';
 import { describe, type AppState } from './state';
 
 /** Where a build carries the embedded default model (vite-app.ts copies models/default/package there). */

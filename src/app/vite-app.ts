@@ -15,11 +15,12 @@
 // public/icons/, a Workbox service worker precaching the app shell and ORT's runtime), and then
 // writes the script-tag widget, dist/harmon-widget.js (src/widget/vite-widget.ts).
 
-import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin, UserConfig } from 'vite';
 import { ISOLATION_HEADERS } from '../cli/isolation.ts';
+import { copyTree, ortRuntimeFiles, ortRuntimeUrlsAsIs, serveFolders } from '../lib/vite-assets.ts';
 import { widgetBuild, WIDGET_FILE } from '../widget/vite-widget.ts';
 import { pwa } from './vite-pwa.ts';
 
@@ -31,48 +32,6 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const ortDist = path.join(repoRoot, 'node_modules/onnxruntime-web/dist');
 const defaultModel = path.join(repoRoot, 'models/default/package');
 
-/** The runtime files the WebGPU bundle of onnxruntime-web loads (read from the bundle itself). */
-export function ortRuntimeFiles(dist = ortDist): string[] {
-  const bundle = readFileSync(path.join(dist, 'ort.webgpu.bundle.min.mjs'), 'utf8');
-  const names = new Set(bundle.match(/ort-wasm[\w.-]*?\.(?:mjs|wasm)\b/g) ?? []);
-  const files = [...names].filter((n) => existsSync(path.join(dist, n))).sort();
-  if (!files.some((f) => f.endsWith('.wasm')) || !files.some((f) => f.endsWith('.mjs'))) {
-    throw new Error(`could not find onnxruntime-web's .wasm/.mjs runtime in ${dist}`);
-  }
-  return files;
-}
-
-function copyTree(from: string, to: string): void {
-  mkdirSync(to, { recursive: true });
-  for (const e of readdirSync(from, { withFileTypes: true })) {
-    if (e.isDirectory()) copyTree(path.join(from, e.name), path.join(to, e.name));
-    else if (e.isFile()) copyFileSync(path.join(from, e.name), path.join(to, e.name));
-  }
-}
-
-const TYPES: Record<string, string> = {
-  '.mjs': 'text/javascript',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-};
-
-/**
- * ORT's bundle names its .wasm with new URL('…', import.meta.url), of which Vite would emit a second,
- * hashed copy (27 MB). The page always passes wasmPaths, so those URLs are marked @vite-ignore.
- * (The engine runs in a worker: worker bundles take their own plugin list.)
- */
-function ortRuntimeUrlsAsIs(): Plugin {
-  return {
-    name: 'harmon-ort-runtime-urls',
-    enforce: 'pre',
-    transform(code, id) {
-      if (!id.includes('onnxruntime-web') || !code.includes('ort-wasm')) return null;
-      const out = code.replace(/new URL\((["'`]ort-wasm[\w.-]*\.(?:wasm|mjs)["'`])/g, 'new URL(/* @vite-ignore */ $1');
-      return out === code ? null : { code: out, map: null };
-    },
-  };
-}
-
 function appAssets(): Plugin {
   let outDir = '';
   return {
@@ -82,34 +41,12 @@ function appAssets(): Plugin {
     },
     configureServer(server) {
       // dev: /ort/… from node_modules, /models/default/… from models/default/package
-      server.middlewares.use((req, res, next) => {
-        const url = new URL(req.url ?? '/', 'http://x');
-        const routes: [string, string][] = [[`/${ORT_DIR}/`, ortDist], [`/${DEFAULT_MODEL_DIR}/`, defaultModel]];
-        for (const [prefix, dir] of routes) {
-          if (!url.pathname.startsWith(prefix)) continue;
-          let file = '';
-          try {
-            file = path.resolve(dir, decodeURIComponent(url.pathname.slice(prefix.length)));
-          } catch {
-            // a malformed escape: not found
-          }
-          if (!file.startsWith(dir + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
-            res.statusCode = 404;
-            res.end('not found');
-            return;
-          }
-          res.setHeader('Content-Type', TYPES[path.extname(file)] ?? 'application/octet-stream');
-          res.setHeader('Content-Length', String(statSync(file).size));
-          createReadStream(file).pipe(res);
-          return;
-        }
-        next();
-      });
+      server.middlewares.use(serveFolders([[`/${ORT_DIR}/`, ortDist], [`/${DEFAULT_MODEL_DIR}/`, defaultModel]], ISOLATION_HEADERS));
     },
     writeBundle() {
       const ortOut = path.join(outDir, ORT_DIR);
       mkdirSync(ortOut, { recursive: true });
-      for (const f of ortRuntimeFiles()) copyFileSync(path.join(ortDist, f), path.join(ortOut, f));
+      for (const f of ortRuntimeFiles(ortDist)) copyFileSync(path.join(ortDist, f), path.join(ortOut, f));
       if (existsSync(path.join(defaultModel, 'manifest.json'))) copyTree(defaultModel, path.join(outDir, DEFAULT_MODEL_DIR));
     },
   };

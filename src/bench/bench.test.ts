@@ -1,19 +1,11 @@
 // `npm run bench`'s arguments and printout (no browser: a made-up report).
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../cli/args';
 import type { BenchReport, ModelReport } from './page';
 import { parseBenchArgs } from './run';
 import { reportLines } from './table';
+import { usageMessage } from '../cli/usage-testing';
 
-function usage(argv: string[]): string {
-  try {
-    parseBenchArgs(argv);
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
+const usage = (argv: string[]) => usageMessage(() => parseBenchArgs(argv));
 
 describe('arguments', () => {
   it('backends: auto by default, one, a list, all', () => {
@@ -22,15 +14,18 @@ describe('arguments', () => {
     expect(parseBenchArgs(['--backend', 'webgpu,wasm,webgpu'])).toMatchObject({ backends: ['webgpu', 'wasm'] });
     expect(parseBenchArgs(['--backend', 'all'])).toMatchObject({ backends: ['webgpu', 'wasm'] });
     expect(usage(['--backend', 'cpu'])).toBe('--backend must be auto, webgpu or wasm (got "cpu")');
-    expect(usage(['--backend'])).toBe('--backend needs auto, webgpu, wasm or all');
+    expect(usage(['--backend'])).toBe('--backend needs a value');
   });
 
   it('models and settings', () => {
     expect(parseBenchArgs(['--model', 'a', '--model', 'b', '--steps', '2', '--size', '64', '--sampling-steps', '3', '--matmul', '256']))
       .toEqual({ backends: ['auto'], models: ['a', 'b'], settings: { steps: 2, size: 64, samplingSteps: 3 }, matmul: 256 });
-    expect(usage(['--size', '100'])).toBe('--size must be a multiple of 16, got 100');
-    expect(usage(['--steps', '0'])).toBe('--steps takes an integer ≥ 1, got 0');
-    expect(usage(['--frobnicate'])).toBe('unknown argument --frobnicate (see --help)');
+    expect(usage(['--size', '100'])).toBe('--size must be a positive multiple of 16 (got "100")');
+    expect(usage(['--steps', '0'])).toBe('--steps must be an integer from 1 to 1024 (got "0")');
+    expect(usage(['--matmul', '8'])).toBe('--matmul must be an integer ≥ 16 (got "8")');
+    expect(usage(['--model', 'a', '--steps', '2', '--steps', '3'])).toBe('--steps given more than once');
+    expect(usage(['--frobnicate'])).toBe('unknown option --frobnicate for bench (see --help)');
+    expect(usage(['stray'])).toBe('unexpected argument "stray"');
     expect(parseBenchArgs(['--help'])).toBe('help');
   });
 });

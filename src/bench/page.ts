@@ -12,6 +12,7 @@ import { Gpu } from '../gpu/device';
 import type { BackendChoice, BackendInfo, GenerateOptions, StageEvent } from '../engine/api';
 import { Engine } from '../engine/engine';
 import { stageFlops, vaeDecoderFlops } from '../engine/flops';
+import { vaeStride } from '../engine/limits';
 import { ort } from '../engine/ort';
 import { matmulModel } from './matmul_onnx';
 
@@ -157,7 +158,7 @@ async function benchModel(engine: Engine, m: BenchModel, cpu: boolean): Promise<
 
   const events: StageEvent[] = [];
   let loopReadbacks = 0;
-  const grid = run.size / 2 ** (cfg.vae.ch_mult.length - 1);
+  const grid = run.size / vaeStride(cfg);
   const N = grid * grid;
   const t0 = performance.now();
   const { dispatches, readbacks } = await counting(proto('GPUComputePassEncoder'), 'dispatchWorkgroups', (dispatchCount) =>

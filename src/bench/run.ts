@@ -15,6 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from '../engine/api';
 import { parseBackend, UsageError } from '../cli/args';
+import { type FlagSpecs, intFlag, optionFlagSpecs, readOptionFlags, splitFlags, str } from '../cli/flags';
+import { generateOption } from '../engine/options';
 import { chromiumArgs, chromiumPath } from '../cli/chromium';
 import { startServer } from '../cli/server';
 import type { BenchModel, BenchOptions, BenchReport, Settings } from './page';
@@ -38,33 +40,29 @@ export interface BenchArgs {
   matmul?: number;
 }
 
-/** Parses the command line; a bad argument is a UsageError. */
+/** The table options bench's --size/--steps/--sampling-steps are (the engine's names and bounds). */
+const SETTINGS = (['size', 'steps', 'samplingSteps'] as const).map(generateOption);
+const FLAGS: FlagSpecs = {
+  backend: { kind: 'value' }, model: { kind: 'value', multiple: true }, matmul: { kind: 'value' }, ...optionFlagSpecs(SETTINGS),
+};
+
+/** Parses the command line (node:util parseArgs, cli/flags.ts); a bad argument is a UsageError. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs | 'help' {
+  const flags = splitFlags(argv, FLAGS, 'bench');
+  if (flags === 'help') return 'help';
   const a: BenchArgs = { backends: ['auto'], models: [], settings: {} };
-  const int = (flag: string, v: string | undefined, min: number) => {
-    const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < min) throw new UsageError(`${flag} takes an integer ≥ ${min}, got ${v ?? 'nothing'}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === '--help' || flag === '-h') return 'help';
-    const v = argv[++i];
-    if (flag === '--backend') {
-      if (v === undefined) throw new UsageError('--backend needs auto, webgpu, wasm or all');
-      const list = v.trim().toLowerCase() === 'all' ? ['webgpu', 'wasm'] : v.split(',');
-      a.backends = [...new Set(list.map((b) => parseBackend(b)))];
-    } else if (flag === '--model') {
-      if (v === undefined || v.trim() === '') throw new UsageError('--model needs a package folder');
-      a.models.push(v);
-    } else if (flag === '--size') {
-      a.settings.size = int(flag, v, 16);
-      if (a.settings.size % 16) throw new UsageError(`--size must be a multiple of 16, got ${v}`);
-    } else if (flag === '--steps') a.settings.steps = int(flag, v, 1);
-    else if (flag === '--sampling-steps') a.settings.samplingSteps = int(flag, v, 2);
-    else if (flag === '--matmul') a.matmul = int(flag, v, 16);
-    else throw new UsageError(`unknown argument ${flag} (see --help)`);
+  const backend = str(flags, 'backend');
+  if (backend !== undefined) {
+    const list = backend.trim().toLowerCase() === 'all' ? ['webgpu', 'wasm'] : backend.split(',');
+    a.backends = [...new Set(list.map((b) => parseBackend(b)))];
   }
+  for (const m of (flags.get('model') as string[] | undefined) ?? []) {
+    if (m.trim() === '') throw new UsageError('--model needs a package folder');
+    a.models.push(m);
+  }
+  readOptionFlags(flags, SETTINGS, a.settings);
+  a.matmul = intFlag(flags, 'matmul', (v) => v >= 16, 'an integer ≥ 16');
+  if (a.matmul === undefined) delete a.matmul;
   return a;
 }
 

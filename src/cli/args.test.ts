@@ -2,16 +2,17 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ASK_OPTIONS, BACKEND_OPTION, GENERATE_OPTIONS, kebab, type OptionSpec, optionRule } from '../engine/options';
 import {
   checkDeterministicInputs,
   parseBackend,
   parseCommand,
   parsePromptsJsonl,
-  UsageError,
   type AskCommand,
   type Command,
   type GenerateCommand,
 } from './args';
+import { usageMessage } from './usage-testing';
 
 // A scratch "repository" (for the embedded default) and a scratch working folder.
 let tmp: string;
@@ -44,17 +45,7 @@ const gen = (...argv: string[]) => parse('generate', '--model', 'pkg', ...argv) 
 const ask = (...argv: string[]) => parse('ask', '--model', 'pkg', ...argv) as AskCommand;
 
 /** The UsageError message of a failing parse. */
-function err(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    const msg = (e as Error).message;
-    expect(msg).not.toContain('\n');
-    return msg;
-  }
-  throw new Error('expected a UsageError');
-}
+const err = usageMessage;
 const genErr = (...argv: string[]) => err(() => gen(...argv));
 const askErr = (...argv: string[]) => err(() => ask(...argv));
 
@@ -104,6 +95,70 @@ describe('commands and flags', () => {
   });
 });
 
+describe('flags made from the engine options table', () => {
+  /** A valid value of each kind, not the engine's default (so that it is seen to arrive). */
+  const sample = (o: OptionSpec): { raw?: string; value: unknown } => {
+    if (o.type === 'int') return o.stride ? { raw: '48', value: 48 } : { raw: String(o.max ?? 7), value: o.max ?? 7 };
+    if (o.type === 'number') return { raw: String(o.max), value: o.max };
+    if (o.type === 'enum') return { raw: o.values[o.values.length - 1].toUpperCase(), value: o.values[o.values.length - 1] };
+    return { value: true };
+  };
+  const flagOf = (o: OptionSpec) => (typeof o.flag === 'object' ? o.flag.name : o.flag === false ? undefined : o.flag ?? kebab(o.key));
+  // strength and grow-mask go with a source image
+  const withImage = new Set(['strength', 'growMask']);
+
+  it('every generate option with a flag round-trips into the request', () => {
+    for (const o of GENERATE_OPTIONS) {
+      const flag = flagOf(o);
+      if (!flag) continue;
+      const { raw, value } = sample(o);
+      const isSwitch = raw === undefined || typeof o.flag === 'object';
+      const argv = [`--${flag}`, ...(isSwitch ? [] : [raw]), ...(withImage.has(o.key) ? ['--image', 'img.png'] : [])];
+      const c = gen('--prompt', 'x', '--out', 'o.png', ...argv);
+      const want = typeof o.flag === 'object' ? o.flag.sets : value;
+      expect([o.key, (c.options as Record<string, unknown>)[o.key]]).toEqual([o.key, want]);
+    }
+    for (const o of ASK_OPTIONS) {
+      const { raw, value } = sample(o);
+      const c = ask('--image', 'img.png', '--question', 'q', `--${flagOf(o)}`, raw!);
+      expect(c.options).toEqual({ [o.key]: value });
+    }
+  });
+
+  it('a bad value is refused with the table\'s rule', () => {
+    for (const o of GENERATE_OPTIONS) {
+      const flag = flagOf(o);
+      if (!flag || o.type === 'bool' || typeof o.flag === 'object') continue;
+      const extra = withImage.has(o.key) ? ['--image', 'img.png'] : [];
+      expect(genErr('--prompt', 'x', '--out', 'o.png', ...extra, `--${flag}`, 'bad')).toBe(`--${flag} must be ${optionRule(o)} (got "bad")`);
+    }
+    for (const o of ASK_OPTIONS) {
+      expect(askErr('--image', 'img.png', '--question', 'q', `--${flagOf(o)}`, '-3')).toBe(`--${flagOf(o)} must be ${optionRule(o)} (got "-3")`);
+    }
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--backend', 'bad')).toBe(`--backend must be ${optionRule(BACKEND_OPTION)} (got "bad")`);
+  });
+
+  it('options without a flag, misspellings and another command\'s flags are unknown', () => {
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--preview')).toBe('unknown option --preview for generate (see --help)');
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--preset', 'fast')).toBe('unknown option --preset for generate (see --help)');
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--sampling_steps', '2')).toBe('unknown option --sampling_steps for generate (see --help)');
+    expect(askErr('--image', 'img.png', '--question', 'q', '--fast')).toBe('unknown option --fast for ask (see --help)');
+    expect(askErr('--image', 'img.png', '--question', 'q', '--steps', '2')).toBe('unknown option --steps for ask (see --help)');
+    expect(genErr('--prompt', 'x', '--out', 'o.png', '--constructor', '1')).toBe('unknown option --constructor for generate (see --help)');
+  });
+
+  it('--help lists every flag of the table with its rule', () => {
+    const c = parse('--help');
+    if (c.command !== 'help') throw new Error('expected help');
+    for (const o of [...GENERATE_OPTIONS, ...ASK_OPTIONS, BACKEND_OPTION]) {
+      const flag = flagOf(o);
+      if (!flag) continue;
+      expect(c.text).toContain(`--${flag}`);
+      if (o.type === 'int' || o.type === 'number') expect(c.text).toContain(optionRule(o));
+    }
+  });
+});
+
 describe('generate', () => {
   it('defaults: n 1, seed 0, the rest left to the package', () => {
     const c = gen('--prompt', 'a red cube', '--out', 'sub/o.png');
@@ -145,24 +200,27 @@ describe('generate', () => {
   });
 
   it.each([
-    ['--n', '0', '--n must be an integer ≥ 1 (got "0")'],
-    ['--n', '1.5', '--n must be an integer ≥ 1 (got "1.5")'],
-    ['--n', 'two', '--n must be an integer ≥ 1 (got "two")'],
-    ['--n', '', '--n must be an integer ≥ 1 (got "")'],
+    ['--n', '0', '--n must be an integer from 1 to 16 (got "0")'],
+    ['--n', '17', '--n must be an integer from 1 to 16 (got "17")'],
+    ['--n', '1.5', '--n must be an integer from 1 to 16 (got "1.5")'],
+    ['--n', 'two', '--n must be an integer from 1 to 16 (got "two")'],
+    ['--n', '', '--n must be an integer from 1 to 16 (got "")'],
     ['--size', '100', '--size must be a positive multiple of 16 (got "100")'],
     ['--size', '0', '--size must be a positive multiple of 16 (got "0")'],
     ['--size', '-256', '--size must be a positive multiple of 16 (got "-256")'],
     ['--size', '256.0', '--size must be a positive multiple of 16 (got "256.0")'],
-    ['--steps', '0', '--steps must be an integer ≥ 1 (got "0")'],
-    ['--cfg', '0.5', '--cfg must be a finite number ≥ 1 (got "0.5")'],
-    ['--cfg', 'abc', '--cfg must be a finite number ≥ 1 (got "abc")'],
-    ['--cfg', 'Infinity', '--cfg must be a finite number ≥ 1 (got "Infinity")'],
-    ['--cfg', 'NaN', '--cfg must be a finite number ≥ 1 (got "NaN")'],
-    ['--cfg', '1e999', '--cfg must be a finite number ≥ 1 (got "1e999")'],
-    ['--cfg', '0x10', '--cfg must be a finite number ≥ 1 (got "0x10")'],
+    ['--steps', '0', '--steps must be an integer from 1 to 1024 (got "0")'],
+    ['--steps', '1025', '--steps must be an integer from 1 to 1024 (got "1025")'],
+    ['--cfg', '0.5', '--cfg must be a finite number from 1 to 100 (got "0.5")'],
+    ['--cfg', 'abc', '--cfg must be a finite number from 1 to 100 (got "abc")'],
+    ['--cfg', 'Infinity', '--cfg must be a finite number from 1 to 100 (got "Infinity")'],
+    ['--cfg', 'NaN', '--cfg must be a finite number from 1 to 100 (got "NaN")'],
+    ['--cfg', '1e999', '--cfg must be a finite number from 1 to 100 (got "1e999")'],
+    ['--cfg', '100.5', '--cfg must be a finite number from 1 to 100 (got "100.5")'],
+    ['--cfg', '0x10', '--cfg must be a finite number from 1 to 100 (got "0x10")'],
     ['--cfg-schedule', 'cosine', '--cfg-schedule must be constant or linear (got "cosine")'],
-    ['--temperature', '-0.1', '--temperature must be a finite number ≥ 0 (got "-0.1")'],
-    ['--temperature', 'hot', '--temperature must be a finite number ≥ 0 (got "hot")'],
+    ['--temperature', '-0.1', '--temperature must be a finite number from 0 to 10 (got "-0.1")'],
+    ['--temperature', 'hot', '--temperature must be a finite number from 0 to 10 (got "hot")'],
     ['--sampling-steps', '1', '--sampling-steps must be an integer from 2 to 1000 (got "1")'],
     ['--sampling-steps', '1001', '--sampling-steps must be an integer from 2 to 1000 (got "1001")'],
     ['--seed', '1.5', '--seed must be an integer (got "1.5")'],
@@ -181,7 +239,7 @@ describe('generate', () => {
     expect(genErr('--prompt', '', '--out', 'o.png')).toBe('the prompt is empty');
     expect(genErr('--prompt', '  \n\t ', '--out', 'o.png')).toBe('the prompt is empty');
     expect(genErr('--prompt', 'x'.repeat(2001), '--out', 'o.png')).toBe(
-      'the prompt is longer than the limit of 2000 characters (it has 2001)',
+      'the prompt is 2001 characters long; the limit is 2000',
     );
     expect(gen('--prompt', 'x'.repeat(2000), '--out', 'o.png').prompts[0].prompt).toHaveLength(2000);
     // characters, not UTF-16 units
@@ -275,7 +333,7 @@ describe('--prompts (GenEval metadata)', () => {
     expect(bad('{"tag": "x"}\n')).toBe('bad.jsonl line 1: expected a JSON object with a "prompt" string');
     expect(bad(`${LINES[1]}\n{"prompt": "   "}\n`)).toBe('bad.jsonl line 2: the prompt is empty');
     expect(bad(`{"prompt": "${'y'.repeat(2001)}"}\n`)).toBe(
-      'bad.jsonl line 1: the prompt is longer than the limit of 2000 characters (it has 2001)',
+      'bad.jsonl line 1: the prompt is 2001 characters long; the limit is 2000',
     );
     expect(bad('\n\n')).toBe('bad.jsonl has no prompts');
   });
@@ -383,22 +441,20 @@ describe('ask', () => {
     expect(Buffer.from(c.items[0].image).toString()).toBe('whatever bytes');
     expect(c.items[0].question).toBe('What is this?');
     expect(c.batch).toBe(false);
-    expect(c.maxNewTokens).toBe(32);
+    expect(c.options).toEqual({ maxNewTokens: 32 });
     expect(c.tokens).toBe(true);
     const d = ask('--image', 'img.png', '--question', 'q');
-    expect(d.maxNewTokens).toBeUndefined();
-    expect(d.size).toBeUndefined(); // the package's (the engine applies it)
-    expect(d.repetitionPenalty).toBeUndefined();
+    expect(d.options).toEqual({});
     expect(d.tokens).toBe(false);
   });
 
   it('--size and --repetition-penalty, on one question and on a batch', () => {
     const c = ask('--image', 'img.png', '--question', 'q', '--size', '512', '--repetition-penalty', '1.1');
-    expect([c.size, c.repetitionPenalty]).toEqual([512, 1.1]);
+    expect(c.options).toEqual({ size: 512, repetitionPenalty: 1.1 });
     const b = ask('--questions', file('q2.jsonl', '{"image": "img.png", "question": "q"}'), '--size=256', '--repetition-penalty=1');
-    expect([b.size, b.repetitionPenalty]).toEqual([256, 1]);
+    expect(b.options).toEqual({ size: 256, repetitionPenalty: 1 });
     expect(askErr('--image', 'img.png', '--question', 'q', '--size', '500')).toBe('--size must be a positive multiple of 16 (got "500")');
-    expect(askErr('--image', 'img.png', '--question', 'q', '--repetition-penalty', '0')).toBe('--repetition-penalty must be a finite number > 0 (got "0")');
+    expect(askErr('--image', 'img.png', '--question', 'q', '--repetition-penalty', '0')).toBe('--repetition-penalty must be a number in (0, 10] (got "0")');
     expect(askErr('--image', 'img.png', '--question', 'q', '--repetition-penalty', 'x')).toMatch(/--repetition-penalty must be/);
   });
 
@@ -407,8 +463,8 @@ describe('ask', () => {
     expect(askErr('--image', 'adir', '--question', 'q')).toBe('--image adir: not a file');
     expect(askErr('--image', 'empty.png', '--question', 'q')).toBe('--image empty.png: the file is empty');
     expect(askErr('--image', 'img.png', '--question', ' ')).toBe('the question is empty');
-    expect(askErr('--image', 'img.png', '--question', 'q'.repeat(2001))).toMatch(/question is longer than the limit of 2000/);
-    expect(askErr('--image', 'img.png', '--question', 'q', '--max-new-tokens', '0')).toBe('--max-new-tokens must be an integer ≥ 1 (got "0")');
+    expect(askErr('--image', 'img.png', '--question', 'q'.repeat(2001))).toBe('the question is 2001 characters long; the limit is 2000');
+    expect(askErr('--image', 'img.png', '--question', 'q', '--max-new-tokens', '0')).toBe('--max-new-tokens must be an integer from 1 to 2048 (got "0")');
     expect(askErr('--image', 'img.png', '--question', 'q', '--max-new-tokens', 'lots')).toMatch(/--max-new-tokens must be/);
   });
 

@@ -5,21 +5,21 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendChoice, GenerateOptions } from '../engine/api';
+import type { AskOptions, BackendChoice, GenerateOptions } from '../engine/api';
+import { textProblem } from '../engine/limits';
+import { ASK_OPTIONS, BACKEND_OPTION, GENERATE_OPTIONS, generateOption, optionRule, parseOption, presetConflict } from '../engine/options';
 import { UsageError } from './errors';
-import { imageInput, intFlag, numFlag, readInput, statOrUndefined, str, type Flags } from './flags';
+import { type FlagSpecs, type Flags, imageInput, optionFlagSpecs, optionHelp, readInput, readOptionFlags, splitFlags, statOrUndefined,
+  str } from './flags';
 import { parseJsonlObjects } from './jsonl';
-import { checkDeterministicInputs, deterministicInputsKnown, parseOrdersJson, STRIDE } from './layout';
+import { checkDeterministicInputs, deterministicInputsKnown, parseOrdersJson } from './layout';
 import { parseSource, parseSourceFlags, type SourceArgs } from './source';
 
-export const MAX_PROMPT_CHARS = 2000;
 /** The embedded default model package, relative to the repository root. */
 export const DEFAULT_MODEL_DIR = 'models/default/package';
-/** `--backend` values (Engine.create's `backend`). */
-export const BACKENDS: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm'];
 
 export { UsageError };
-export { checkDeterministicInputs, checkNoise, checkOrders, parseOrdersJson, STRIDE, TOKEN_DIM, tokensFor } from './layout';
+export { checkDeterministicInputs, checkNoise, checkOrders, parseOrdersJson, tokensFor } from './layout';
 export { readInput } from './flags';
 
 export type ModelRef = { kind: 'dir'; dir: string } | { kind: 'url'; url: string };
@@ -84,11 +84,8 @@ export interface AskCommand {
   items: AskItem[];
   /** --questions: answers are JSON lines on stdout */
   batch: boolean;
-  maxNewTokens?: number;
-  /** --size: the side questions are asked at (default the package's, 512 for the released models) */
-  size?: number;
-  /** --repetition-penalty (default the package's; 1 = plain greedy) */
-  repetitionPenalty?: number;
+  /** the ask options given (the engine applies its defaults to the rest) */
+  options: AskOptions;
   tokens: boolean;
 }
 
@@ -140,22 +137,28 @@ ask pads the image to a grey square and resizes it to --size (a multiple of 16; 
 package's, 512 for the released models, as the official image2text) as PIL does; answers are
 greedy with the package's --repetition-penalty (Qwen's 1.1 for converted models; 1 = none).
 Environment: HARMON_DEBUG=1 forwards the page's errors and Vite's log to stderr;
-CHROMIUM_PATH (default /usr/bin/chromium); HARMON_CHROMIUM_FLAGS adds Chromium flags.`;
+CHROMIUM_PATH (default /usr/bin/chromium); HARMON_CHROMIUM_FLAGS adds Chromium flags.
 
-type FlagKind = 'value' | 'switch';
+generate's settings:
+${optionHelp(GENERATE_OPTIONS).join('\n')}
+ask's settings:
+${optionHelp(ASK_OPTIONS).join('\n')}
+every command:
+${optionHelp([BACKEND_OPTION]).join('\n')}`;
 
-const GENERATE_FLAGS: Record<string, FlagKind> = {
-  model: 'value', prompt: 'value', prompts: 'value', n: 'value', size: 'value', steps: 'value',
-  cfg: 'value', 'cfg-schedule': 'value', temperature: 'value', 'sampling-steps': 'value', seed: 'value',
-  out: 'value', latents: 'value', orders: 'value', noise: 'value', backend: 'value',
-  width: 'value', height: 'value', fast: 'switch',
-  image: 'value', mask: 'value', outpaint: 'value', strength: 'value', 'keep-pixels': 'switch', 'grow-mask': 'switch',
+/** Flags of `npm run harmon` that are not engine options (the files in and out, the model). */
+const COMMON_FLAGS: FlagSpecs = { model: { kind: 'value' }, ...optionFlagSpecs([BACKEND_OPTION]) };
+const COMMANDS: Record<string, FlagSpecs> = {
+  generate: {
+    ...COMMON_FLAGS, ...optionFlagSpecs(GENERATE_OPTIONS),
+    prompt: { kind: 'value' }, prompts: { kind: 'value' }, out: { kind: 'value' }, latents: { kind: 'value' }, orders: { kind: 'value' },
+    noise: { kind: 'value' }, image: { kind: 'value' }, mask: { kind: 'value' }, outpaint: { kind: 'value' }, 'keep-pixels': { kind: 'switch' },
+  },
+  ask: {
+    ...COMMON_FLAGS, ...optionFlagSpecs(ASK_OPTIONS),
+    image: { kind: 'value' }, question: { kind: 'value' }, questions: { kind: 'value' }, tokens: { kind: 'switch' },
+  },
 };
-const ASK_FLAGS: Record<string, FlagKind> = {
-  model: 'value', backend: 'value', image: 'value', question: 'value', questions: 'value', 'max-new-tokens': 'value', tokens: 'switch',
-  size: 'value', 'repetition-penalty': 'value',
-};
-const COMMANDS: Record<string, Record<string, FlagKind>> = { generate: GENERATE_FLAGS, ask: ASK_FLAGS };
 
 /** The repository root, from this file's location (src/cli/). */
 export function repoRoot(): string {
@@ -168,58 +171,24 @@ export function splitArgs(argv: readonly string[]): { command: string; flags: Fl
   const first = argv[0];
   if (first === '--help' || first === '-h' || first === 'help') return 'help';
   if (first.startsWith('-')) throw new UsageError(`expected a command (generate or ask) before ${first}`);
-  const spec = COMMANDS[first];
+  const spec = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
   if (!spec) throw new UsageError(`unknown command "${first}": expected generate or ask`);
-  const flags: Flags = new Map();
-  for (let i = 1; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') return 'help';
-    if (!arg.startsWith('--') || arg === '--') throw new UsageError(`unexpected argument "${arg}"`);
-    const eq = arg.indexOf('=');
-    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    const kind = spec[name];
-    if (!kind) throw new UsageError(`unknown option --${name} for ${first} (see --help)`);
-    if (flags.has(name)) throw new UsageError(`--${name} given more than once`);
-    if (kind === 'switch') {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      flags.set(name, true);
-      continue;
-    }
-    let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      // A following option means this one's value is missing (write --prompt=--x for such a value).
-      if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new UsageError(`--${name} needs a value`);
-      i++;
-    }
-    flags.set(name, value);
-  }
-  return { command: first, flags };
+  const flags = splitFlags(argv.slice(1), spec, first);
+  return flags === 'help' ? 'help' : { command: first, flags };
 }
 
 /** A --backend value (undefined: auto). Shared by `npm run harmon`, `npm run eval` and `npm run bench`. */
 export function parseBackend(raw: string | undefined, flag = '--backend'): BackendChoice {
   if (raw === undefined) return 'auto';
-  const v = raw.trim().toLowerCase();
-  if (!(BACKENDS as readonly string[]).includes(v)) throw new UsageError(`${flag} must be auto, webgpu or wasm (got "${raw}")`);
+  const v = parseOption(BACKEND_OPTION, raw);
+  if (v === undefined) throw new UsageError(`${flag} must be ${optionRule(BACKEND_OPTION)} (got "${raw}")`);
   return v as BackendChoice;
 }
 
-/** Characters as a person counts them (code points, not UTF-16 units). */
-export function charCount(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
-
-/** Throws unless `text` is a usable prompt/question. `what` names it in the message. */
+/** Throws unless `text` is a usable prompt/question (the engine's rule). `what` names it in the message. */
 export function checkText(text: string, what = 'prompt', where = ''): void {
-  if (text.trim() === '') throw new UsageError(`${where}the ${what} is empty`);
-  const n = charCount(text);
-  if (n > MAX_PROMPT_CHARS) {
-    throw new UsageError(`${where}the ${what} is longer than the limit of ${MAX_PROMPT_CHARS} characters (it has ${n})`);
-  }
+  const problem = textProblem(text, what);
+  if (problem) throw new UsageError(`${where}${problem}`);
 }
 
 /** Resolves --model (or the embedded default) to a local package folder or a URL prefix. */
@@ -309,7 +278,7 @@ function readLineSources(flags: Flags, prompts: PromptEntry[], promptsFile: stri
       : 'each line has its own unknown tokens';
     throw new UsageError(`--${flag} cannot be used with ${lines}: ${why}`);
   }
-  const shared = parseSourceFlags(flags, options);
+  const shared = parseSourceFlags(flags);
   const base = path.dirname(path.resolve(cwd, promptsFile));
   for (const p of prompts) {
     if (p.image === undefined) continue;
@@ -333,37 +302,15 @@ function parseGenerate(flags: Flags, ctx: ParseContext): GenerateCommand {
   const outRaw = str(flags, 'out');
   if (outRaw === undefined) throw new UsageError(promptsFile !== undefined ? 'generate needs --out DIR' : 'generate needs --out FILE.png');
 
-  const n = intFlag(flags, 'n', (v) => v >= 1, 'an integer ≥ 1') ?? 1;
-  const size = intFlag(flags, 'size', (v) => v > 0 && v % STRIDE === 0, `a positive multiple of ${STRIDE}`);
-  const steps = intFlag(flags, 'steps', (v) => v >= 1, 'an integer ≥ 1');
-  const cfg = numFlag(flags, 'cfg', (v) => v >= 1, 'a finite number ≥ 1');
-  const schedule = str(flags, 'cfg-schedule');
-  if (schedule !== undefined && schedule !== 'constant' && schedule !== 'linear') {
-    throw new UsageError(`--cfg-schedule must be constant or linear (got "${schedule}")`);
-  }
-  const temperature = numFlag(flags, 'temperature', (v) => v >= 0, 'a finite number ≥ 0');
-  const samplingSteps = intFlag(flags, 'sampling-steps', (v) => v >= 2 && v <= 1000, 'an integer from 2 to 1000');
-  const seed = intFlag(flags, 'seed', () => true, 'an integer') ?? 0;
-  const side = (name: string) => intFlag(flags, name, (v) => v > 0 && v % STRIDE === 0, `a positive multiple of ${STRIDE}`);
-  const width = side('width');
-  const height = side('height');
-  const fast = flags.get('fast') === true;
-  // The engine refuses this pair too (the preset chooses S per MAR step); said here before any work.
-  if (fast && samplingSteps !== undefined) {
-    throw new UsageError(`--fast sets the sampling steps per MAR step (50 → 5): leave out --sampling-steps (got ${samplingSteps})`);
-  }
+  // n and seed are pinned here (the orders and --prompts' seed + i need them); the other settings
+  // left out are the engine's to fill in
+  const defaults = (key: 'n' | 'seed') => { const d = generateOption(key).default; return d.from === 'engine' ? d.value as number : 0; };
+  const options: CliGenerateOptions = { n: defaults('n'), seed: defaults('seed') };
+  readOptionFlags(flags, GENERATE_OPTIONS, options);
+  const conflict = presetConflict(options, { fast: '--fast', samplingSteps: '--sampling-steps' });
+  if (conflict) throw new UsageError(conflict);
+  const n = options.n;
   const backend = parseBackend(str(flags, 'backend'));
-
-  const options: CliGenerateOptions = { n, seed };
-  if (size !== undefined) options.size = size;
-  if (width !== undefined) options.width = width;
-  if (height !== undefined) options.height = height;
-  if (fast) options.preset = 'fast';
-  if (steps !== undefined) options.steps = steps;
-  if (cfg !== undefined) options.cfg = cfg;
-  if (schedule !== undefined) options.cfgSchedule = schedule;
-  if (temperature !== undefined) options.temperature = temperature;
-  if (samplingSteps !== undefined) options.samplingSteps = samplingSteps;
 
   // Outputs.
   if (outRaw.trim() === '') throw new UsageError('--out is empty');
@@ -399,7 +346,7 @@ function parseGenerate(flags: Flags, ctx: ParseContext): GenerateCommand {
   }
   let source: SourceArgs | undefined;
   if (promptsFile !== undefined && prompts.some((p) => p.image !== undefined)) readLineSources(flags, prompts, promptsFile, cwd, options);
-  else source = parseSource(flags, cwd, options);
+  else source = parseSource(flags, cwd);
 
   const ordersFile = str(flags, 'orders');
   const noiseFile = str(flags, 'noise');
@@ -426,10 +373,8 @@ function parseAsk(flags: Flags, ctx: ParseContext): AskCommand {
   const imageName = str(flags, 'image');
   const question = str(flags, 'question');
   const questionsFile = str(flags, 'questions');
-  const maxNewTokens = intFlag(flags, 'max-new-tokens', (v) => v >= 1, 'an integer ≥ 1');
-  const size = intFlag(flags, 'size', (v) => v > 0 && v % STRIDE === 0, `a positive multiple of ${STRIDE}`);
-  const repetitionPenalty = numFlag(flags, 'repetition-penalty', (v) => v > 0, 'a finite number > 0');
-  const settings = { maxNewTokens, size, repetitionPenalty };
+  const options: AskOptions = {};
+  readOptionFlags(flags, ASK_OPTIONS, options);
   const tokens = flags.get('tokens') === true;
   const backend = parseBackend(str(flags, 'backend'));
   if (questionsFile !== undefined) {
@@ -452,14 +397,14 @@ function parseAsk(flags: Flags, ctx: ParseContext): AskCommand {
       }
       return { image, imageName: name, question: obj.question as string, line };
     });
-    return { command: 'ask', model, backend, items, batch: true, ...settings, tokens: false };
+    return { command: 'ask', model, backend, items, batch: true, options, tokens: false };
   }
   if (imageName === undefined) throw new UsageError('ask needs --image FILE (or --questions FILE)');
   if (question === undefined) throw new UsageError('ask needs --question TEXT');
   checkText(question, 'question');
   const model = resolveModel(str(flags, 'model'), ctx);
   const image = imageInput(imageName, 'image', ctx.cwd ?? process.cwd());
-  return { command: 'ask', model, backend, items: [{ image, imageName, question }], batch: false, ...settings, tokens };
+  return { command: 'ask', model, backend, items: [{ image, imageName, question }], batch: false, options, tokens };
 }
 
 /** Parses and validates the whole command line. Throws UsageError with a one-line message. */

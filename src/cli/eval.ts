@@ -12,8 +12,11 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from '../engine/api';
+import { generateOption } from '../engine/options';
 import { DEFAULT_MODEL_DIR, parseBackend, repoRoot, UsageError } from './args';
+import { type FlagSpecs, intFlag, optionFlagSpecs, readOptionFlags, splitFlags, str } from './flags';
 
 const USAGE = `usage: npm run eval -- shapes [--model PKG_DIR] [--out DIR] [--quick] [--n 1] [--steps N]
                         [--sampling-steps N] [--cfg C] [--seed 0] [--vqa 48] [--backend auto|webgpu|wasm]
@@ -61,52 +64,42 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
-function parse(argv: string[], root: string): EvalArgs {
-  if (argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  if (argv[0] !== 'shapes' && argv[0] !== 'inpaint') fail(`expected the benchmark name "shapes" or "inpaint" first\n${USAGE}`);
+/** The engine options eval passes on to `npm run harmon` (the table's names, bounds and messages). */
+const SETTINGS = (['n', 'seed', 'steps', 'samplingSteps', 'cfg'] as const).map(generateOption);
+const COMMON: FlagSpecs = {
+  model: { kind: 'value' }, out: { kind: 'value' }, quick: { kind: 'switch' }, backend: { kind: 'value' }, ...optionFlagSpecs(SETTINGS),
+};
+const FLAGS: Record<EvalArgs['bench'], FlagSpecs> = {
+  shapes: { ...COMMON, vqa: { kind: 'value' }, reference: { kind: 'switch' }, checkpoint: { kind: 'value' } },
+  inpaint: { ...COMMON, cases: { kind: 'value' }, phrasing: { kind: 'value' } },
+};
+const PHRASINGS = ['describe', 'object'];
+
+/** The command line (node:util parseArgs, flags.ts); a bad argument is a UsageError. */
+export function parseEvalArgs(argv: readonly string[], root: string): EvalArgs | 'help' {
+  if (argv[0] === '--help' || argv[0] === '-h') return 'help';
+  if (argv[0] !== 'shapes' && argv[0] !== 'inpaint') throw new UsageError('expected the benchmark name "shapes" or "inpaint" first (see --help)');
   const bench = argv[0];
+  const flags = splitFlags(argv.slice(1), FLAGS[bench], `eval ${bench}`);
+  if (flags === 'help') return 'help';
+  const given: Partial<Record<'n' | 'seed' | 'steps' | 'samplingSteps' | 'cfg', number>> = {};
+  readOptionFlags(flags, SETTINGS, given);
+  const folder = (name: string) => {
+    const v = str(flags, name);
+    if (v !== undefined && v.trim() === '') throw new UsageError(`--${name} is empty`);
+    return v === undefined ? undefined : path.resolve(v);
+  };
+  const phrasing = str(flags, 'phrasing') ?? 'describe';
+  if (!PHRASINGS.includes(phrasing)) throw new UsageError(`--phrasing must be describe or object (got "${phrasing}")`);
+  const quick = flags.get('quick') === true;
+  const reference = flags.get('reference') === true;
   const a: EvalArgs = {
-    bench, model: path.join(root, DEFAULT_MODEL_DIR), out: '', quick: false, reference: false, n: 1, seed: 0, vqa: 48, backend: 'auto',
-    cases: 48, phrasing: 'describe',
+    bench, model: folder('model') ?? path.join(root, DEFAULT_MODEL_DIR), out: folder('out') ?? '', quick, reference,
+    checkpoint: folder('checkpoint'), n: given.n ?? 1, seed: given.seed ?? 0, steps: given.steps, samplingSteps: given.samplingSteps,
+    cfg: given.cfg, backend: parseBackend(str(flags, 'backend')),
+    vqa: intFlag(flags, 'vqa', (v) => v >= 0, 'an integer ≥ 0') ?? 48,
+    cases: intFlag(flags, 'cases', (v) => v >= 1, 'an integer ≥ 1') ?? 48, phrasing,
   };
-  const only = new Set(bench === 'shapes' ? ['--cases', '--phrasing'] : ['--vqa', '--reference', '--checkpoint']);
-  const num = (flag: string, v: string | undefined, int = true): number => {
-    const x = Number(v);
-    if (v === undefined || !Number.isFinite(x) || (int && !Number.isInteger(x)) || x < 0) fail(`${flag} needs a number, got ${v}`);
-    return x;
-  };
-  for (let i = 1; i < argv.length; i++) {
-    const [flag, v] = [argv[i], argv[i + 1]];
-    const takes = () => (i++, v);
-    if (only.has(flag)) fail(`${flag} is not an option of eval ${bench}\n${USAGE}`);
-    if (flag === '--model') a.model = path.resolve(takes() ?? fail('--model needs a folder'));
-    else if (flag === '--out') a.out = path.resolve(takes() ?? fail('--out needs a folder'));
-    else if (flag === '--checkpoint') a.checkpoint = path.resolve(takes() ?? fail('--checkpoint needs a folder'));
-    else if (flag === '--quick') a.quick = true;
-    else if (flag === '--reference') a.reference = true;
-    else if (flag === '--n') a.n = num(flag, takes());
-    else if (flag === '--seed') a.seed = num(flag, takes());
-    else if (flag === '--vqa') a.vqa = num(flag, takes());
-    else if (flag === '--cases') a.cases = num(flag, takes()) || fail('--cases needs at least 1');
-    else if (flag === '--phrasing') {
-      a.phrasing = takes() ?? fail('--phrasing needs describe or object');
-      if (a.phrasing !== 'describe' && a.phrasing !== 'object') fail(`--phrasing must be describe or object, got ${a.phrasing}`);
-    }
-    else if (flag === '--steps') a.steps = num(flag, takes());
-    else if (flag === '--sampling-steps') a.samplingSteps = num(flag, takes());
-    else if (flag === '--cfg') a.cfg = num(flag, takes(), false);
-    else if (flag === '--backend') {
-      try {
-        a.backend = parseBackend(takes() ?? fail('--backend needs auto, webgpu or wasm'));
-      } catch (e) {
-        fail((e as UsageError).message);
-      }
-    }
-    else fail(`unknown argument ${flag}\n${USAGE}`);
-  }
   a.out ||= path.join(root, 'models', 'eval', bench === 'inpaint' ? `inpaint-engine${a.quick ? '-quick' : ''}`
     : `shapes-${a.reference ? 'reference' : 'engine'}${a.quick ? '-quick' : ''}`);
   return a;
@@ -135,7 +128,18 @@ function flags(settings: Record<string, number | undefined>): string[] {
 
 export async function main(argv: string[]): Promise<number> {
   const root = repoRoot();
-  const a = parse(argv, root);
+  let parsed: EvalArgs | 'help';
+  try {
+    parsed = parseEvalArgs(argv, root);
+  } catch (e) {
+    if (e instanceof UsageError) fail(e.message);
+    throw e;
+  }
+  if (parsed === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const a = parsed;
   let manifest: Manifest;
   try {
     manifest = JSON.parse(readFileSync(path.join(a.model, 'manifest.json'), 'utf8')) as Manifest;
@@ -188,10 +192,13 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: Error) => {
-    process.stderr.write(`error: ${e.message}\n`);
-    process.exit(1);
-  },
-);
+// Only when run as the command (the test imports parseEvalArgs).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: Error) => {
+      process.stderr.write(`error: ${e.message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,7 +1,7 @@
 // End to end: `npm run --silent harmon -- …` as a user runs it. Argument errors need no browser; the
-// rest drive the real engine in headless Chromium and run once src/engine/engine.ts exists.
+// rest drive the real engine in headless Chromium.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodePng, encodePng } from './output';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const hasEngine = existsSync(path.join(root, 'src/engine/engine.ts'));
 const TINY = 'models/golden/tiny/package';
 /** 80 × 64 RGB: 5 × 4 tokens */
 const IMAGE = path.join(root, 'models/golden/tiny/image.png');
@@ -63,7 +62,7 @@ describe('argument errors (exit 2, one line, before anything starts)', () => {
 
   it('invalid --cfg', async () => {
     const r = await harmon('generate', '--model', TINY, '--prompt', 'a cat', '--cfg', '0.5', '--out', path.join(tmp, 'o.png'));
-    expectError(r, 2, '--cfg must be a finite number ≥ 1 (got "0.5")');
+    expectError(r, 2, '--cfg must be a finite number from 1 to 100 (got "0.5")');
   });
 
   it('bad --backend', async () => {
@@ -93,7 +92,7 @@ describe('argument errors (exit 2, one line, before anything starts)', () => {
   });
 });
 
-describe.skipIf(!hasEngine)('through the engine in Chromium', () => {
+describe('through the engine in Chromium', () => {
   it('a file that is not an image fails in the page decode (exit 1)', async () => {
     const bad = path.join(tmp, 'x.png');
     writeFileSync(bad, 'this is text, not a PNG\n');
@@ -196,7 +195,7 @@ describe.skipIf(!hasEngine)('through the engine in Chromium', () => {
   }, 600_000);
 });
 
-describe.skipIf(!hasEngine)('partly known images, any canvas, the fast preset (through the engine)', () => {
+describe('partly known images, any canvas, the fast preset (through the engine)', () => {
   const common = ['--model', TINY, '--prompt', 'a red cube', '--steps', '2', '--backend', 'wasm'];
   const lastLine = (r: Run) => r.stderr.trimEnd().split('\n').at(-1);
 

@@ -13,7 +13,7 @@ import {
   type AskCommand,
   type GenerateCommand,
 } from './args';
-import type { AskOptions, ModelInfo } from '../engine/api';
+import type { ModelInfo } from '../engine/api';
 import { deterministicInputsKnown } from './layout';
 import type { Session } from './session';
 import type { PlannedSource, SourceArgs } from './source';
@@ -185,11 +185,7 @@ async function runAsk(root: string, cmd: AskCommand): Promise<void> {
       await session.checkImage(urls[i], item.imageName);
     }
     await loadModel(session, cmd);
-    // options left out take the package's values inside the engine
-    const options: AskOptions = {};
-    if (cmd.maxNewTokens !== undefined) options.maxNewTokens = cmd.maxNewTokens;
-    if (cmd.size !== undefined) options.size = cmd.size;
-    if (cmd.repetitionPenalty !== undefined) options.repetitionPenalty = cmd.repetitionPenalty;
+    const options = cmd.options;
     for (const [i, item] of cmd.items.entries()) {
       const r = await session.ask(urls[i], item.imageName, item.question, options);
       if (cmd.batch) {

@@ -17,6 +17,8 @@ import type {
   StepEvent,
 } from '../engine/api';
 import { Engine } from '../engine/engine';
+import { errorText } from '../ui/format';
+import { decodeRgba, ImageInputError } from '../ui/images';
 import type { HarmonWire, HostEvent, WireGenerateResult, WireResult } from './wire';
 
 export interface HarmonHost {
@@ -45,40 +47,17 @@ function report(event: HostEvent): void {
   }
 }
 
-function message(e: unknown): string {
-  if (e instanceof Error || e instanceof DOMException) return e.message || e.name;
-  if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
-    return (e as { message: string }).message;
-  }
-  return String(e);
-}
-
 function loaded(): Engine {
   if (!engine) throw new Error('no model loaded');
   return engine;
 }
 
-/** Decodes an encoded image file to RGBA (createImageBitmap → OffscreenCanvas). */
+/** Decodes an encoded image file to RGBA at its own size (the demo's and the widget's decoder). */
 export async function decodeImage(bytes: Uint8Array, name = 'image'): Promise<InputImage> {
-  let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), {
-      colorSpaceConversion: 'none',
-      premultiplyAlpha: 'none',
-    });
+    return await decodeRgba(new Blob([bytes as Uint8Array<ArrayBuffer>]));
   } catch (e) {
-    throw new Error(`could not decode the image ${name}: ${message(e)}`);
-  }
-  try {
-    const { width, height } = bitmap;
-    if (width === 0 || height === 0) throw new Error(`could not decode the image ${name}: it is empty`);
-    const canvas = new OffscreenCanvas(width, height);
-    const ctx = canvas.getContext('2d', { willReadFrequently: true });
-    if (!ctx) throw new Error('could not decode the image: no 2D canvas context');
-    ctx.drawImage(bitmap, 0, 0);
-    return { width, height, rgba: ctx.getImageData(0, 0, width, height).data };
-  } finally {
-    bitmap.close();
+    throw new Error(`could not decode the image ${name}: ${e instanceof ImageInputError ? e.message : errorText(e)}`);
   }
 }
 
@@ -126,7 +105,7 @@ async function wrap<T>(fn: () => Promise<T>): Promise<WireResult<T>> {
     return { ok: true, value: await fn() };
   } catch (e) {
     console.error(e);
-    return { ok: false, error: message(e) };
+    return { ok: false, error: errorText(e) };
   }
 }
 

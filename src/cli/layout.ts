@@ -7,14 +7,11 @@
 // the engine checks them again.
 
 import type { ModelDefaults } from '../engine/api';
+import { STRIDE, TOKEN_DIM } from '../engine/limits';
 import { headSteps, noiseSlots, predictedCounts } from '../engine/plan';
 import type { GenerateCommand } from './args';
 import { UsageError } from './errors';
 
-/** The VAE stride: image side / token grid side. */
-export const STRIDE = 16;
-/** Latent channels per token. */
-export const TOKEN_DIM = 16;
 
 /** Which tokens a generation draws (the engine's Canvas, less its pixels). */
 export interface TokenLayout {

@@ -32,9 +32,10 @@ describe('progress lines', () => {
     dl(4 * 1024 * 1024);
     dl(4 * 1024 * 1024);
     expect(lines).toEqual([
-      'download llm.onnx 0% (0.00/4.00 MB, 1.00 MB/s)',
-      'download llm.onnx 50% (2.00/4.00 MB, 1.00 MB/s)',
-      'download llm.onnx 100% (4.00/4.00 MB, 1.00 MB/s)',
+      // the demo's and the widget's units (ui/format.ts): decimal, "of" the total
+      'download llm.onnx 0% (0 B of 4.19 MB, 1.05 MB/s)',
+      'download llm.onnx 50% (2.10 MB of 4.19 MB, 1.05 MB/s)',
+      'download llm.onnx 100% (4.19 MB of 4.19 MB, 1.05 MB/s)',
     ]);
   });
 

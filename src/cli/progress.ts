@@ -3,13 +3,8 @@
 // the model runs and with which package defaults.
 
 import type { BackendInfo, ModelDefaults } from '../engine/api';
+import { formatBytes, formatSpeed } from '../ui/format';
 import type { HostEvent } from './wire';
-
-const MB = 1024 * 1024;
-
-function mb(bytes: number): string {
-  return (bytes / MB).toFixed(bytes < 10 * MB ? 2 : 1);
-}
 
 export class Progress {
   private lastPrint = new Map<string, number>();
@@ -47,8 +42,8 @@ export class Progress {
         if (done && last === -1) return; // already reported complete
         this.lastPrint.set(p.file, done ? -1 : t);
         const pct = p.total > 0 ? `${Math.floor((100 * p.loaded) / p.total)}% ` : '';
-        const rate = p.bytesPerSecond > 0 ? `, ${mb(p.bytesPerSecond)} MB/s` : '';
-        this.write(`download ${p.file} ${pct}(${mb(p.loaded)}/${mb(p.total)} MB${rate})`);
+        const rate = p.bytesPerSecond > 0 ? `, ${formatSpeed(p.bytesPerSecond)}` : '';
+        this.write(`download ${p.file} ${pct}(${formatBytes(p.loaded)} of ${formatBytes(p.total)}${rate})`);
         break;
       }
       case 'verify':

@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCommand, parsePromptsJsonl, UsageError, type GenerateCommand } from './args';
+import { parseCommand, parsePromptsJsonl, type GenerateCommand } from './args';
+import { usageMessage } from './usage-testing';
 
 let tmp: string;
 let cwd: string;
@@ -30,15 +31,7 @@ function prompts(text: string): string {
 const gen = (...args: string[]) =>
   parseCommand(['generate', '--model', 'pkg', ...args], { root: path.join(tmp, 'repo'), cwd }) as GenerateCommand;
 
-function genErr(...args: string[]): string {
-  try {
-    gen(...args);
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
+const genErr = (...args: string[]) => usageMessage(() => gen(...args));
 
 const EDIT = '{"prompt": "a red circle and a blue star", "image": "scenes/a.png", "mask": "scenes/m.png", "tag": "inpaint_seen"}';
 const PLAIN = '{"prompt": "two cats", "tag": "counting"}';

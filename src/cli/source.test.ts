@@ -5,9 +5,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkDeterministicInputs, parseCommand, UsageError, type GenerateCommand } from './args';
+import { checkDeterministicInputs, parseCommand, type GenerateCommand } from './args';
 import { deterministicInputsKnown, type TokenLayout } from './layout';
 import { keepSourcePixels, parseOutpaint, planSource, resizeMaskNearest, type SourceArgs } from './source';
+import { usageMessage } from './usage-testing';
 
 let tmp: string;
 let cwd: string;
@@ -26,16 +27,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const gen = (...argv: string[]) =>
   parseCommand(['generate', '--model', 'pkg', '--prompt', 'x', '--out', 'o.png', ...argv], { root: tmp, cwd }) as GenerateCommand;
 
-function err(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    expect((e as Error).message).not.toContain('\n');
-    return (e as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
+const err = usageMessage;
 const genErr = (...argv: string[]) => err(() => gen(...argv));
 
 function file(name: string, data: string | Uint8Array): string {

@@ -11,8 +11,10 @@ import { EngineError } from '../engine/errors';
 import { pasteBack } from '../engine/paste-back';
 import type { CliGenerateOptions } from './args';
 import { UsageError } from './errors';
-import { imageInput, numFlag, parseIntStrict, str, type Flags } from './flags';
-import { STRIDE, type TokenLayout } from './layout';
+import { STRIDE } from '../engine/limits';
+import { parseIntStrict } from '../engine/options';
+import { imageInput, str, type Flags } from './flags';
+import type { TokenLayout } from './layout';
 import type { RgbaImage } from './output';
 
 /** Pixels added per side by --outpaint. */
@@ -60,8 +62,8 @@ export function parseOutpaint(raw: string): Margins {
   return { left, top, right, bottom };
 }
 
-/** The --image flags of `generate`; fills options.strength / growMask. Undefined without --image. */
-export function parseSource(flags: Flags, cwd: string, options: CliGenerateOptions): SourceArgs | undefined {
+/** The --image flags of `generate`. Undefined without --image. */
+export function parseSource(flags: Flags, cwd: string): SourceArgs | undefined {
   const imageName = str(flags, 'image');
   if (imageName === undefined) {
     const stray = NEEDS_IMAGE.find((f) => flags.has(f));
@@ -71,15 +73,13 @@ export function parseSource(flags: Flags, cwd: string, options: CliGenerateOptio
   const image = { name: imageName, bytes: imageInput(imageName, 'image', cwd) };
   const maskName = str(flags, 'mask');
   const mask = maskName === undefined ? undefined : { name: maskName, bytes: imageInput(maskName, 'mask', cwd) };
-  return { image, mask, ...parseSourceFlags(flags, options) };
+  return { image, mask, ...parseSourceFlags(flags) };
 }
 
 /** The flags that go with a source, whichever names it (--image, or the "image" of --prompts
- * lines): fills options.strength / growMask; returns --outpaint and --keep-pixels. */
-export function parseSourceFlags(flags: Flags, options: CliGenerateOptions): Pick<SourceArgs, 'outpaint' | 'keepPixels'> {
-  const strength = numFlag(flags, 'strength', (v) => v > 0 && v <= 1, 'a number in (0, 1]');
-  if (strength !== undefined) options.strength = strength;
-  if (flags.get('grow-mask') === true) options.growMask = true;
+ * lines): --outpaint and --keep-pixels (--strength and --grow-mask are engine options, read into
+ * the command's options with the others). */
+export function parseSourceFlags(flags: Flags): Pick<SourceArgs, 'outpaint' | 'keepPixels'> {
   const outpaintRaw = str(flags, 'outpaint');
   let outpaint: Margins | undefined;
   if (outpaintRaw !== undefined) {

@@ -20,7 +20,8 @@ export type LoadProgress =
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
 
 export interface EngineOptions {
-  /** where onnxruntime-web's .wasm files are served (default: next to the package in node_modules) */
+  /** the folder URL where onnxruntime-web's runtime (.mjs + .wasm) is served, relative to the page or
+   * absolute (default: src/engine/ort-paths.ts; in the npm package `harmon/ort/` beside the page) */
   wasmPaths?: string;
   /** default `auto` */
   backend?: BackendChoice;

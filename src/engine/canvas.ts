@@ -15,6 +15,7 @@
 
 import type { GenerateOptions, InputImage, MaskImage } from './api';
 import { EngineError } from './errors';
+import { CANVAS_KEYS, generateOption, optionError, optionValid } from './options';
 import type { HarmonConfig } from './model';
 import { Rng } from './rng';
 
@@ -60,23 +61,23 @@ export function resolveCanvas(o: GenerateOptions, defaultSize: number, stride: n
   if (!img) {
     for (const k of ['mask', 'offset', 'strength'] as const) if (o[k] !== undefined) bad(`${k} needs an image (options.image) to work on`);
   }
-  if (o.size !== undefined && !(Number.isInteger(o.size) && o.size > 0 && o.size % stride === 0)) bad(`size must be a positive multiple of ${stride}, got ${o.size}`);
+  for (const key of CANVAS_KEYS) {
+    const spec = generateOption(key);
+    if (o[key] !== undefined && !optionValid(spec, o[key], stride)) bad(optionError(spec, o[key], stride));
+  }
   const side = (name: 'width' | 'height'): number => {
     const v = o[name] ?? o.size ?? (img ? img[name] : defaultSize);
-    if (Number.isInteger(v) && v > 0 && v % stride === 0) return v;
+    if (optionValid(generateOption(name), v, stride)) return v;
     if (o[name] === undefined && o.size === undefined && img) {
       bad(`the image is ${img.width}×${img.height}, not a multiple of ${stride} on each side: give the canvas's width and height ` +
         '(the image is placed at offset on it, cropped or padded)');
     }
-    return bad(`${name} must be a positive multiple of ${stride}, got ${v}`);
+    return bad(optionError(generateOption(name), v, stride));
   };
   const width = side('width');
   const height = side('height');
   const offset = o.offset ?? { x: 0, y: 0 };
   if (!(Number.isInteger(offset?.x) && Number.isInteger(offset?.y))) bad(`offset must be whole pixels { x, y }, got ${JSON.stringify(offset)}`);
-  if (o.strength !== undefined && !(typeof o.strength === 'number' && o.strength > 0 && o.strength <= 1)) {
-    bad(`strength must be a number in (0, 1], got ${o.strength}`);
-  }
   const m = o.mask;
   if (m !== undefined) {
     const len = m?.data?.length;

@@ -6,6 +6,7 @@ import type {
   AskHooks, AskOptions, BackendInfo, EngineApi, GenerateHooks, GenerateOptions, InputImage, LoadHooks, ModelInfo, PackageSource,
 } from './api';
 import type { EngineOptions } from './api';
+import { resolveWasmPaths } from './ort-paths';
 import type { WorkerApi } from './worker';
 
 export class EngineClient implements EngineApi {
@@ -17,7 +18,8 @@ export class EngineClient implements EngineApi {
   static async create(opts: EngineOptions = {}, worker?: Worker): Promise<EngineClient> {
     const w = worker ?? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'harmon-engine' });
     const client = new EngineClient(w, Comlink.wrap<WorkerApi>(w));
-    await client.remote.init(opts);
+    // ORT's runtime folder as an absolute URL: relative to the page, not to the worker's script
+    await client.remote.init({ ...opts, wasmPaths: resolveWasmPaths(opts.wasmPaths) });
     return client;
   }
 

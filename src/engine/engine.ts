@@ -6,13 +6,14 @@ import type {
   GeneratedImage, InputImage, LoadHooks, ModelDefaults, ModelInfo, PackageSource,
 } from './api';
 import { type Backend, createBackend, EngineError } from './backend';
-import { type HarmonConfig, HarmonModel } from './model';
+import { HarmonModel } from './model';
 import { configureOrt } from './ort';
-import { loadPackage, type LoadedPackage, type Manifest } from './package';
-import { type Canvas, type CanvasRequest, checkCanvasLimits, checkCanvasOrders, generatedFlags, planCanvas, resolveCanvas,
+import { loadPackage, type LoadedPackage } from './package';
+import { type Canvas, checkCanvasLimits, checkCanvasOrders, generatedFlags, planCanvas,
   seededInputs } from './canvas';
 import { checkpoint } from './checkpoint';
-import { headSteps, noiseSlots, type Preset, PRESETS } from './plan';
+import { headSteps, noiseSlots } from './plan';
+import { packageAskDefaults, packageDefaults, resolveAsk, resolveGenerate } from './resolve';
 import { text2image } from './text2image';
 import { TextCodec } from './tokenizer';
 import { Conversation, imageEmbeddings, imageToPixels } from './understand';
@@ -20,8 +21,6 @@ import type { ort } from './ort';
 
 export type { EngineOptions } from './api';
 export { EngineError } from './backend';
-
-const MAX_IMAGES = 16;
 
 export class Engine implements EngineApi {
   private model?: HarmonModel;
@@ -174,7 +173,7 @@ export class Engine implements EngineApi {
   /** Starts a conversation about an image at `size` (default the package's); returns its id. */
   async startConversation(image: InputImage, size?: number): Promise<string> {
     const m = this.check();
-    const S = resolveAskSize(size, this.askDefaults!, m.config, m.stride, this.limits());
+    const { size: S } = resolveAsk({ size }, this.askDefaults!, m.stride, { config: m.config, limits: this.limits() });
     return this.exclusive(async () => {
       const embeds = await imageEmbeddings(m, imageToPixels(image, S), S);
       const id = `c${this.nextId++}`;
@@ -187,24 +186,21 @@ export class Engine implements EngineApi {
   async ask(image: InputImage | string, question: string, options: AskOptions = {}, hooks: AskHooks = {}): Promise<AskResult & { conversation: string }> {
     const m = this.check();
     const codec = this.codec!;
-    const maxNew = options.maxNewTokens ?? 256;
-    if (!(Number.isInteger(maxNew) && maxNew >= 1)) throw new EngineError(`maxNewTokens must be an integer ≥ 1, got ${maxNew}`);
-    const penalty = options.repetitionPenalty ?? this.askDefaults!.repetitionPenalty;
-    if (!(typeof penalty === 'number' && Number.isFinite(penalty) && penalty > 0)) {
-      throw new EngineError(`repetitionPenalty must be a finite number > 0 (1 = plain greedy), got ${penalty}`);
-    }
     const pieces0 = codec.questionPieces(question, true); // validates the question before any GPU work
+    // a new conversation's image, with the prompt around it, must fit the model and the backend
+    const fit = typeof image === 'string' ? undefined
+      : { config: m.config, limits: this.limits(), promptTokens: pieces0.withImage ? pieces0.before.length + pieces0.after.length : 0 };
+    const { maxNewTokens: maxNew, repetitionPenalty: penalty, size } = resolveAsk(options, this.askDefaults!, m.stride, fit);
     let id: string;
     if (typeof image === 'string') {
       id = image;
       const c = this.conversations.get(id);
+      // a later turn's size defaults to its conversation's, not the package's
       if (c && options.size !== undefined && options.size !== c.size) {
         throw new EngineError(`conversation ${id} looks at its image at ${c.size}²: a later turn cannot change size (got ${options.size})`);
       }
     } else {
-      const around = pieces0.withImage ? pieces0.before.length + pieces0.after.length : 0;
-      resolveAskSize(options.size, this.askDefaults!, m.config, m.stride, this.limits(), around);
-      id = await this.startConversation(image, options.size);
+      id = await this.startConversation(image, size);
     }
     const conv = this.conversations.get(id);
     if (!conv) throw new EngineError(`no conversation ${id}`);
@@ -251,94 +247,6 @@ export class Engine implements EngineApi {
       this.busy = false;
     }
   }
-}
-
-interface Resolved {
-  n: number; steps: number; cfg: number; cfgSchedule: 'constant' | 'linear'; temperature: number;
-  samplingSteps: number; preset: Preset; seed: number; orders?: number[][]; noise?: Float32Array; preview: boolean;
-  /** the canvas: its size and, for a partly known image, the image, mask, offset, strength */
-  canvas: CanvasRequest;
-}
-
-/** DESIGN.md §6's settings, for a package whose manifest leaves one out. */
-export const DESIGN_DEFAULTS = { steps: 64, cfg: 3.0, cfgSchedule: 'constant', temperature: 1.0, samplingSteps: 100 } as const;
-
-/** The package's generation settings: manifest `defaults` and `diffusion.default_sampling_steps`,
- * each checked like a request's option (a package with a bad default fails to load, clearly). */
-export function packageDefaults(manifest: Manifest): ModelDefaults {
-  const d = (manifest.defaults ?? {}) as Partial<Manifest['defaults']>;
-  const defaults: ModelDefaults = {
-    steps: d.steps ?? DESIGN_DEFAULTS.steps,
-    cfg: d.cfg ?? DESIGN_DEFAULTS.cfg,
-    cfgSchedule: d.cfg_schedule ?? DESIGN_DEFAULTS.cfgSchedule,
-    temperature: d.temperature ?? DESIGN_DEFAULTS.temperature,
-    size: d.size ?? manifest.config.image_size,
-    samplingSteps: manifest.diffusion?.default_sampling_steps ?? DESIGN_DEFAULTS.samplingSteps,
-  };
-  const stride = 2 ** (manifest.config.vae.ch_mult.length - 1);
-  try {
-    resolveGenerate({}, defaults, stride);
-  } catch (e) {
-    throw new EngineError(`the package's manifest has a bad default: ${(e as Error).message}`);
-  }
-  return defaults;
-}
-
-/** The package's understanding settings (manifest `understanding`; a package without them answers
- * at its generation size with plain greedy decoding, as before the setting existed). */
-export function packageAskDefaults(manifest: Manifest): AskDefaults {
-  const u = manifest.understanding;
-  const d: AskDefaults = { size: u?.size ?? manifest.config.image_size, repetitionPenalty: u?.repetition_penalty ?? 1 };
-  const stride = 2 ** (manifest.config.vae.ch_mult.length - 1);
-  if (!(Number.isInteger(d.size) && d.size > 0 && d.size % stride === 0)) {
-    throw new EngineError(`the package's manifest has a bad default: understanding size must be a positive multiple of ${stride}, got ${d.size}`);
-  }
-  if (!(typeof d.repetitionPenalty === 'number' && Number.isFinite(d.repetitionPenalty) && d.repetitionPenalty > 0)) {
-    throw new EngineError(`the package's manifest has a bad default: repetition_penalty must be a finite number > 0, got ${d.repetitionPenalty}`);
-  }
-  return d;
-}
-
-/** A question's image size, checked before any work: a multiple of the VAE stride whose tokens (and
- * the prompt around them, `promptTokens`) fit the LLM's positions and the backend's buffers. */
-export function resolveAskSize(size: number | undefined, d: AskDefaults, cfg: HarmonConfig, stride: number,
-  limits: { maxBytes: number; what: string }, promptTokens = 0): number {
-  const S = size ?? d.size;
-  if (!(Number.isInteger(S) && S > 0 && S % stride === 0)) throw new EngineError(`size must be a positive multiple of ${stride}, got ${S}`);
-  const canvas = planCanvas(resolveCanvas({ size: S }, S, stride), stride);
-  try {
-    checkCanvasLimits(cfg, canvas, { n: 1, batch: 1, promptValid: promptTokens, promptLen: promptTokens, noiseSlots: 0 }, limits);
-  } catch (e) {
-    throw new EngineError(`cannot answer at size ${S}: ${(e as Error).message.replace(/; use a smaller canvas or fewer images$/, '')}; choose a smaller size`);
-  }
-  return S;
-}
-
-export function resolveGenerate(o: GenerateOptions, d: ModelDefaults, stride: number): Resolved {
-  const bad = (what: string) => { throw new EngineError(what); };
-  const preset = o.preset ?? 'default';
-  if (!PRESETS.includes(preset)) bad(`preset must be ${PRESETS.map((p) => `'${p}'`).join(' or ')}, got ${JSON.stringify(o.preset)}`);
-  // The fast preset chooses S per MAR step: an explicit S with it would be silently overridden, so
-  // it is refused (leave samplingSteps out, or use the default preset).
-  if (preset === 'fast' && o.samplingSteps !== undefined) {
-    bad(`preset 'fast' sets the sampling steps per MAR step (50 → 5): leave samplingSteps out (got ${o.samplingSteps})`);
-  }
-  if (!Number.isInteger(d.size) || d.size <= 0 || d.size % stride) bad(`size must be a positive multiple of ${stride}, got ${d.size}`);
-  const r: Resolved = {
-    n: o.n ?? 1, steps: o.steps ?? d.steps, cfg: o.cfg ?? d.cfg,
-    cfgSchedule: o.cfgSchedule ?? d.cfgSchedule, temperature: o.temperature ?? d.temperature,
-    samplingSteps: o.samplingSteps ?? d.samplingSteps, preset,
-    seed: o.seed ?? 0, orders: o.orders, noise: o.noise, preview: o.preview ?? false,
-    canvas: resolveCanvas(o, d.size, stride),
-  };
-  if (!Number.isInteger(r.n) || r.n < 1 || r.n > MAX_IMAGES) bad(`n must be an integer from 1 to ${MAX_IMAGES}, got ${r.n}`);
-  if (!Number.isInteger(r.steps) || r.steps < 1) bad(`steps must be an integer ≥ 1, got ${r.steps}`);
-  if (!(Number.isFinite(r.cfg) && r.cfg >= 1)) bad(`cfg must be a finite number ≥ 1, got ${r.cfg}`);
-  if (r.cfgSchedule !== 'constant' && r.cfgSchedule !== 'linear') bad(`cfg schedule must be 'constant' or 'linear', got ${r.cfgSchedule}`);
-  if (!(Number.isFinite(r.temperature) && r.temperature >= 0)) bad(`temperature must be a finite number ≥ 0, got ${r.temperature}`);
-  if (!Number.isInteger(r.samplingSteps) || r.samplingSteps < 2 || r.samplingSteps > 1000) bad(`sampling steps must be an integer from 2 to 1000, got ${r.samplingSteps}`);
-  if (!Number.isInteger(r.seed)) bad(`seed must be an integer, got ${r.seed}`);
-  return r;
 }
 
 /** (3,H,W) floats in [-1,1] → RGBA bytes, clamp(127.5·x + 128) truncated like the reference. */

@@ -4,6 +4,7 @@
 
 import type { Backend } from './backend';
 import { Graphs } from './graphs';
+import { vaeStride } from './limits';
 import type { LoadedPackage, Manifest } from './package';
 import type { StepKernels } from './steps';
 import { WasmSteps } from './steps_wasm';
@@ -23,7 +24,7 @@ export class HarmonModel {
     readonly embeddings: Float32Array,
     readonly bytes: number,
   ) {
-    this.stride = 2 ** (config.vae.ch_mult.length - 1);
+    this.stride = vaeStride(config);
   }
 
   static async load(backend: Backend, pkg: LoadedPackage, onGraph?: (name: string) => void): Promise<HarmonModel> {

@@ -4,16 +4,17 @@
 
 import * as ort from 'onnxruntime-web/webgpu';
 import { wasmThreads } from './backend';
+import { resolveWasmPaths } from './ort-paths';
 
 export { ort };
 
 let configured = false;
 
-/** Where ORT finds its .wasm runtime (default: next to the onnxruntime-web package as served) and
- * how many WASM threads it starts; both must be set before the first session is created. */
+/** Where ORT finds its .wasm runtime (default: ort-paths.ts) and how many WASM threads it starts;
+ * both must be set before the first session is created. */
 export function configureOrt(wasmPaths?: string): void {
   if (configured && !wasmPaths) return;
-  ort.env.wasm.wasmPaths = wasmPaths ?? '/node_modules/onnxruntime-web/dist/';
+  ort.env.wasm.wasmPaths = resolveWasmPaths(wasmPaths);
   ort.env.wasm.numThreads = wasmThreads(wasmPaths);
   ort.env.logLevel = 'error';
   configured = true;

@@ -6,9 +6,10 @@
 // so the seam does not show. Pure and DOM-free: RGBA arrays in, RGBA out.
 
 import { MASK_THRESHOLD } from './canvas';
+import { STRIDE } from './limits';
 
-/** The side of a token (16×16 pixels): the blend band is one token wide by default. */
-export const PASTE_FEATHER = 16;
+/** The blend band is one token (the VAE stride) wide by default. */
+export const PASTE_FEATHER = STRIDE;
 
 export interface RgbaImage {
   width: number;
@@ -48,7 +49,7 @@ export function pasteBack(p: PasteBackInput): Uint8ClampedArray {
   const src = p.source;
   const { x: ox, y: oy } = p.offset ?? { x: 0, y: 0 };
   const feather = p.feather ?? PASTE_FEATHER;
-  const stride = p.stride ?? PASTE_FEATHER;
+  const stride = p.stride ?? STRIDE;
   if (p.result.rgba.length !== W * H * 4) throw new RangeError(`the result is ${W}×${H} but holds ${p.result.rgba.length} bytes of RGBA`);
   if (src.rgba.length !== src.width * src.height * 4) throw new RangeError(`the source is ${src.width}×${src.height} but holds ${src.rgba.length} bytes of RGBA`);
   if (!(feather >= 1)) throw new RangeError(`the feather must be at least 1 pixel, got ${feather}`);

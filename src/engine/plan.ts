@@ -54,7 +54,6 @@ export interface PlanInput {
 }
 
 export type Preset = 'default' | 'fast';
-export const PRESETS: readonly Preset[] = ['default', 'fast'];
 const FAST_FIRST = 50;
 const FAST_LAST = 5;
 

@@ -4,9 +4,8 @@
 // tokenizer.json, so ids equal Python `tokenizers` ids.
 
 import { Tokenizer } from '@huggingface/tokenizers';
+import { textProblem } from './limits';
 import type { LoadedPackage, PromptConfig } from './package';
-
-export const MAX_PROMPT_CHARS = 2000;
 
 export interface GenerationPrompts {
   /** one row per sequence, right-padded with the pad token to length P */
@@ -24,18 +23,10 @@ export type TurnPieces =
   /** later turns: text only (closes the previous answer, then asks) */
   | { withImage: false; ids: number[] };
 
-// Python's str.isspace() set, so that "empty" means what check_prompt means (JS \s differs:
-// it has U+FEFF and lacks U+001C–U+001F and U+0085).
-const PY_SPACE = /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
-
-/** Rejects what the reference rejects: an empty / blank prompt or one over MAX_PROMPT_CHARS. */
+/** Rejects what the reference rejects: an empty / blank prompt or one over MAX_PROMPT_CHARS (limits.ts). */
 export function checkPrompt(p: string): string {
-  if (typeof p !== 'string' || PY_SPACE.test(p)) throw new Error('the prompt is empty');
-  // Python counts code points; a JS string's length counts UTF-16 units
-  const chars = [...p].length;
-  if (chars > MAX_PROMPT_CHARS) {
-    throw new Error(`the prompt is ${chars} characters long; the limit is ${MAX_PROMPT_CHARS}`);
-  }
+  const problem = textProblem(p);
+  if (problem) throw new Error(problem);
   return p;
 }
 

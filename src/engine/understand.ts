@@ -76,8 +76,6 @@ export class Conversation {
    * `unfed`, see TextCodec.questionPieces). */
   async turn(pieces: TurnPieces, stopIds: ReadonlySet<number>, maxNewTokens: number, repetitionPenalty: number,
     hooks: { onToken?: (id: number) => void; signal?: AbortSignal; onFirstLogits?: (l: Float32Array) => void } = {}): Promise<number[]> {
-    if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new Error(`maxNewTokens must be an integer ≥ 1, got ${maxNewTokens}`);
-    if (!(Number.isFinite(repetitionPenalty) && repetitionPenalty > 0)) throw new Error(`repetitionPenalty must be a finite number > 0, got ${repetitionPenalty}`);
     if (pieces.withImage !== (this.turns === 0)) throw new Error('the first turn (only) carries the image');
     const embeds = this.turnEmbeddings(pieces);
     let logits: Float32Array;

@@ -44,11 +44,6 @@ export function uniformBuffer(device: GPUDevice, data: ArrayBuffer, label?: stri
   return buffer;
 }
 
-export function upload(device: GPUDevice, buffer: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
-  // writeBuffer wants a multiple of 4 bytes; every dtype we upload (f32, u32, f16 pairs) is.
-  device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
-}
-
 /** Copies `byteLength` bytes at `byteOffset` of `buffer` back to the CPU (waits for the queue). */
 export async function readback(
   device: GPUDevice,

@@ -20,6 +20,8 @@ export interface Caps {
   minUniformBufferOffsetAlignment: number;
 }
 
+/** Adapter names of CPU implementations of WebGPU: the one definition (the engine's `auto` backend
+ * choice, the kernels' variants and the demo's capability panel all test it). */
 export const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|warp|microsoft basic render/i;
 
 /** Reads the capabilities of an existing device (what was enabled, not what the adapter offers). */

@@ -3,9 +3,9 @@
 // attribute changes coalesced into one run, and the shared engine's queue and loading reported as
 // events and text.
 
-import { explainLoadError, errorText, isAbort } from '../app/format';
-import { ImageInputError } from '../app/images';
-import { DownloadMeter } from '../app/progress';
+import { explainLoadError, errorText, isAbort } from '../ui/format';
+import { ImageInputError } from '../ui/images';
+import { DownloadMeter } from '../ui/download-meter';
 import type { BackendChoice } from '../engine/api';
 import { WidgetInputError, backendAttribute, modelUrlFrom } from './attributes';
 import { emit, type HarmonErrorDetail, type HarmonProgressDetail } from './events';

@@ -2,8 +2,8 @@
 // errors that say what to check (CORS, the page's CSP).
 
 import type { InputImage } from '../engine/api';
-import { errorText } from '../app/format';
-import { decodeImageFile, ImageInputError } from '../app/images';
+import { errorText } from '../ui/format';
+import { decodeImageFile, ImageInputError } from '../ui/images';
 
 /** `what` names the image in messages ("the image", "the mask"). */
 export async function fetchImage(url: string, signal: AbortSignal, what = 'the image'): Promise<InputImage> {

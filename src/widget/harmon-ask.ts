@@ -4,18 +4,16 @@
 // id the `for` attribute names — asked about each time that one finishes an image.
 
 import type { BackendChoice, GeneratedImage, InputImage } from '../engine/api';
-import { decodeImageFile } from '../app/images';
-import { WidgetInputError, askOptions } from './attributes';
+import { decodeImageFile } from '../ui/images';
+import { ASK_SETTING_ATTRIBUTES, WidgetInputError, askOptions } from './attributes';
 import { HarmonElement, part } from './base-element';
 import { emit, type HarmonAskDoneDetail } from './events';
 import { fetchImage } from './fetch-image';
 import type { HarmonImageElement } from './harmon-image';
 import { sharedEngine, type JobPhase } from './shared-engine';
 
-const DEFAULT_MAX_TOKENS = 128;
-
 export class HarmonAskElement extends HarmonElement {
-  static readonly observedAttributes = ['question', 'src', 'for', 'model', 'backend', 'max-tokens', 'size', 'repetition-penalty'];
+  static readonly observedAttributes = ['question', 'src', 'for', 'model', 'backend', ...ASK_SETTING_ATTRIBUTES];
 
   private readonly questionPart: HTMLElement;
   private readonly answerPart: HTMLElement;
@@ -76,7 +74,7 @@ export class HarmonAskElement extends HarmonElement {
     const q = (question ?? this.getAttribute('question') ?? '').trim();
     try {
       if (!q) throw new WidgetInputError('the question attribute is empty: ask something about the image');
-      const options = askOptions((n) => this.getAttribute(n), DEFAULT_MAX_TOKENS);
+      const options = askOptions((n) => this.getAttribute(n));
       this.questionPart.textContent = q;
       this.questionPart.hidden = false;
       this.setAnswer('');

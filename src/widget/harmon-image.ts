@@ -11,9 +11,10 @@
 
 import type { GeneratedImage, GenerateOptions, InputImage, ModelInfo } from '../engine/api';
 import { MASK_THRESHOLD } from '../engine/canvas';
+import { vaeStride } from '../engine/limits';
 import { pasteBack } from '../engine/paste-back';
-import { drawRgba, fitToGrid, resizeImage, resizeMaskNearest, toPng } from '../app/images';
-import { formatMs } from '../app/format';
+import { drawRgba, fitToGrid, resizeImage, resizeMaskNearest, toPng } from '../ui/images';
+import { formatMs } from '../ui/format';
 import {
   EDIT_ATTRIBUTES, IMAGE_SETTING_ATTRIBUTES, WidgetInputError, generateOptions, readEditAttributes, readImageSettings,
   type EditAttributes, type ImageSettings,
@@ -124,7 +125,7 @@ export class HarmonImageElement extends HarmonElement {
       const image = source && edit.keepPixels && request.image
         ? { width: drawn.width, height: drawn.height, rgba: pasteBack({
           result: drawn, source: request.image, mask: request.mask, generated: r.res.generated?.[0],
-          stride: 2 ** (r.info.config.vae.ch_mult.length - 1),
+          stride: vaeStride(r.info.config),
         }) }
         : drawn;
       const url = URL.createObjectURL(await toPng(image));
@@ -197,7 +198,7 @@ const NO_MASK = `marks nothing to regenerate: white (red ≥ ${MASK_THRESHOLD}) 
 
 /** The edit's part of the request, fitted to the model: the canvas is the fitted image's. */
 function editOptions(s: { image: InputImage; mask: InputImage | null; strength?: number }, settings: ImageSettings, info: ModelInfo): GenerateOptions {
-  const stride = 2 ** (info.config.vae.ch_mult.length - 1);
+  const stride = vaeStride(info.config);
   const { width, height } = fitToGrid(s.image.width, s.image.height, settings.size ?? info.defaults.size, stride);
   const o: GenerateOptions = { image: resizeImage(s.image, width, height), width, height };
   if (s.mask) {

@@ -13,7 +13,7 @@
 import type { BackendChoice, EngineApi, EngineOptions, LoadProgress, ModelInfo } from '../engine/api';
 import { EngineClient } from '../engine/client';
 import { Engine } from '../engine/engine';
-import { fetchManifestSummary, type ManifestSummary } from '../app/manifest-summary';
+import { fetchManifestSummary, type ManifestSummary } from '../ui/manifest-summary';
 import { JobQueue } from './job-queue';
 
 /** Beside the widget script, where `npm run build` puts them (src/app/vite-app.ts: ORT_DIR, DEFAULT_MODEL_DIR). */

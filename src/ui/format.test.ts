@@ -1,7 +1,7 @@
 // The demo page's pure helpers: numbers for people, model URLs, load errors, download progress.
 import { describe, expect, it } from 'vitest';
 import { explainLoadError, formatBytes, formatEta, formatMs, isAbort, normalizeModelUrl } from './format';
-import { DownloadMeter } from './progress';
+import { DownloadMeter } from './download-meter';
 
 describe('formatting', () => {
   it('formats bytes, durations and remaining time', () => {

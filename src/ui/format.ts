@@ -1,5 +1,5 @@
-// Pure helpers of the demo page: numbers for people, model URLs, error messages. No DOM here
-// (unit-tested in Node: format.test.ts).
+// Pure helpers of the demo page, the widget and the CLI: numbers for people, model URLs, error
+// messages. No DOM here (unit-tested in Node: format.test.ts).
 
 /** Bytes in decimal units: 999 B, 1.2 kB, 5.6 MB, 1.02 GB. */
 export function formatBytes(n: number): string {

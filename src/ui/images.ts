@@ -1,4 +1,5 @@
-// Pixels in and out of the page: RGBA ↔ canvas, PNG files, image files the user picks, drops or pastes.
+// Pixels in and out of a page (the demo, the widget, the CLI's host page): RGBA ↔ canvas, PNG files,
+// decoding image files the user picks, drops or pastes, or that a flag names.
 
 import type { GeneratedImage, InputImage } from '../engine/api';
 
@@ -34,7 +35,26 @@ export function pngName(prompt: string, seed: number, index: number): string {
 }
 
 /**
- * Decodes an image file (PNG, JPEG, WebP, GIF, AVIF, BMP…) to RGBA. A file that is not an image, or
+ * Encoded image bytes (PNG, JPEG, WebP, GIF, AVIF, BMP…) → RGBA, scaled down (never up) to at most
+ * `maxSide` on the longer side, through the browser's decoder: no colour-space conversion and no
+ * premultiplication, so a PNG's pixels arrive as stored. Throws createImageBitmap's error for bytes
+ * it cannot decode, an ImageInputError for an image without pixels. Page or worker (OffscreenCanvas).
+ */
+export async function decodeRgba(file: Blob, maxSide = Infinity): Promise<InputImage> {
+  const bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  try {
+    if (bitmap.width === 0 || bitmap.height === 0) throw new ImageInputError('it has no pixels');
+    const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
+    const width = Math.max(1, Math.round(bitmap.width * scale));
+    const height = Math.max(1, Math.round(bitmap.height * scale));
+    return drawnRgba(bitmap, width, height);
+  } finally {
+    bitmap.close();
+  }
+}
+
+/**
+ * Decodes an image file the user gave (at most MAX_SIDE on a side). A file that is not an image, or
  * that the browser cannot decode, fails with an ImageInputError that says which file and why.
  */
 export async function decodeImageFile(file: Blob, name = (file as File).name || 'the file'): Promise<InputImage> {
@@ -42,25 +62,11 @@ export async function decodeImageFile(file: Blob, name = (file as File).name || 
     throw new ImageInputError(`“${name}” is not an image (${file.type}). Choose a PNG, JPEG, WebP or GIF file.`);
   }
   if (file.size === 0) throw new ImageInputError(`“${name}” is empty.`);
-  let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  } catch {
+    return await decodeRgba(file, MAX_SIDE);
+  } catch (e) {
+    if (e instanceof ImageInputError) throw new ImageInputError(`“${name}”: ${e.message}.`);
     throw new ImageInputError(`“${name}” could not be read as an image. Choose a PNG, JPEG, WebP or GIF file.`);
-  }
-  try {
-    if (bitmap.width === 0 || bitmap.height === 0) throw new ImageInputError(`“${name}” has no pixels.`);
-    const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
-    const width = Math.max(1, Math.round(bitmap.width * scale));
-    const height = Math.max(1, Math.round(bitmap.height * scale));
-    const canvas = new OffscreenCanvas(width, height);
-    const ctx = canvas.getContext('2d', { willReadFrequently: true });
-    if (!ctx) throw new ImageInputError('this browser has no 2D canvas to read the image with');
-    ctx.imageSmoothingQuality = 'high';
-    ctx.drawImage(bitmap, 0, 0, width, height);
-    return { width, height, rgba: ctx.getImageData(0, 0, width, height).data };
-  } finally {
-    bitmap.close();
   }
 }
 
@@ -78,11 +84,16 @@ export function resizeImage(img: InputImage, width: number, height: number): Inp
   if (img.width === width && img.height === height) return img;
   const from = new OffscreenCanvas(img.width, img.height);
   from.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
-  const to = new OffscreenCanvas(width, height);
-  const ctx = to.getContext('2d', { willReadFrequently: true });
-  if (!ctx) throw new ImageInputError('this browser has no 2D canvas to resize the image with');
+  return drawnRgba(from, width, height);
+}
+
+/** `source` drawn at width × height with the browser's high-quality scaling, read back as RGBA. */
+function drawnRgba(source: CanvasImageSource, width: number, height: number): InputImage {
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new ImageInputError('this browser has no 2D canvas to read the image with');
   ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(from, 0, 0, width, height);
+  ctx.drawImage(source, 0, 0, width, height);
   return { width, height, rgba: ctx.getImageData(0, 0, width, height).data };
 }
 

@@ -1,0 +1,34 @@
+// The engine's fixed limits, defined once: the CLI, the demo and the widget check the same numbers
+// before anything runs (options.ts builds their messages from them).
+
+/** Longest prompt or question, in characters (code points, as the reference's check_prompt counts). */
+export const MAX_PROMPT_CHARS = 2000;
+
+/** Most images one generate() request draws (n). */
+export const MAX_IMAGES = 16;
+
+/** The VAE stride (image side / token grid side) of every Harmon package: KL-16. Text surfaces check
+ * sizes against it before a model is loaded; the engine checks against the loaded model's own
+ * (vaeStride), which is this for every package the converter writes. */
+export const STRIDE = 16;
+
+/** Latent channels per token. */
+export const TOKEN_DIM = 16;
+
+/** The VAE stride of a model config: one halving per level after the first. */
+export function vaeStride(config: { vae: { ch_mult: readonly number[] } }): number {
+  return 2 ** (config.vae.ch_mult.length - 1);
+}
+
+// Python's str.isspace() set, so that "empty" means what check_prompt means (JS \s differs:
+// it has U+FEFF and lacks U+001C–U+001F and U+0085).
+const PY_SPACE = /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
+
+/** What is wrong with a prompt or question (`what` names it), or undefined: empty / blank, or over
+ * MAX_PROMPT_CHARS characters (code points: a JS string's length counts UTF-16 units). */
+export function textProblem(text: unknown, what = 'prompt'): string | undefined {
+  if (typeof text !== 'string' || PY_SPACE.test(text)) return `the ${what} is empty`;
+  const chars = [...text].length;
+  if (chars > MAX_PROMPT_CHARS) return `the ${what} is ${chars} characters long; the limit is ${MAX_PROMPT_CHARS}`;
+  return undefined;
+}

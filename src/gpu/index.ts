@@ -1,5 +1,0 @@
-export { type Caps, detectCaps } from './caps';
-export { Gpu, requestDevice } from './device';
-export { PipelineCache, type PipelineKey } from './pipelines';
-export { STORAGE, USAGE, align, storageBuffer, uniformBuffer, upload, readback, readF32, Uniforms } from './buffers';
-export { type Binding, type PreparedDispatch, bindGroup, dispatch, dispatchPrepared, grid } from './bind';
