@@ -58,7 +58,9 @@ export default defineConfig({
           browser: {
             enabled: true,
             headless: true,
-            provider: playwright({ launchOptions: { executablePath: chromiumPath(), args: chromiumArgs() } }),
+            // gc() and exact heap sizes for the reliability soak (src/reliability/soak.browser.test.ts)
+            provider: playwright({ launchOptions: { executablePath: chromiumPath(),
+              args: [...chromiumArgs(), '--js-flags=--expose-gc', '--enable-precise-memory-info'] } }),
             instances: [{ browser: 'chromium' }],
             screenshotFailures: false,
           },

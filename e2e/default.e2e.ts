@@ -15,6 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumArgs, chromiumPath } from '../src/cli/chromium';
 import { root, siteFor } from './build';
+import { imageStats } from './image-stats';
 import { serveStatic, type StaticServer } from './server';
 
 const manifest = JSON.parse(readFileSync(path.join(root, 'models/default/package/manifest.json'), 'utf8'));
@@ -63,32 +64,15 @@ describe('the embedded default in the demo page, on first touch', () => {
     const card = page.locator('#history li').first();
     expect(await card.locator('.result-meta').textContent()).toBe(`${d.size}×${d.size} · ${d.steps} steps · CFG ${d.cfg} (${d.cfg_schedule})` +
       ` · temperature ${d.temperature} · ${manifest.diffusion.default_sampling_steps} sampling steps · seed 0`);
-    const stats = await img.evaluate(async (e: HTMLImageElement) => {
-      await e.decode();
-      const c = new OffscreenCanvas(e.naturalWidth, e.naturalHeight);
-      const ctx = c.getContext('2d')!;
-      ctx.drawImage(e, 0, 0);
-      const px = ctx.getImageData(0, 0, c.width, c.height).data;
-      const colours = new Set<number>();
-      let sum = 0;
-      let sq = 0;
-      for (let i = 0; i < px.length; i += 4) {
-        colours.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
-        const grey = (px[i] + px[i + 1] + px[i + 2]) / 3;
-        sum += grey;
-        sq += grey * grey;
-      }
-      const n = px.length / 4;
-      const bytes = Array.from(new Uint8Array(await (await fetch(e.src)).arrayBuffer()));
-      return { width: e.naturalWidth, height: e.naturalHeight, colours: colours.size, sd: Math.sqrt(sq / n - (sum / n) ** 2), bytes };
-    });
+    const stats = await imageStats(img);
+    const bytes = await img.evaluate(async (e: HTMLImageElement) => Array.from(new Uint8Array(await (await fetch(e.src)).arrayBuffer())));
     expect([stats.width, stats.height]).toEqual([d.size, d.size]);
     // a decoded picture, not a flat fill: many distinct colours and some variation. Whether the scene
     // holds what the prompt asks is the evaluation's question (npm run eval -- shapes): the default
     // sometimes draws its plain background only, so contrast is no bar here.
     expect(stats.colours).toBeGreaterThan(16);
-    expect(stats.sd).toBeGreaterThan(0);
-    png = Buffer.from(stats.bytes);
+    expect(stats.std).toBeGreaterThan(0);
+    png = Buffer.from(bytes);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     await page.close();
   });

@@ -8,10 +8,11 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright';
+import { chromium, type Browser, type Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumArgs, chromiumPath } from '../src/cli/chromium';
 import { buildExample, installExample, packPackage, typecheckExample } from './package-install';
+import { imageStats } from './image-stats';
 import { serveStatic, type StaticServer } from './server';
 
 const PROMPT = 'a red circle';
@@ -37,28 +38,6 @@ async function newPage(url: string): Promise<Page> {
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(`${server.origin}${url}`);
   return page;
-}
-
-/** An <img>'s decoded pixels: size, distinct colours, grey-level standard deviation. */
-function imageStats(img: Locator) {
-  return img.evaluate(async (e: HTMLImageElement) => {
-    await e.decode();
-    const c = new OffscreenCanvas(e.naturalWidth, e.naturalHeight);
-    const ctx = c.getContext('2d')!;
-    ctx.drawImage(e, 0, 0);
-    const px = ctx.getImageData(0, 0, c.width, c.height).data;
-    const colours = new Set<number>();
-    let sum = 0;
-    let sq = 0;
-    for (let i = 0; i < px.length; i += 4) {
-      colours.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
-      const grey = (px[i] + px[i + 1] + px[i + 2]) / 3;
-      sum += grey;
-      sq += grey * grey;
-    }
-    const n = px.length / 4;
-    return { width: c.width, height: c.height, colours: colours.size, std: Math.sqrt(Math.max(0, sq / n - (sum / n) ** 2)) };
-  });
 }
 
 beforeAll(async () => {

@@ -12,7 +12,7 @@
 // c_emb = cond_embed(cond[condRows]) once per call; t_emb for all S steps once per schedule.
 
 import type { Gpu } from '../src/gpu/device';
-import { STORAGE, USAGE, storageBuffer } from '../src/gpu/buffers';
+import { STORAGE, USAGE, destroyAfterWork, storageBuffer, submitEncoded } from '../src/gpu/buffers';
 import { type Binding, type PreparedDispatch, bindGroup, dispatch, dispatchPrepared, grid } from '../src/gpu/bind';
 import { respacedSchedule, TIME_FREQ_DIM, timestepFeatures, type DiffusionSchedule } from './diffusion_schedule';
 import { DIFFUSION_STEP_WGSL, STEP_RECORD_BYTES, STEP_WG, callUniforms, stepRecords } from './diffusion_step';
@@ -173,20 +173,23 @@ export class DiffusionHead {
     table.timesteps.forEach((t, j) => feats.set(timestepFeatures(t), j * TIME_FREQ_DIM));
     const hidden = storageBuffer(dev, steps * W * 4, 'time_embed.hidden');
     const temb = storageBuffer(dev, steps * W * 4, 'time_embed');
+    const x = storageBuffer(dev, feats);
     const silu = { gather: false, epilogue: 'silu' } as const;
     const plain = { gather: false, epilogue: 'none' } as const;
-    const l1 = prepareLinear(gpu, silu, { m: steps, in: TIME_FREQ_DIM, out: W }, {
-      x: storageBuffer(dev, feats), w: this.weight('time_embed.mlp.0.weight'), bias: this.weight('time_embed.mlp.0.bias'), y: hidden,
+    submitEncoded(dev, 'time_embed', (encoder) => {
+      const l1 = prepareLinear(gpu, silu, { m: steps, in: TIME_FREQ_DIM, out: W }, {
+        x, w: this.weight('time_embed.mlp.0.weight'), bias: this.weight('time_embed.mlp.0.bias'), y: hidden,
+      });
+      const l2 = prepareLinear(gpu, plain, { m: steps, in: W, out: W }, {
+        x: hidden, w: this.weight('time_embed.mlp.2.weight'), bias: this.weight('time_embed.mlp.2.bias'), y: temb,
+      });
+      const pass = encoder.beginComputePass();
+      dispatchPrepared(pass, l1);
+      dispatchPrepared(pass, l2);
+      pass.end();
     });
-    const l2 = prepareLinear(gpu, plain, { m: steps, in: W, out: W }, {
-      x: hidden, w: this.weight('time_embed.mlp.2.weight'), bias: this.weight('time_embed.mlp.2.bias'), y: temb,
-    });
-    const encoder = dev.createCommandEncoder({ label: 'time_embed' });
-    const pass = encoder.beginComputePass();
-    dispatchPrepared(pass, l1);
-    dispatchPrepared(pass, l2);
-    pass.end();
-    dev.queue.submit([encoder.finish()]);
+    // only t_emb is kept: the input features and the hidden layer go once the work is done
+    destroyAfterWork(dev, [x, hidden]);
     const records = dev.createBuffer({ label: 'diffusion.steps', size: steps * STEP_RECORD_BYTES, usage: USAGE.UNIFORM | USAGE.COPY_DST });
     dev.queue.writeBuffer(records, 0, stepRecords(table));
     const s = { table, records, temb };

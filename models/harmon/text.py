@@ -1,6 +1,7 @@
 """Tokenizer (Hugging Face `tokenizers`, from the package's tokenizer.json) and prompt building."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import torch
@@ -49,9 +50,19 @@ class TextCodec:
         return ids, mask
 
 
+# C0 controls other than tab and line breaks, DEL and C1 (as src/engine/limits.ts): pasted by
+# accident, never seen in training.
+_CONTROL = re.compile("[\\x00-\\x08\\x0e-\\x1b\\x7f-\\x84\\x86-\\x9f]")
+
+
 def check_prompt(p: str) -> str:
-    if not isinstance(p, str) or not p.strip():
+    if not isinstance(p, str):
+        raise ValueError(f"the prompt must be a string, got {'null' if p is None else type(p).__name__}")
+    if not p.strip():
         raise ValueError("the prompt is empty")
+    bad = _CONTROL.search(p)
+    if bad:
+        raise ValueError(f"the prompt contains the control character U+{ord(bad.group()):04X} at position {bad.start()}; remove it")
     if len(p) > MAX_PROMPT_CHARS:
         raise ValueError(f"the prompt is {len(p)} characters long; the limit is {MAX_PROMPT_CHARS}")
     return p

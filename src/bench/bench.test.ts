@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchReport, ModelReport } from './page';
 import { parseBenchArgs } from './run';
-import { reportLines } from './table';
+import { reportLines, samplingLabel } from './table';
 import { usageMessage } from '../cli/usage-testing';
 
 const usage = (argv: string[]) => usageMessage(() => parseBenchArgs(argv));
@@ -26,8 +26,14 @@ describe('arguments', () => {
     expect(usage(['--model', 'a', '--steps', '2', '--steps', '3'])).toBe('--steps given more than once');
     expect(usage(['--frobnicate'])).toBe('unknown option --frobnicate for bench (see --help)');
     expect(usage(['stray'])).toBe('unexpected argument "stray"');
+    expect(parseBenchArgs(['--fast'])).toMatchObject({ settings: { preset: 'fast' } });
     expect(parseBenchArgs(['--help'])).toBe('help');
   });
+});
+
+it('names how the sampling steps were chosen', () => {
+  expect(samplingLabel({ samplingSteps: 100 })).toBe('100 sampling steps');
+  expect(samplingLabel({ samplingSteps: 100, preset: 'fast' })).toBe('fast preset (50 → 5 sampling steps over the MAR steps)');
 });
 
 it('prints per backend: the peak, then per model the engine time, the answer and the stage table', () => {

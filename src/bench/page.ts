@@ -13,10 +13,11 @@ import type { BackendChoice, BackendInfo, GenerateOptions, StageEvent } from '..
 import { Engine } from '../engine/engine';
 import { stageFlops, vaeDecoderFlops } from '../engine/flops';
 import { vaeStride } from '../engine/limits';
+import { samplingLabel } from './table';
 import { ort } from '../engine/ort';
 import { matmulModel } from './matmul_onnx';
 
-export interface Settings { size?: number; steps?: number; samplingSteps?: number }
+export interface Settings { size?: number; steps?: number; samplingSteps?: number; preset?: 'default' | 'fast' }
 
 export interface BenchModel {
   label: string;
@@ -40,6 +41,8 @@ export interface StageRow { stage: string; ms: number; flops: number; calls: num
 
 export interface ModelReport {
   label: string; name: string; dtype: string; size: number; steps: number; samplingSteps: number;
+  /** 'fast': the sampling steps are annealed per MAR step (samplingSteps is then the package's, unused) */
+  preset?: 'default' | 'fast';
   /** engine time of one image, no profiling hooks: the first after load, and the next */
   firstMs: number;
   engineMs: number;
@@ -146,12 +149,14 @@ const proto = (name: string): object | undefined => (globalThis as unknown as Re
 async function benchModel(engine: Engine, m: BenchModel, cpu: boolean): Promise<ModelReport> {
   const info = await engine.load({ url: m.url });
   const cfg = info.config;
-  const given = cpu && m.cpuSettings ? { ...m.cpuSettings, ...m.settings } : m.settings;
+  // the fast preset picks S per MAR step itself: a CPU path's reduced S would contradict it
+  const cpuSettings = m.settings.preset === 'fast' ? { ...m.cpuSettings, samplingSteps: undefined } : m.cpuSettings;
+  const given = cpu && cpuSettings ? { ...cpuSettings, ...m.settings } : m.settings;
   // only what is given goes to the engine; FLOPs need the values it runs, its defaults for the rest
   const run = { size: given.size ?? info.defaults.size, steps: given.steps ?? info.defaults.steps,
-    samplingSteps: given.samplingSteps ?? info.defaults.samplingSteps };
+    samplingSteps: given.samplingSteps ?? info.defaults.samplingSteps, preset: given.preset };
   const options: GenerateOptions = { ...given, seed: 1 };
-  note(`  ${m.label}: loaded; ${run.size}², ${run.steps} MAR steps, ${run.samplingSteps} sampling steps`);
+  note(`  ${m.label}: loaded; ${run.size}², ${run.steps} MAR steps, ${samplingLabel(run)}`);
   const first = await engine.generate(PROMPT, options);
   const plain = await engine.generate(PROMPT, options);
   note(`  ${m.label}: images in ${(first.ms / 1000).toFixed(2)} s, then ${(plain.ms / 1000).toFixed(2)} s; timing each stage`);

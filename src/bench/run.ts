@@ -28,7 +28,7 @@ const BENCH_MODEL = 'models/bench/harmon-0.5b-reduced';
 const REDUCED: Settings = { size: 64, steps: 4, samplingSteps: 10 };
 
 export const USAGE = `usage: npm run bench -- [--backend auto|webgpu|wasm|all|webgpu,wasm] [--model PKG_DIR]...
-                      [--size N] [--steps N] [--sampling-steps N] [--matmul N]
+                      [--size N] [--steps N] [--sampling-steps N | --fast] [--matmul N]
 Default: --backend auto; the embedded default (its own settings) and Harmon-0.5B's shapes at reduced
 depth (npm run bench:model). With --model: only those packages (inside the repository), at their own
 settings. Flags left out take each package's defaults.`;
@@ -40,8 +40,8 @@ export interface BenchArgs {
   matmul?: number;
 }
 
-/** The table options bench's --size/--steps/--sampling-steps are (the engine's names and bounds). */
-const SETTINGS = (['size', 'steps', 'samplingSteps'] as const).map(generateOption);
+/** The table options bench's --size/--steps/--sampling-steps/--fast are (the engine's names and bounds). */
+const SETTINGS = (['size', 'steps', 'samplingSteps', 'preset'] as const).map(generateOption);
 const FLAGS: FlagSpecs = {
   backend: { kind: 'value' }, model: { kind: 'value', multiple: true }, matmul: { kind: 'value' }, ...optionFlagSpecs(SETTINGS),
 };

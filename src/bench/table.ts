@@ -5,6 +5,11 @@
 import { backendLine } from '../cli/progress';
 import type { BackendReport, BenchReport, ModelReport, StageRow } from './page';
 
+/** How a run chose its diffusion sampling steps, for the log and the report. */
+export function samplingLabel(m: { samplingSteps: number; preset?: string }): string {
+  return m.preset === 'fast' ? 'fast preset (50 → 5 sampling steps over the MAR steps)' : `${m.samplingSteps} sampling steps`;
+}
+
 /** Stages that run once per image, not once per MAR step. */
 const ONCE = new Set(['prefill', 'vae_decode']);
 
@@ -24,7 +29,7 @@ export function modelLines(m: ModelReport, peak: number, gpuCounts: boolean): st
   const eff = m.totalFlops / m.profiledMs / 1e6;
   const lines = [
     '',
-    `${m.label}: ${m.name} (${m.dtype}), ${m.size}², ${m.steps} MAR step${m.steps === 1 ? '' : 's'}, ${m.samplingSteps} sampling steps`,
+    `${m.label}: ${m.name} (${m.dtype}), ${m.size}², ${m.steps} MAR step${m.steps === 1 ? '' : 's'}, ${samplingLabel(m)}`,
     `  one image: ${secs(m.engineMs)} engine time (no profiling hooks; the first after load: ${secs(m.firstMs)})`,
     `  answer: ${m.answer.tokens} token${m.answer.tokens === 1 ? '' : 's'} in ${secs(m.answer.ms)}` +
       `${m.answer.tokens > 0 ? ` (${(m.answer.ms / m.answer.tokens).toFixed(0)} ms/token, image encode and prefill included)` : ''}: ${JSON.stringify(m.answer.text)}`,

@@ -238,6 +238,7 @@ describe('generate', () => {
   it('prompt: empty, whitespace, too long', () => {
     expect(genErr('--prompt', '', '--out', 'o.png')).toBe('the prompt is empty');
     expect(genErr('--prompt', '  \n\t ', '--out', 'o.png')).toBe('the prompt is empty');
+    expect(genErr('--prompt', 'a red\x1b[31m circle', '--out', 'o.png')).toBe('the prompt contains the control character U+001B at position 5; remove it');
     expect(genErr('--prompt', 'x'.repeat(2001), '--out', 'o.png')).toBe(
       'the prompt is 2001 characters long; the limit is 2000',
     );
@@ -466,6 +467,8 @@ describe('ask', () => {
     expect(askErr('--image', 'img.png', '--question', 'q'.repeat(2001))).toBe('the question is 2001 characters long; the limit is 2000');
     expect(askErr('--image', 'img.png', '--question', 'q', '--max-new-tokens', '0')).toBe('--max-new-tokens must be an integer from 1 to 2048 (got "0")');
     expect(askErr('--image', 'img.png', '--question', 'q', '--max-new-tokens', 'lots')).toMatch(/--max-new-tokens must be/);
+    expect(askErr('--image', 'img.png', '--question', 'q', '--max-new-tokens', '2049')).toBe('--max-new-tokens must be an integer from 1 to 2048 (got "2049")');
+    expect(askErr('--image', 'img.png', '--question', 'what\x07 colour?')).toBe('the question contains the control character U+0007 at position 4; remove it');
   });
 
   it('--questions: a JSON-lines batch, image paths relative to the file', () => {

@@ -13,8 +13,9 @@ describe('eval arguments', () => {
   it('defaults per benchmark', () => {
     expect(parse('shapes')).toMatchObject({
       bench: 'shapes', model: path.join(root, 'models/default/package'), out: path.join(root, 'models/eval/shapes-engine'), quick: false,
-      reference: false, n: 1, seed: 0, vqa: 48, backend: 'auto', steps: undefined, samplingSteps: undefined, cfg: undefined,
+      reference: false, n: 1, seed: 0, vqa: 48, backend: 'auto', steps: undefined, samplingSteps: undefined, cfg: undefined, fast: false,
     });
+    expect(parse('shapes', '--fast')).toMatchObject({ fast: true, out: path.join(root, 'models/eval/shapes-engine-fast') });
     expect(parse('shapes', '--reference', '--quick')).toMatchObject({ out: path.join(root, 'models/eval/shapes-reference-quick') });
     expect(parse('inpaint')).toMatchObject({ bench: 'inpaint', out: path.join(root, 'models/eval/inpaint-engine'), cases: 48, phrasing: 'describe' });
   });
@@ -39,6 +40,9 @@ describe('eval arguments', () => {
     expect(usage('inpaint', '--phrasing', 'poem')).toBe('--phrasing must be describe or object (got "poem")');
     expect(usage('shapes', '--backend', 'cpu')).toBe('--backend must be auto, webgpu or wasm (got "cpu")');
     expect(usage('shapes', '--model')).toBe('--model needs a value');
+    expect(usage('shapes', '--fast', '--reference')).toMatch(/^--fast runs the engine's fast preset.*leave out --reference/);
+    expect(usage('shapes', '--fast', '--sampling-steps', '20')).toBe('--fast sets the sampling steps per MAR step (50 → 5): leave out --sampling-steps (got 20)');
+    expect(usage('inpaint', '--fast')).toBe('unknown option --fast for eval inpaint (see --help)');
     expect(usage('shapes', '--quick', '--quick')).toBe('--quick given more than once');
     expect(parse('--help')).toBe('help');
     expect(parse('inpaint', '-h')).toBe('help');

@@ -14,12 +14,12 @@ import { createWriteStream, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from '../engine/api';
-import { generateOption } from '../engine/options';
+import { generateOption, presetConflict } from '../engine/options';
 import { DEFAULT_MODEL_DIR, parseBackend, repoRoot, UsageError } from './args';
 import { type FlagSpecs, intFlag, optionFlagSpecs, readOptionFlags, splitFlags, str } from './flags';
 
 const USAGE = `usage: npm run eval -- shapes [--model PKG_DIR] [--out DIR] [--quick] [--n 1] [--steps N]
-                        [--sampling-steps N] [--cfg C] [--seed 0] [--vqa 48] [--backend auto|webgpu|wasm]
+                        [--sampling-steps N | --fast] [--cfg C] [--seed 0] [--vqa 48] [--backend auto|webgpu|wasm]
                         [--reference [--checkpoint DIR]]
 
 Generates ShapesEval's held-out prompts (GenEval layout under DIR/images) and answers its held-out
@@ -28,6 +28,7 @@ checkpoint (default: the package's sibling checkpoint/) — then scores them: pe
 by GenEval's rules, overall = mean of the six categories, VQA exact match. Prints the table and
 writes DIR/results.json. --quick: one prompt per category and 6 questions. Settings left out take
 the package's defaults; prompt i uses seed + i. --backend: the engine's (npm run harmon --backend).
+--fast: the engine's fast preset (npm run harmon --fast); not with --reference.
 
 usage: npm run eval -- inpaint [--model PKG_DIR] [--out DIR] [--quick] [--cases 48] [--n 1] [--steps N]
                          [--sampling-steps N] [--cfg C] [--seed 0] [--phrasing describe|object]
@@ -53,6 +54,8 @@ interface EvalArgs {
   steps?: number;
   samplingSteps?: number;
   cfg?: number;
+  /** the engine's fast preset (generate's --fast) */
+  fast: boolean;
   backend: BackendChoice;
   /** inpaint: the number of cases, and the prompts' phrasing */
   cases: number;
@@ -70,7 +73,7 @@ const COMMON: FlagSpecs = {
   model: { kind: 'value' }, out: { kind: 'value' }, quick: { kind: 'switch' }, backend: { kind: 'value' }, ...optionFlagSpecs(SETTINGS),
 };
 const FLAGS: Record<EvalArgs['bench'], FlagSpecs> = {
-  shapes: { ...COMMON, vqa: { kind: 'value' }, reference: { kind: 'switch' }, checkpoint: { kind: 'value' } },
+  shapes: { ...COMMON, vqa: { kind: 'value' }, reference: { kind: 'switch' }, checkpoint: { kind: 'value' }, fast: { kind: 'switch' } },
   inpaint: { ...COMMON, cases: { kind: 'value' }, phrasing: { kind: 'value' } },
 };
 const PHRASINGS = ['describe', 'object'];
@@ -93,15 +96,19 @@ export function parseEvalArgs(argv: readonly string[], root: string): EvalArgs |
   if (!PHRASINGS.includes(phrasing)) throw new UsageError(`--phrasing must be describe or object (got "${phrasing}")`);
   const quick = flags.get('quick') === true;
   const reference = flags.get('reference') === true;
+  const fast = flags.get('fast') === true;
+  if (fast && reference) throw new UsageError('--fast runs the engine\'s fast preset; the reference evaluation has no preset (leave out --reference)');
+  const conflict = presetConflict({ preset: fast ? 'fast' : undefined, samplingSteps: given.samplingSteps }, { fast: '--fast', samplingSteps: '--sampling-steps' });
+  if (conflict) throw new UsageError(conflict);
   const a: EvalArgs = {
     bench, model: folder('model') ?? path.join(root, DEFAULT_MODEL_DIR), out: folder('out') ?? '', quick, reference,
     checkpoint: folder('checkpoint'), n: given.n ?? 1, seed: given.seed ?? 0, steps: given.steps, samplingSteps: given.samplingSteps,
-    cfg: given.cfg, backend: parseBackend(str(flags, 'backend')),
+    cfg: given.cfg, fast, backend: parseBackend(str(flags, 'backend')),
     vqa: intFlag(flags, 'vqa', (v) => v >= 0, 'an integer ≥ 0') ?? 48,
     cases: intFlag(flags, 'cases', (v) => v >= 1, 'an integer ≥ 1') ?? 48, phrasing,
   };
   a.out ||= path.join(root, 'models', 'eval', bench === 'inpaint' ? `inpaint-engine${a.quick ? '-quick' : ''}`
-    : `shapes-${a.reference ? 'reference' : 'engine'}${a.quick ? '-quick' : ''}`);
+    : `shapes-${a.reference ? 'reference' : 'engine'}${a.fast ? '-fast' : ''}${a.quick ? '-quick' : ''}`);
   return a;
 }
 
@@ -180,10 +187,10 @@ export async function main(argv: string[]): Promise<number> {
   } else {
     // only what was given: the engine applies the package's defaults to the rest
     await run(tsx, [harmon, 'generate', '--model', a.model, '--backend', a.backend, '--prompts', path.join(a.out, 'prompts.jsonl'),
-      '--out', path.join(a.out, 'images'), ...flags(given), '--seed', String(a.seed), '--n', String(a.n)], root);
+      '--out', path.join(a.out, 'images'), ...flags(given), ...(a.fast ? ['--fast'] : []), '--seed', String(a.seed), '--n', String(a.n)], root);
     await run(tsx, [harmon, 'ask', '--model', a.model, '--backend', a.backend, '--questions', path.join(a.out, 'vqa', 'questions.jsonl'),
       '--max-new-tokens', '32'], root, path.join(a.out, 'answers.jsonl'));
-    settings = ['package defaults', ...flags(given)].join(' ');
+    settings = ['package defaults', ...flags(given), ...(a.fast ? ['--fast'] : [])].join(' ');
   }
   const label = `ShapesEval — ${a.reference ? 'PyTorch reference' : `engine (--backend ${a.backend}, headless Chromium)`}, ` +
     `${path.relative(root, a.model) || a.model}, ${settings}, seed ${a.seed} + prompt index, n ${a.n}`;

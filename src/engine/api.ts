@@ -222,6 +222,22 @@ export interface AskHooks {
   signal?: AbortSignal;
 }
 
+/** What an engine holds now: for a long session to check that nothing grows (the reliability soak). */
+export interface EngineStats {
+  /** bytes of the GPU buffers held on the engine's device (ours and onnxruntime-web's: created,
+   * not destroyed, not yet reclaimed by the garbage collector); 0 on wasm */
+  gpuBytes: number;
+  /** bytes of the buffers created and never destroyed, reclaimed or not: a buffer left to the GC
+   * shows here (every buffer of ours is destroyed explicitly) */
+  gpuBytesUndestroyed: number;
+  /** how many buffers are created and not destroyed */
+  gpuBuffers: number;
+  /** open conversations (each holds a KV cache) */
+  conversations: number;
+  /** requests started and not finished (the worker client adds those it waits on) */
+  pending: number;
+}
+
 /** What both the in-process Engine and the worker client offer. */
 export interface EngineApi {
   /** the backend chosen at create() and why */
@@ -232,5 +248,7 @@ export interface EngineApi {
   /** a question about a new image, or the next turn of a conversation (its id) */
   ask(image: InputImage | string, question: string, options?: AskOptions, hooks?: AskHooks): Promise<AskResult & { conversation: string }>;
   endConversation(id: string): void | Promise<void>;
+  /** GPU memory held, conversations, requests in flight (settled: waits for the GPU's queue) */
+  stats(): Promise<EngineStats>;
   dispose(): Promise<void>;
 }

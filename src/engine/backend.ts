@@ -13,6 +13,7 @@
 import { readF32, storageBuffer } from '../gpu/buffers';
 import { SOFTWARE_ADAPTER } from '../gpu/caps';
 import { Gpu, requestDevice } from '../gpu/device';
+import { type GpuTally, tallyBuffers } from '../gpu/tally';
 import type { BackendChoice, BackendInfo } from './api';
 import { EngineError } from './errors';
 import { ort } from './ort';
@@ -37,6 +38,11 @@ export interface Backend {
   sync(): Promise<void>;
   /** an error that makes the backend unusable (a lost GPU device), else undefined */
   readonly lost?: string;
+  /** aborts (with an EngineError saying so) when the device is lost: the loops stop at their next
+   * checkpoint instead of running on a dead device */
+  readonly lostSignal?: AbortSignal;
+  /** GPU buffers alive on the device (ours and onnxruntime-web's, tally.ts); zeros on wasm */
+  memory(): GpuTally;
   destroy(): void;
 }
 
@@ -103,11 +109,21 @@ const SESSION_DEFAULTS = {
 class WebGpuBackend implements Backend {
   readonly kind = 'webgpu';
   lost?: string;
+  private readonly lostCtl = new AbortController();
+  readonly lostSignal = this.lostCtl.signal;
+  private readonly tally: GpuTally;
 
   constructor(readonly gpu: Gpu, readonly info: BackendInfo) {
+    // counted from the start, before onnxruntime-web's sessions allocate on this device
+    this.tally = tallyBuffers(gpu.device);
     gpu.device.lost.then((i) => {
-      this.lost = `the GPU device was lost (${i.reason}): ${i.message}`;
+      this.lost = `the GPU device was lost (${i.reason}${i.message ? `: ${i.message}` : ''})`;
+      this.lostCtl.abort(new EngineError(this.lost));
     });
+  }
+
+  memory(): GpuTally {
+    return { ...this.tally };
   }
 
   session(model: Uint8Array, externalData: { path: string; data: Uint8Array }[]): Promise<ort.InferenceSession> {
@@ -175,6 +191,10 @@ class WasmBackend implements Backend {
   readonly lost = undefined;
 
   constructor(readonly info: BackendInfo) {}
+
+  memory(): GpuTally {
+    return { bytes: 0, buffers: 0, collected: 0 };
+  }
 
   session(model: Uint8Array, externalData: { path: string; data: Uint8Array }[]): Promise<ort.InferenceSession> {
     return ort.InferenceSession.create(model, { executionProviders: ['wasm'], externalData, ...SESSION_DEFAULTS });

@@ -2,7 +2,8 @@
 // conversations. The same interface runs in-process and behind the worker (worker.ts / client.ts).
 
 import type {
-  AskDefaults, AskHooks, AskOptions, AskResult, BackendInfo, EngineApi, EngineOptions, GenerateHooks, GenerateOptions, GenerateResult,
+  AskDefaults, AskHooks, AskOptions, AskResult, BackendInfo, EngineApi, EngineOptions, EngineStats, GenerateHooks, GenerateOptions,
+  GenerateResult,
   GeneratedImage, InputImage, LoadHooks, ModelDefaults, ModelInfo, PackageSource,
 } from './api';
 import { type Backend, createBackend, EngineError } from './backend';
@@ -16,7 +17,7 @@ import { headSteps, noiseSlots } from './plan';
 import { packageAskDefaults, packageDefaults, resolveAsk, resolveGenerate } from './resolve';
 import { text2image } from './text2image';
 import { TextCodec } from './tokenizer';
-import { Conversation, imageEmbeddings, imageToPixels } from './understand';
+import { checkInputImage, Conversation, imageEmbeddings, imageToPixels } from './understand';
 import type { ort } from './ort';
 
 export type { EngineOptions } from './api';
@@ -32,12 +33,43 @@ export class Engine implements EngineApi {
   private nextId = 1;
   private busy = false;
 
-  private constructor(private readonly be: Backend) {}
+  private constructor(private be: Backend, private readonly opts: EngineOptions) {}
 
   /** Picks the backend (`auto`: webgpu on a hardware adapter, wasm on a software one or none). */
   static async create(opts: EngineOptions = {}): Promise<Engine> {
     configureOrt(opts.wasmPaths);
-    return new Engine(await createBackend(opts.backend, opts.wasmPaths));
+    return new Engine(await createBackend(opts.backend, opts.wasmPaths), opts);
+  }
+
+  /** Tests and diagnostics only: the GPU device the engine runs on (undefined on wasm), e.g. to
+   * destroy() it in the middle of a generation. */
+  device(): GPUDevice | undefined {
+    return this.be.gpu?.device;
+  }
+
+  /** After the GPU device was lost: a new device of the same backend, and the loaded package's
+   * sessions and kernels on it again (its conversations are gone: their caches were on the old one). */
+  private async revive(): Promise<void> {
+    if (!this.be.lost || this.busy) return;
+    await this.exclusive(async () => {
+      for (const id of [...this.conversations.keys()]) this.endConversation(id);
+      await this.model?.dispose().catch(() => {});
+      this.model = undefined;
+      const kind = this.be.kind;
+      this.be.destroy();
+      this.be = await createBackend(kind, this.opts.wasmPaths);
+      if (this.pkg) this.model = await HarmonModel.load(this.be, this.pkg);
+    });
+  }
+
+  /** What the engine holds now, once the GPU's queue has finished (buffers freed after their work
+   * are counted out). */
+  async stats(): Promise<EngineStats> {
+    if (!this.be.lost) await this.be.sync();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const gpu = this.be.memory();
+    return { gpuBytes: gpu.bytes - gpu.collected, gpuBytesUndestroyed: gpu.bytes, gpuBuffers: gpu.buffers,
+      conversations: this.conversations.size, pending: this.busy ? 1 : 0 };
   }
 
   backend(): BackendInfo {
@@ -45,6 +77,7 @@ export class Engine implements EngineApi {
   }
 
   async load(source: PackageSource, hooks: LoadHooks = {}): Promise<ModelInfo> {
+    await this.revive();
     this.check(false);
     return this.exclusive(async () => {
       const pkg = await loadPackage(source, { onProgress: hooks.onProgress, signal: hooks.signal });
@@ -83,6 +116,7 @@ export class Engine implements EngineApi {
 
   /** Text-to-image, or a partly known image (options.image: inpainting, outpainting, variations). */
   async generate(prompt: string, options: GenerateOptions = {}, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+    await this.revive();
     const m = this.check();
     const codec = this.codec!;
     // everything is checked before any work: a bad request leaves the engine as it was
@@ -110,6 +144,7 @@ export class Engine implements EngineApi {
         : `n × u × (S+1) × 16, u = ${u} generated tokens`;
       throw new EngineError(`noise must hold ${want} floats (${layout}), got ${noise.length}`);
     }
+    const signal = this.signal(hooks.signal);
     return this.exclusive(async () => {
       const t0 = performance.now();
       const known = canvas.pixels && await this.encodeCanvas(canvas);
@@ -117,7 +152,7 @@ export class Engine implements EngineApi {
         prompts, promptIds: ids.ids, promptValid: ids.validLengths, gh, gw, steps: o.steps, cfg: o.cfg,
         cfgSchedule: o.cfgSchedule, temperature: o.temperature, samplingSteps: sampling, orders, noise, known,
       }, {
-        signal: hooks.signal,
+        signal,
         profile: hooks.onStage,
         onStep: async (step, tokens) => {
           if (!hooks.onStep) return;
@@ -126,10 +161,12 @@ export class Engine implements EngineApi {
         },
       });
       try {
-        await checkpoint(hooks.signal);
+        await checkpoint(signal);
         const t1 = performance.now();
         const images = await this.decode(tokens, o.n, gh, gw);
         hooks.onStage?.({ step: -1, stage: 'vae_decode', ms: performance.now() - t1 });
+        // a Stop during the decode wins over its result, as one during any step does
+        await checkpoint(signal);
         const latents = (await m.backend.read(tokens)).slice(0, o.n * N * 16);
         const generated = canvas.pixels ? generatedFlags(orders, N) : undefined;
         return { images, latents, ...(generated && { generated }), ms: performance.now() - t0 };
@@ -184,8 +221,10 @@ export class Engine implements EngineApi {
 
   /** A question about an image (a new conversation) or, given a conversation id, its next turn. */
   async ask(image: InputImage | string, question: string, options: AskOptions = {}, hooks: AskHooks = {}): Promise<AskResult & { conversation: string }> {
+    await this.revive();
     const m = this.check();
     const codec = this.codec!;
+    if (typeof image !== 'string') checkInputImage(image);
     const pieces0 = codec.questionPieces(question, true); // validates the question before any GPU work
     // a new conversation's image, with the prompt around it, must fit the model and the backend
     const fit = typeof image === 'string' ? undefined
@@ -203,16 +242,25 @@ export class Engine implements EngineApi {
       id = await this.startConversation(image, size);
     }
     const conv = this.conversations.get(id);
-    if (!conv) throw new EngineError(`no conversation ${id}`);
-    return this.exclusive(async () => {
-      const t0 = performance.now();
-      const pieces = conv.turns === 0 ? pieces0 : codec.questionPieces(question, false, conv.unfed);
-      const ids = await conv.turn(pieces, codec.stopIds, maxNew, penalty, {
-        signal: hooks.signal,
-        onToken: (tok) => hooks.onToken?.(codec.decode([tok]), tok),
+    if (!conv) throw new EngineError(`no conversation ${id} (it was ended, or the GPU device it ran on was lost)`);
+    const signal = this.signal(hooks.signal);
+    const started = typeof image !== 'string';
+    try {
+      return await this.exclusive(async () => {
+        const t0 = performance.now();
+        const pieces = conv.turns === 0 ? pieces0 : codec.questionPieces(question, false, conv.unfed);
+        const ids = await conv.turn(pieces, codec.stopIds, maxNew, penalty, {
+          signal,
+          onToken: (tok) => hooks.onToken?.(codec.decode([tok]), tok),
+        });
+        return { text: codec.decode(ids), tokenIds: ids, ms: performance.now() - t0, conversation: id };
       });
-      return { text: codec.decode(ids), tokenIds: ids, ms: performance.now() - t0, conversation: id };
-    });
+    } catch (e) {
+      // a first turn that fails (a Stop, a lost device) never gave the caller its id: end the
+      // conversation here, or its KV cache would stay held with nothing able to free it
+      if (started) this.endConversation(id);
+      throw e;
+    }
   }
 
   endConversation(id: string): void {
@@ -232,7 +280,7 @@ export class Engine implements EngineApi {
   }
 
   private check(needModel = true): HarmonModel {
-    if (this.be.lost) throw new EngineError(this.be.lost);
+    if (this.be.lost) throw new EngineError(`${this.be.lost}; the next request starts a new device`);
     if (needModel && !this.model) throw new EngineError('no model loaded: call load() first');
     return this.model!;
   }
@@ -241,11 +289,25 @@ export class Engine implements EngineApi {
   private async exclusive<T>(job: () => Promise<T>): Promise<T> {
     if (this.busy) throw new EngineError('the engine is busy with another request');
     this.busy = true;
+    const be = this.be;
     try {
       return await job();
+    } catch (e) {
+      // A lost device fails the request wherever it was (a run, a readback, a checkpoint): say so,
+      // whatever the failing call said. device.lost settles a moment after the failure it causes.
+      if (be.gpu && !be.lost) await Promise.race([be.gpu.device.lost, new Promise((r) => setTimeout(r, 100))]);
+      if (be.lost) throw new EngineError(`${be.lost} during this request; the next request starts a new device and loads the model again`);
+      throw e;
     } finally {
       this.busy = false;
     }
+  }
+
+  /** The caller's signal, also aborted when the device is lost (the loops stop at their next checkpoint). */
+  private signal(caller?: AbortSignal): AbortSignal | undefined {
+    const lost = this.be.lostSignal;
+    if (!lost) return caller;
+    return caller ? AbortSignal.any([caller, lost]) : lost;
   }
 }
 

@@ -3,6 +3,7 @@
 // ids are known there, and the table can exceed one storage binding).
 
 import type { Backend } from './backend';
+import { EngineError } from './errors';
 import { Graphs } from './graphs';
 import { vaeStride } from './limits';
 import type { LoadedPackage, Manifest } from './package';
@@ -33,6 +34,7 @@ export class HarmonModel {
     if (backend.gpu) checkLimits(backend.gpu.caps.maxStorageBufferBindingSize, kernels);
     const emb = pkg.tensors('embeddings.safetensors').get('llm.model.embed_tokens.weight');
     if (!emb) throw new Error('embeddings.safetensors has no llm.model.embed_tokens.weight');
+    checkConfigShapes(cfg, kernels, emb.shape);
     const weight = (name: string): Float32Array => {
       const t = kernels.get(name);
       if (!t) throw new Error(`kernels.safetensors has no ${name}`);
@@ -75,6 +77,30 @@ function checkLimits(limit: number, kernels: Map<string, { shape: number[] }>): 
     if (bytes > limit) {
       throw new Error(`${name} needs a ${bytes}-byte storage buffer but this GPU allows ${limit} ` +
         '(maxStorageBufferBindingSize): the model is too large for this device; the wasm backend has no such limit');
+    }
+  }
+}
+
+/**
+ * The config against the shapes of the weights the engine reads itself: a manifest whose config was
+ * edited (or belongs to another export) would otherwise load and fail later, inside a graph run,
+ * with an error about buffer sizes. (The ONNX graphs' own shapes are checked by onnxruntime when
+ * they run.)
+ */
+export function checkConfigShapes(cfg: HarmonConfig, kernels: Map<string, { shape: number[] }>, embeddings: number[]): void {
+  const { mar, llm } = cfg;
+  const L = mar.buffer_size + mar.grid * mar.grid;
+  const want: [string, number[] | undefined, number[], string][] = [
+    ['embeddings.safetensors llm.model.embed_tokens.weight', embeddings, [llm.vocab_size, llm.hidden_size], 'llm.vocab_size × llm.hidden_size'],
+    ['mar.z_proj.weight', kernels.get('mar.z_proj.weight')?.shape, [mar.width, mar.token_dim], 'mar.width × mar.token_dim'],
+    ['mar.encoder_pos_embed_learned', kernels.get('mar.encoder_pos_embed_learned')?.shape, [1, L, mar.width], '1 × (mar.buffer_size + mar.grid²) × mar.width'],
+    ['mar.decoder_pos_embed_learned', kernels.get('mar.decoder_pos_embed_learned')?.shape, [1, L, mar.decoder_width], '1 × (mar.buffer_size + mar.grid²) × mar.decoder_width'],
+    ['mar.diffloss.net.cond_embed.weight', kernels.get('mar.diffloss.net.cond_embed.weight')?.shape, [mar.head_width, mar.decoder_width], 'mar.head_width × mar.decoder_width'],
+  ];
+  for (const [name, got, expected, rule] of want) {
+    if (got && got.join() !== expected.join()) {
+      throw new EngineError(`the package's config and its weights disagree: ${name} is [${got.join(', ')}], the config says ` +
+        `[${expected.join(', ')}] (${rule})`);
     }
   }
 }

@@ -8,6 +8,8 @@ import { parseSafetensors, type SafeTensors } from './safetensors';
 
 export const PACKAGE_FORMAT = 'harmon-webgpu-package';
 export const SUPPORTED_FORMAT_VERSIONS: readonly number[] = [1];
+/** The largest JSON file of a package (tokenizer.json and its config). */
+export const MAX_TEXT_FILE_BYTES = 16 * 2 ** 20;
 
 export interface ManifestFile {
   kind: 'onnx' | 'onnx-external-data' | 'kernel-weights' | 'text-embeddings' | 'tokenizer' | string;
@@ -194,6 +196,11 @@ function parseManifest(text: string, where: string): Manifest {
     if (!isPlainPath(name)) throw new PackageError(`${where}: bad file name ${JSON.stringify(name)}`);
     if (!Number.isSafeInteger(f?.bytes) || !/^[0-9a-f]{64}$/.test(f?.sha256)) {
       throw new PackageError(`${where}: ${name}: the entry needs "bytes" and a hex "sha256"`);
+    }
+    // text files are parsed whole as JSON strings: a huge one would stall the page before any
+    // check could fail (Qwen2's tokenizer.json, the largest real one, is 7 MB)
+    if (name.endsWith('.json') && f.bytes > MAX_TEXT_FILE_BYTES) {
+      throw new PackageError(`${where}: ${name} is ${f.bytes} bytes; the largest taken is ${MAX_TEXT_FILE_BYTES} (16 MiB)`);
     }
   }
   return m as Manifest;

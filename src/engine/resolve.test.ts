@@ -29,6 +29,14 @@ describe('resolveGenerate', () => {
     expect(() => resolveGenerate(o as never, D, 16)).toThrow(message);
   });
 
+  it('refuses option names it does not know, naming the ones it does', () => {
+    expect(() => resolveGenerate({ stpes: 4 } as never, D, 16)).toThrow(/^unknown generate option stpes \(known: n, size, .*, image, mask, offset, orders, noise\)$/);
+    expect(() => resolveGenerate({ a: 1, b: 2 } as never, D, 16)).toThrow(/^unknown generate options a, b /);
+    expect(() => resolveGenerate(null as never, D, 16)).toThrow('generate options must be an object, got null');
+    // every table option and every non-scalar one is known
+    expect(resolveGenerate({ image: undefined, mask: undefined, offset: undefined, orders: undefined, noise: undefined, preview: true }, D, 16).preview).toBe(true);
+  });
+
   it('checks sizes against the model stride', () => {
     expect(resolveGenerate({ size: 24 }, D, 8).canvas.width).toBe(24);
     expect(() => resolveGenerate({ size: 24 }, D, 16)).toThrow('size must be a positive multiple of 16, got 24');
@@ -44,6 +52,8 @@ describe('resolveAsk', () => {
     expect(resolveAsk({}, A, 16)).toEqual({ maxNewTokens: 256, size: 64, repetitionPenalty: 1.1 });
     expect(resolveAsk({ maxNewTokens: 3, size: 128, repetitionPenalty: 1 }, A, 16)).toEqual({ maxNewTokens: 3, size: 128, repetitionPenalty: 1 });
     expect(() => resolveAsk({ maxNewTokens: 0 }, A, 16)).toThrow('maxNewTokens must be an integer from 1 to 2048, got 0');
+    expect(() => resolveAsk({ maxNewTokens: 2049 }, A, 16)).toThrow('maxNewTokens must be an integer from 1 to 2048, got 2049');
+    expect(() => resolveAsk({ maxTokens: 3 } as never, A, 16)).toThrow('unknown ask option maxTokens (known: maxNewTokens, size, repetitionPenalty)');
     expect(() => resolveAsk({ repetitionPenalty: 0 }, A, 16)).toThrow('repetitionPenalty must be a number in (0, 10], got 0');
     expect(() => resolveAsk({ repetitionPenalty: Number.NaN }, A, 16)).toThrow('repetitionPenalty must be a number in (0, 10], got NaN');
     expect(() => resolveAsk({ size: 72 }, A, 16)).toThrow('size must be a positive multiple of 16, got 72');

@@ -57,6 +57,20 @@ export function packageAskDefaults(manifest: Manifest): AskDefaults {
   return d;
 }
 
+/** generate()'s options the table does not list (arrays and images: no flag, attribute or field). */
+const GENERATE_EXTRA: readonly Exclude<keyof GenerateOptions, (typeof GENERATE_OPTIONS)[number]['key']>[] =
+  ['image', 'mask', 'offset', 'orders', 'noise'];
+const GENERATE_NAMES: readonly string[] = [...GENERATE_OPTIONS.map((o) => o.key), ...GENERATE_EXTRA];
+const ASK_NAMES: readonly string[] = ASK_OPTIONS.map((o) => o.key);
+
+/** Refuses option names the engine does not know, naming the ones it does: a misspelt option
+ * (`stpes`) would otherwise do nothing, silently. */
+function checkOptionNames(o: unknown, known: readonly string[], what: string): void {
+  if (typeof o !== 'object' || o === null) throw new EngineError(`${what} options must be an object, got ${o === null ? 'null' : typeof o}`);
+  const unknown = Object.keys(o).filter((k) => !known.includes(k));
+  if (unknown.length) throw new EngineError(`unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${known.join(', ')})`);
+}
+
 /** A request's option, else its default (the package's or the engine's), checked by the options table. */
 function resolved(o: object, spec: OptionSpec, d: Partial<ModelDefaults>, stride: number, ask: Partial<AskDefaults> = {}): unknown {
   const v = (o as Record<string, unknown>)[spec.key] ?? defaultValue(spec, d, ask);
@@ -65,6 +79,7 @@ function resolved(o: object, spec: OptionSpec, d: Partial<ModelDefaults>, stride
 }
 
 export function resolveGenerate(o: GenerateOptions, d: ModelDefaults, stride: number): Resolved {
+  checkOptionNames(o, GENERATE_NAMES, 'generate');
   const v: Record<string, unknown> = {};
   // the canvas's options are resolveCanvas's (the CLI plans a canvas with it alone)
   for (const spec of GENERATE_OPTIONS) if (!(CANVAS_KEYS as readonly string[]).includes(spec.key)) v[spec.key] = resolved(o, spec, d, stride);
@@ -90,6 +105,7 @@ export interface AskFit {
  * checked by the options table; with `fit`, also that the image's tokens at `size` fit the model
  * and the backend (the one place a question's size is checked). */
 export function resolveAsk(o: AskOptions, d: AskDefaults, stride: number, fit?: AskFit): Required<AskOptions> {
+  checkOptionNames(o, ASK_NAMES, 'ask');
   const v: Record<string, unknown> = {};
   for (const spec of ASK_OPTIONS) v[spec.key] = resolved(o, spec, {}, stride, d);
   const r = v as Required<AskOptions>;

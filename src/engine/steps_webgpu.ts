@@ -4,7 +4,7 @@ import { DiffusionHead } from '../../kernels/diffusion_head';
 import { PATCH_EMBED_WGSL, encodePatchEmbed, packPatchEmbedVectors } from '../../kernels/patch_embed';
 import { RESIZE_POS_EMBED_WGSL, encodeResizePosEmbed } from '../../kernels/resize_pos_embed';
 import { SCATTER_ROWS_WGSL, encodeScatterRows } from '../../kernels/scatter_rows';
-import { storageBuffer } from '../gpu/buffers';
+import { storageBuffer, submitEncoded } from '../gpu/buffers';
 import type { Gpu } from '../gpu/device';
 import { gpuBuffer } from './backend';
 import type { HarmonConfig } from './model';
@@ -33,9 +33,11 @@ export class WebGpuSteps implements StepKernels {
     this.zProj = keep(storageBuffer(dev, w('mar.z_proj.weight'), 'mar.z_proj.weight'));
     this.posSrc = POS_NAMES.map((k) => keep(storageBuffer(dev, w(k), k)));
     const parts = ['mar.z_proj.bias', 'mar.fake_latent', 'mar.z_proj_ln.weight', 'mar.z_proj_ln.bias'].map((k) => storageBuffer(dev, w(k)));
-    const enc = dev.createCommandEncoder();
-    this.vectors = keep(packPatchEmbedVectors(gpu, enc, { zProjBias: parts[0], fakeLatent: parts[1], lnWeight: parts[2], lnBias: parts[3] }, cfg.mar.width));
-    dev.queue.submit([enc.finish()]);
+    let vectors: GPUBuffer | undefined;
+    submitEncoded(dev, 'patch_embed.vectors', (enc) => {
+      vectors = packPatchEmbedVectors(gpu, enc, { zProjBias: parts[0], fakeLatent: parts[1], lnWeight: parts[2], lnBias: parts[3] }, cfg.mar.width);
+    });
+    this.vectors = keep(vectors!);
     void dev.queue.onSubmittedWorkDone().then(() => parts.forEach((b) => b.destroy()));
     const m = cfg.mar;
     this.head = new DiffusionHead(gpu, { width: m.head_width, depth: m.head_depth, condDim: m.decoder_width }, headWeights(all));
@@ -55,35 +57,37 @@ export class WebGpuSteps implements StepKernels {
     if (cached) return cached;
     const { buffer_size: buf, grid: g0, width: D, decoder_width: Dd } = this.cfg.mar;
     const N = gh * gw;
-    const enc = this.gpu.device.createCommandEncoder();
-    const pass = enc.beginComputePass();
     const buffers: GPUBuffer[] = [];
-    const make = (src: GPUBuffer, rows: number, d: number, buffer: number) => {
-      const dst = storageBuffer(this.gpu.device, rows * d * 4, `pos@${key}`);
-      encodeResizePosEmbed(this.gpu, pass, { src, dst, buffer, gh0: g0, gw0: g0, gh, gw, d });
-      buffers.push(dst);
-      return view(dst, [1, rows, d]);
-    };
-    const tables = {
-      encoder: make(this.posSrc[0], buf + N, D, buf),
-      decoder: make(this.posSrc[1], buf + N, Dd, buf),
-      diffusion: make(this.posSrc[2], N, Dd, 0),
-      buffers,
-    };
-    pass.end();
-    this.gpu.device.queue.submit([enc.finish()]);
-    this.pos.set(key, tables);
-    return tables;
+    let tables: (PosTables & { buffers: GPUBuffer[] }) | undefined;
+    submitEncoded(this.gpu.device, `pos@${key}`, (enc) => {
+      const pass = enc.beginComputePass();
+      const make = (src: GPUBuffer, rows: number, d: number, buffer: number) => {
+        const dst = storageBuffer(this.gpu.device, rows * d * 4, `pos@${key}`);
+        encodeResizePosEmbed(this.gpu, pass, { src, dst, buffer, gh0: g0, gw0: g0, gh, gw, d });
+        buffers.push(dst);
+        return view(dst, [1, rows, d]);
+      };
+      tables = {
+        encoder: make(this.posSrc[0], buf + N, D, buf),
+        decoder: make(this.posSrc[1], buf + N, Dd, buf),
+        diffusion: make(this.posSrc[2], N, Dd, 0),
+        buffers,
+      };
+      pass.end();
+    });
+    this.pos.set(key, tables!);
+    return tables!;
   }
 
   private encodeEmbed(tokens: GPUBuffer, keep: GPUBuffer, out: GPUBuffer, batch: number, l: number, gh: number, gw: number): void {
     const { buffer_size: buf, width: D } = this.cfg.mar;
-    const enc = this.gpu.device.createCommandEncoder({ label: 'patch_embed' });
-    const pass = enc.beginComputePass();
-    encodePatchEmbed(this.gpu, pass, { tokens, keep, zProjWeight: this.zProj, vectors: this.vectors,
-      pos: gpuBuffer(this.posTables(gh, gw).encoder), out, batch, l, n: gh * gw, d: D, buf });
-    pass.end();
-    this.gpu.device.queue.submit([enc.finish()]);
+    const pos = gpuBuffer(this.posTables(gh, gw).encoder);
+    submitEncoded(this.gpu.device, 'patch_embed', (enc) => {
+      const pass = enc.beginComputePass();
+      encodePatchEmbed(this.gpu, pass, { tokens, keep, zProjWeight: this.zProj, vectors: this.vectors,
+        pos, out, batch, l, n: gh * gw, d: D, buf });
+      pass.end();
+    });
   }
 
   embedAll(latents: ort.Tensor, gh: number, gw: number): ort.Tensor {
@@ -133,14 +137,14 @@ export class WebGpuSteps implements StepKernels {
       sample(k, z) {
         const p = r.plans[k];
         const sb = per[k];
-        const enc = dev.createCommandEncoder({ label: `step${k}.head` });
-        head.encode(enc, { steps: p.samplingSteps, cfg: p.cfg, temperature: r.temperature, rows: p.noiseRows.length,
-          cond: gpuBuffer(z), condRows: sb.condRows, noise, noiseRows: sb.noiseRows, out: sampled });
-        const pass = enc.beginComputePass();
-        encodeScatterRows(gpu, pass, { src: sampled, targets: sb.targets, dst: tokens,
-          count: p.targets.length, mc: p.noiseRows.length, width: 16 });
-        pass.end();
-        dev.queue.submit([enc.finish()]);
+        submitEncoded(dev, `step${k}.head`, (enc) => {
+          head.encode(enc, { steps: p.samplingSteps, cfg: p.cfg, temperature: r.temperature, rows: p.noiseRows.length,
+            cond: gpuBuffer(z), condRows: sb.condRows, noise, noiseRows: sb.noiseRows, out: sampled });
+          const pass = enc.beginComputePass();
+          encodeScatterRows(gpu, pass, { src: sampled, targets: sb.targets, dst: tokens,
+            count: p.targets.length, mc: p.noiseRows.length, width: 16 });
+          pass.end();
+        });
       },
       dispose(keepTokens) {
         for (const b of owned) b.destroy();

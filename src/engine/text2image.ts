@@ -59,10 +59,16 @@ export async function prefillPrompt(m: HarmonModel, ids: Int32Array[]): Promise<
   const P = ids[0].length;
   const embeds = new Float32Array(B * P * H);
   ids.forEach((row, b) => embeds.set(m.embed(row), b * P * H));
-  const { hidden, cache } = await m.graphs.llm(m.backend.tensor(embeds, [B, P, H]), attentionBiasFor(ids.map(() => 0), 0, P),
-    Int32Array.from({ length: B * P }, (_, i) => i % P), KvCache.empty(m.config, B), true);
-  hidden.dispose();
-  return cache!;
+  const input = m.backend.tensor(embeds, [B, P, H]);
+  try {
+    const { hidden, cache } = await m.graphs.llm(input, attentionBiasFor(ids.map(() => 0), 0, P),
+      Int32Array.from({ length: B * P }, (_, i) => i % P), KvCache.empty(m.config, B), true);
+    hidden.dispose();
+    return cache!;
+  } finally {
+    // a GPU buffer on webgpu: one per generation, held until the GC, before this was freed here
+    input.dispose();
+  }
 }
 
 /** Runs the loop; returns the token latents (B, N, 16) — the caller owns and disposes them. */

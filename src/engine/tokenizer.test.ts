@@ -104,7 +104,7 @@ describe('TextCodec.questionPieces (turn layout of understand.py)', () => {
 
   it('rejects an image placeholder in the question and an empty question', () => {
     expect(() => codec.questionPieces('what is <image>?', true)).toThrow(/must not contain <image>/);
-    expect(() => codec.questionPieces('', false)).toThrow('the prompt is empty');
+    expect(() => codec.questionPieces('', false)).toThrow('the question is empty');
   });
 });
 
@@ -114,6 +114,11 @@ describe('checkPrompt / formatTemplate', () => {
     expect(() => checkPrompt(' \u3000\x1c\x85')).toThrow('the prompt is empty');
     expect(checkPrompt('\ufeff')).toBe('\ufeff'); // not whitespace to Python
     expect(checkPrompt('x'.repeat(2000))).toHaveLength(2000);
+    expect(() => checkPrompt('a\x00b')).toThrow('the prompt contains the control character U+0000 at position 1; remove it');
+    expect(() => checkPrompt('\x1b[31mred')).toThrow(/U\+001B/);
+    expect(checkPrompt('tab\tand\nlines\r\n')).toBe('tab\tand\nlines\r\n');
+    expect(() => checkPrompt(42 as never)).toThrow('the prompt must be a string, got number');
+    expect(() => checkPrompt(null as never)).toThrow('the prompt must be a string, got null');
     expect(() => checkPrompt('x'.repeat(2001))).toThrow('the prompt is 2001 characters long; the limit is 2000');
     // 2000 code points in 4000 UTF-16 units: within Python's limit
     expect(() => checkPrompt('🙂'.repeat(2000))).not.toThrow();

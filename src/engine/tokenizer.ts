@@ -4,6 +4,7 @@
 // tokenizer.json, so ids equal Python `tokenizers` ids.
 
 import { Tokenizer } from '@huggingface/tokenizers';
+import { EngineError } from './errors';
 import { textProblem } from './limits';
 import type { LoadedPackage, PromptConfig } from './package';
 
@@ -23,10 +24,11 @@ export type TurnPieces =
   /** later turns: text only (closes the previous answer, then asks) */
   | { withImage: false; ids: number[] };
 
-/** Rejects what the reference rejects: an empty / blank prompt or one over MAX_PROMPT_CHARS (limits.ts). */
-export function checkPrompt(p: string): string {
-  const problem = textProblem(p);
-  if (problem) throw new Error(problem);
+/** Rejects an empty / blank prompt, one over MAX_PROMPT_CHARS, control characters and non-strings
+ * (limits.ts); `what` names it in the message. */
+export function checkPrompt(p: string, what = 'prompt'): string {
+  const problem = textProblem(p, what);
+  if (problem) throw new EngineError(problem);
   return p;
 }
 
@@ -117,7 +119,7 @@ export class TextCodec {
    * answer stopped at the token limit, then "<|im_end|>\n".
    */
   questionPieces(question: string, firstTurn: boolean, unfedIds: readonly number[] = []): TurnPieces {
-    checkPrompt(question);
+    checkPrompt(question, 'question');
     const { template, image_placeholder: placeholder } = this.prompts;
     if (firstTurn) {
       const text = formatTemplate(template, { input: `${placeholder}\n${question}` });

@@ -6,6 +6,7 @@
 import type { InputImage } from './api';
 import { bytesToPixels } from './canvas';
 import { checkpoint } from './checkpoint';
+import { EngineError } from './errors';
 import { KvCache } from './graphs';
 import { padToSquare, resizeBicubic } from './resize';
 import type { HarmonModel } from './model';
@@ -15,11 +16,29 @@ import type { TurnPieces } from './tokenizer';
 
 const PAD = 127;
 
+/** The largest image understanding takes (8192², 256 MiB of RGBA): padding it to a square and
+ * resizing costs memory by its side², so a larger one is refused before any of that. */
+export const MAX_INPUT_PIXELS = 8192 * 8192;
+
+/** A clear EngineError for anything that is not RGBA pixels of a sane size. */
+export function checkInputImage(img: InputImage): void {
+  const o = img as Partial<InputImage> | null;
+  if (typeof o !== 'object' || o === null || !((o.rgba as unknown) instanceof Uint8ClampedArray || (o.rgba as unknown) instanceof Uint8Array)) {
+    throw new EngineError('malformed image: expected { width, height, rgba } with RGBA bytes (a Uint8ClampedArray)');
+  }
+  const { width, height, rgba } = o as InputImage;
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) || rgba.length !== width * height * 4) {
+    throw new EngineError(`malformed image: ${width}×${height} with ${rgba.length} bytes of RGBA`);
+  }
+  if (width * height > MAX_INPUT_PIXELS) {
+    throw new EngineError(`the image is ${width}×${height}; the largest taken is ${MAX_INPUT_PIXELS} pixels (8192×8192): scale it down`);
+  }
+}
+
 /** The official preprocessing: pads to a centred square with grey (127,127,127) and resizes to
  * size×size as PIL does (resize.ts) → RGB floats in [-1,1], (1,3,S,S). */
 export function imageToPixels(img: InputImage, size: number): Float32Array {
-  if (!(img.width > 0 && img.height > 0) || img.rgba.length !== img.width * img.height * 4)
-    throw new Error(`malformed image: ${img.width}×${img.height} with ${img.rgba.length} bytes of RGBA`);
+  checkInputImage(img);
   const sq = padToSquare(img, PAD);
   const rgba = sq.width === size ? sq.rgba : resizeBicubic(sq.rgba, sq.width, sq.height, size, size);
   return bytesToPixels(rgba, size, size);
@@ -77,6 +96,13 @@ export class Conversation {
   async turn(pieces: TurnPieces, stopIds: ReadonlySet<number>, maxNewTokens: number, repetitionPenalty: number,
     hooks: { onToken?: (id: number) => void; signal?: AbortSignal; onFirstLogits?: (l: Float32Array) => void } = {}): Promise<number[]> {
     if (pieces.withImage !== (this.turns === 0)) throw new Error('the first turn (only) carries the image');
+    // positions past the model's context have no rotary table row: refuse the turn before feeding
+    const maxPos = this.m.config.llm.max_position_embeddings;
+    const tokens = pieces.withImage ? pieces.before.length + this.image.dims[1] + pieces.after.length : pieces.ids.length;
+    if (this.cache.length + tokens >= maxPos) {
+      throw new EngineError(`the question needs ${tokens} tokens but only ${maxPos - this.cache.length - 1} of the model's ` +
+        `${maxPos}-token context are left in this conversation: ask a shorter question or start a new conversation`);
+    }
     const embeds = this.turnEmbeddings(pieces);
     let logits: Float32Array;
     try {
@@ -96,7 +122,8 @@ export class Conversation {
       if (stopIds.has(next)) break;
       out.push(next);
       hooks.onToken?.(next);
-      if (out.length >= maxNewTokens) {
+      // the context's end stops an answer like the token limit does (its last token stays unfed)
+      if (out.length >= maxNewTokens || this.cache.length + 1 >= maxPos) {
         this.unfed = [next];
         break;
       }

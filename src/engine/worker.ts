@@ -70,6 +70,15 @@ export const workerApi = {
   endConversation(conversation: string): void {
     get().endConversation(conversation);
   },
+  async stats() {
+    const s = await get().stats();
+    return { ...s, pending: running.size };
+  },
+  /** tests only: an error nothing catches, as a bug in the worker would throw (the page sees the
+   * worker's error event; EngineClient then treats the worker as dead) */
+  crashForTest(): void {
+    setTimeout(() => { throw new Error('crash requested by a test'); }, 0);
+  },
   async dispose(): Promise<void> {
     await engine?.dispose();
     engine = undefined;

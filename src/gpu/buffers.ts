@@ -30,6 +30,39 @@ export function storageBuffer(
   return buffer;
 }
 
+// Kernels build a small uniform buffer per dispatch while encoding. Encoding is synchronous, so the
+// code that submits can collect the ones made during it (`transientUniforms`) and destroy them once
+// the GPU is done with them (`destroyAfterWork`); left to the GC, one per dispatch, per MAR step,
+// they pile up as live GPU allocations over a long session.
+let collecting: GPUBuffer[] | undefined;
+
+/** Runs `encode` (synchronous) and returns what it returned with the uniform buffers it created
+ * (a scope nested in it keeps its own). */
+export function transientUniforms<T>(encode: () => T): { result: T; uniforms: GPUBuffer[] } {
+  const outer = collecting;
+  const uniforms: GPUBuffer[] = [];
+  collecting = uniforms;
+  try {
+    return { result: encode(), uniforms };
+  } finally {
+    collecting = outer;
+  }
+}
+
+/** Destroys `buffers` once the work submitted so far has finished. */
+export function destroyAfterWork(device: GPUDevice, buffers: GPUBuffer[]): void {
+  if (buffers.length === 0) return;
+  void device.queue.onSubmittedWorkDone().then(() => buffers.forEach((b) => b.destroy()), () => buffers.forEach((b) => b.destroy()));
+}
+
+/** Encodes with `encode` into a new command encoder, submits, and frees the encode's uniforms after. */
+export function submitEncoded(device: GPUDevice, label: string, encode: (enc: GPUCommandEncoder) => void): void {
+  const enc = device.createCommandEncoder({ label });
+  const { uniforms } = transientUniforms(() => encode(enc));
+  device.queue.submit([enc.finish()]);
+  destroyAfterWork(device, uniforms);
+}
+
 /** A uniform buffer initialized from `data` (see Uniforms for packing a WGSL struct). */
 export function uniformBuffer(device: GPUDevice, data: ArrayBuffer, label?: string): GPUBuffer {
   const size = Math.max(16, align(data.byteLength, 16));
@@ -41,6 +74,7 @@ export function uniformBuffer(device: GPUDevice, data: ArrayBuffer, label?: stri
   });
   new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data));
   buffer.unmap();
+  collecting?.push(buffer);
   return buffer;
 }
 

@@ -2,6 +2,7 @@
 // decoding image files the user picks, drops or pastes, or that a flag names.
 
 import type { GeneratedImage, InputImage } from '../engine/api';
+import { HEADER_BYTES, oversizedImage } from './image-header';
 
 /** The largest side handed to the engine; it resizes to the model's size anyway. */
 const MAX_SIDE = 2048;
@@ -38,9 +39,13 @@ export function pngName(prompt: string, seed: number, index: number): string {
  * Encoded image bytes (PNG, JPEG, WebP, GIF, AVIF, BMP…) → RGBA, scaled down (never up) to at most
  * `maxSide` on the longer side, through the browser's decoder: no colour-space conversion and no
  * premultiplication, so a PNG's pixels arrive as stored. Throws createImageBitmap's error for bytes
- * it cannot decode, an ImageInputError for an image without pixels. Page or worker (OffscreenCanvas).
+ * it cannot decode, an ImageInputError for an image without pixels or one whose header announces more
+ * than MAX_DECODED_PIXELS (refused before the browser decodes it into gigabytes). Page or worker
+ * (OffscreenCanvas).
  */
 export async function decodeRgba(file: Blob, maxSide = Infinity): Promise<InputImage> {
+  const oversized = oversizedImage(new Uint8Array(await file.slice(0, HEADER_BYTES).arrayBuffer()));
+  if (oversized) throw new ImageInputError(oversized);
   const bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   try {
     if (bitmap.width === 0 || bitmap.height === 0) throw new ImageInputError('it has no pixels');

@@ -133,7 +133,14 @@ async function startWorker(opts: EngineOptions): Promise<EngineApi> {
     worker.addEventListener('error', (e) => reject(new Error(e.message || 'the engine worker could not start')), { once: true });
   });
   try {
-    return await Promise.race([EngineClient.create(opts, worker), failed]);
+    // after a crash the client starts another worker of the same script
+    let first: Worker | undefined = worker;
+    const make = () => {
+      const w = first ?? new Worker(import.meta.url, { type: 'module', name: 'harmon-engine' });
+      first = undefined;
+      return w;
+    };
+    return await Promise.race([EngineClient.create(opts, make), failed]);
   } catch (e) {
     worker.terminate();
     throw e;
