@@ -49,8 +49,9 @@ describe.each(['webgpu', 'wasm'] as const)('engine (%s)', (backend) => {
     const again = await engine.ask(plain.conversation, u.plain_greedy_turns[1].question, { maxNewTokens: u.max_new_tokens, repetitionPenalty: 1 });
     expect(again.tokenIds).toEqual(u.plain_greedy_turns[1].greedy_ids);
     engine.endConversation(plain.conversation);
-    await expect(engine.ask(picture, 'What?', { repetitionPenalty: 0 })).rejects.toThrow(/repetitionPenalty must be a finite number > 0/);
-    await expect(engine.ask(picture, 'What?', { size: 40 })).rejects.toThrow(/size must be a positive multiple of 16/);
+    await expect(engine.ask(picture, 'What?', { repetitionPenalty: 0 })).rejects.toThrow('repetitionPenalty must be a number in (0, 10], got 0');
+    await expect(engine.ask(picture, 'What?', { size: 40 })).rejects.toThrow('size must be a positive multiple of 16, got 40');
+    await expect(engine.ask(picture, 'What?', { size: 768 })).rejects.toThrow(/cannot answer at size 768: .*more than the model's 2048/);
   });
 
   it('generates like the reference with injected orders and noise', async () => {
