@@ -214,6 +214,9 @@ describe('the demo page (built site, headless Chromium)', () => {
     expect(await page.getByRole('spinbutton', { name: 'Steps', exact: true }).inputValue()).toBe(String(d.steps));
     expect(await page.getByRole('spinbutton', { name: 'Sampling steps' }).inputValue()).toBe(String(tinyManifest.diffusion.default_sampling_steps));
     expect(await page.getByRole('combobox', { name: 'CFG schedule' }).inputValue()).toBe(d.cfg_schedule);
+    // and the chat's understanding settings (ModelInfo.ask: the tiny package asks at 128² with penalty 1.1)
+    expect(await page.getByRole('spinbutton', { name: 'Image size' }).inputValue()).toBe(String(tinyManifest.understanding.size));
+    expect(await page.getByRole('spinbutton', { name: 'Repetition penalty' }).inputValue()).toBe(String(tinyManifest.understanding.repetition_penalty));
     const cached = page.locator(`#cached-list li[data-base-url="${server.origin}${TINY}"]`);
     await expect.poll(() => cached.count()).toBe(1);
     expect(await cached.textContent()).toContain(total);

@@ -1,7 +1,8 @@
 """`npm run golden`: golden vectors for the engine, from a small random model with a fixed seed.
 
 Writes OUT/package/ (a model package, fp32) and OUT/vectors.safetensors + OUT/vectors.json: every
-intermediate the engine must reproduce (DESIGN.md §6 layouts). Regenerate with the command, never edit.
+intermediate the engine must reproduce (DESIGN.md §6 layouts), and models/golden/pil_resize.json (the
+image resize against PIL, pil_fixture.py). Regenerate with the command, never edit.
 
   npm run golden -- [--out models/golden/tiny] [--seed 0]
 """
@@ -19,8 +20,10 @@ import torch
 from PIL import Image, ImageDraw
 from safetensors.torch import save_file
 
+from . import pil_fixture
 from .canvas import check_canvas_orders, known_latents, make_canvas, mask_from_bytes, bytes_to_pixels
 from .config import preset
+from .decoding import understanding_settings
 from .export.onnx_export import gather_index
 from .export.package import export_package
 from .generate import GenerateSettings, generate_latents, mask_lengths, noise_slots, prefill, seeded_inputs, to_bytes
@@ -63,6 +66,12 @@ FAST = ("fast", ["a blue circle", "three red squares"],
         GenerateSettings(steps=4, cfg=3.0, cfg_schedule="constant", temperature=1.0, size=64, preset="fast"))
 QUESTIONS = ["What is in the image?", "How many shapes are there?"]
 MAX_NEW_TOKENS = 8
+# The golden package stands for one converted from a Qwen folder with Qwen2.5-Instruct's
+# generation_config.json (repetition penalty 1.1), answering at twice its generation size (as the
+# released models answer at 512² and draw at 256²): the understanding vectors follow the official
+# decoding and preprocessing; one conversation is repeated with plain greedy (penalty 1).
+GENERATION_CONFIG = {"do_sample": True, "repetition_penalty": 1.1, "temperature": 0.7, "top_p": 0.8, "top_k": 20}
+ASK_SIZE = 128
 
 
 def randomize(model: Harmon, seed: int) -> Harmon:
@@ -108,7 +117,8 @@ def build(out: Path, seed: int) -> dict:
     model = randomize(Harmon(cfg), seed)
     with tempfile.TemporaryDirectory() as tok_dir:
         save_tokenizer(build_tokenizer(cfg.llm.vocab_size), Path(tok_dir))
-        export_package(model, Path(tok_dir), out / "package", "fp32", log=lambda *_: None)
+        export_package(model, Path(tok_dir), out / "package", "fp32", log=lambda *_: None,
+                       understanding=understanding_settings(cfg.name, cfg.image_size, GENERATION_CONFIG, ASK_SIZE))
     codec = TextCodec.from_file(out / "package" / "tokenizer.json")
 
     T: dict[str, torch.Tensor] = {}
@@ -221,20 +231,32 @@ def build(out: Path, seed: int) -> dict:
     case(name, prompts, s, *seeded_inputs(seed + 4, len(prompts), N, s), chain=(1,), prompt_cache=False,
          extra={"sampling_steps_per_step": s.head_steps(), "noise_slots": noise_slots(s, N)})
 
-    # understanding: a two-turn conversation about the test image
-    conv = Conversation(model, codec, pixels)
+    # understanding: a two-turn conversation about the (80×64) test image at the package's settings
+    u = understanding_settings(cfg.name, cfg.image_size, GENERATION_CONFIG, ASK_SIZE)
+    ask_pixels = prepare_image(img, u["size"])
     ut: dict = {}
-    image_embeddings(model, pixels, ut)
+    image_embeddings(model, ask_pixels, ut)
     put("understanding/image_embeds", ut["image_embeds"])
     put("understanding/x_enc", ut["x_enc"])
-    turns = []
-    for t, q in enumerate(QUESTIONS):
-        tr: dict = {}
-        ids = conv.ask(q, max_new_tokens=MAX_NEW_TOKENS, trace=tr)
-        put(f"understanding/turn{t}/first_logits", tr["first_logits"])
-        turns.append({"question": q, "greedy_ids": ids, "text": codec.decode(ids)})
-    meta["understanding"] = {"image_size": list(img.size), "size": cfg.image_size, "turns": turns,
-                             "max_new_tokens": MAX_NEW_TOKENS}
+
+    def conversation(penalty: float, trace: bool) -> list[dict]:
+        conv = Conversation(model, codec, ask_pixels, repetition_penalty=penalty)
+        turns = []
+        for t, q in enumerate(QUESTIONS):
+            tr: dict = {}
+            ids = conv.ask(q, max_new_tokens=MAX_NEW_TOKENS, trace=tr)
+            if trace:
+                put(f"understanding/turn{t}/first_logits", tr["first_logits"])
+            turns.append({"question": q, "greedy_ids": ids, "text": codec.decode(ids)})
+        return turns
+
+    turns = conversation(u["repetition_penalty"], True)
+    plain = conversation(1.0, False)
+    if [t["greedy_ids"] for t in turns] == [t["greedy_ids"] for t in plain]:
+        raise RuntimeError("the repetition penalty changes no golden answer: the engine's check could not fail")
+    meta["understanding"] = {"image_size": list(img.size), "size": u["size"],
+                             "repetition_penalty": u["repetition_penalty"], "turns": turns,
+                             "plain_greedy_turns": plain, "max_new_tokens": MAX_NEW_TOKENS}
     out.mkdir(parents=True, exist_ok=True)
     img.save(out / "image.png")
     save_file(T, str(out / "vectors.safetensors"))
@@ -249,6 +271,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
     meta = build(a.out, a.seed)
+    pil_fixture.write()
     size = sum(f.stat().st_size for f in a.out.rglob("*") if f.is_file())
     print(f"wrote {a.out} ({size / 2**20:.1f} MiB): cases {list(meta['cases'])}, "
           f"{len(meta['understanding']['turns'])} understanding turns")

@@ -132,8 +132,22 @@ def _count(state, prefix: str, suffix: str) -> int:
     return sum(1 for k in state if k.startswith(prefix) and k.endswith(suffix))
 
 
-def infer_mar_config(state: dict, source: str, p: str = "mar.") -> MARConfig:
-    """MAR sizes from the weights; head counts from the known widths (MAR-B 12, MAR-H 16)."""
+def mar_heads_for(width: int, source: str, what: str, given: int | None) -> int:
+    """The head count of a MAR of this width: the released widths' (MAR-B 768 → 12, MAR-H 1280 → 16)
+    or `given`. The weights do not show it, so any other width is refused rather than guessed."""
+    if given is not None:
+        if not (isinstance(given, int) and given >= 1 and width % given == 0):
+            raise CheckpointError(f"{source}: --mar-heads {given} does not divide the MAR {what} width {width}")
+        return given
+    if width not in MAR_HEADS:
+        known = ", ".join(f"{w} → {h}" for w, h in MAR_HEADS.items())
+        raise CheckpointError(f"{source}: the MAR {what} is {width} wide, not a released width ({known} heads), "
+                              f"and the checkpoint does not record its head count: pass --mar-heads N")
+    return MAR_HEADS[width]
+
+
+def infer_mar_config(state: dict, source: str, p: str = "mar.", heads: int | None = None) -> MARConfig:
+    """MAR sizes from the weights; head counts from the released widths or `heads` (mar_heads_for)."""
     D = _shape(state, p + "fake_latent", source)[-1]
     Dd = _shape(state, p + "decoder_embed.weight", source)[0]
     n_img = _shape(state, p + "diffusion_pos_embed_learned", source)[1]
@@ -144,9 +158,9 @@ def infer_mar_config(state: dict, source: str, p: str = "mar.") -> MARConfig:
     mlp = _shape(state, p + "encoder_blocks.0.mlp.fc1.weight", source)[0]
     return MARConfig(
         width=D, depth=_count(state, p + "encoder_blocks.", ".norm1.weight"),
-        heads=MAR_HEADS.get(D, max(1, D // 64)), decoder_width=Dd,
+        heads=mar_heads_for(D, source, "encoder", heads), decoder_width=Dd,
         decoder_depth=_count(state, p + "decoder_blocks.", ".norm1.weight"),
-        decoder_heads=MAR_HEADS.get(Dd, max(1, Dd // 64)), buffer_size=total - n_img, grid=grid,
+        decoder_heads=mar_heads_for(Dd, source, "decoder", heads), buffer_size=total - n_img, grid=grid,
         token_dim=_shape(state, p + "z_proj.weight", source)[1], mlp_ratio=mlp / D,
         head_width=_shape(state, p + "diffloss.net.input_proj.weight", source)[0],
         head_depth=_count(state, p + "diffloss.net.res_blocks.", ".in_ln.weight"),
@@ -204,9 +218,10 @@ def _build(cfg: HarmonConfig, state: dict, vae_state: dict | None, source: str) 
 
 
 def load_official(checkpoint: Path, vae: Path | None, qwen_dir: Path,
-                  config: HarmonConfig | None = None) -> tuple[Harmon, Path]:
+                  config: HarmonConfig | None = None, mar_heads: int | None = None) -> tuple[Harmon, Path]:
     """`.pth` + `kl16.ckpt` + Qwen folder → (model, tokenizer folder). Sizes are read from the
-    weights unless `config` is given (it is then checked against them like everything else)."""
+    weights unless `config` is given (it is then checked against them like everything else);
+    `mar_heads`: the MAR head count for a width other than the released ones."""
     llm_cfg, tok_dir = read_qwen_dir(qwen_dir)
     state = load_state_file(Path(checkpoint))
     src = str(checkpoint)
@@ -216,14 +231,14 @@ def load_official(checkpoint: Path, vae: Path | None, qwen_dir: Path,
                               f"{llm_cfg.vocab_size}×{llm_cfg.hidden_size}: wrong Qwen folder for this checkpoint")
     vae_state = load_vae_checkpoint(Path(vae)) if vae is not None else None
     if config is None:
-        config = HarmonConfig(name="custom", mar=infer_mar_config(state, src), llm=llm_cfg,
+        config = HarmonConfig(name="custom", mar=infer_mar_config(state, src, heads=mar_heads), llm=llm_cfg,
                               vae=infer_vae_config(vae_state, str(vae)) if vae_state else VAEConfig())
         config.name = name_for(config)
         config.image_size = config.mar.grid * config.vae.stride
     return _build(config, state, vae_state, src), tok_dir
 
 
-def load_hf(folder: Path) -> tuple[Harmon, Path]:
+def load_hf(folder: Path, mar_heads: int | None = None) -> tuple[Harmon, Path]:
     """The HF-format Harmon folder (config.json + safetensors with `vae.*` included, tokenizer files)."""
     folder = Path(folder)
     if not (folder / "config.json").is_file():
@@ -248,7 +263,7 @@ def load_hf(folder: Path) -> tuple[Harmon, Path]:
         cfg = HarmonConfig.from_dict(meta["harmon"])
     else:
         llm_cfg = LLMConfig.from_hf_dict(llm_dict) if "hidden_size" in llm_dict else LLMConfig(**llm_dict)
-        cfg = HarmonConfig(name="custom", mar=infer_mar_config(rest, src), llm=llm_cfg,
+        cfg = HarmonConfig(name="custom", mar=infer_mar_config(rest, src, heads=mar_heads), llm=llm_cfg,
                            vae=infer_vae_config(vae_state, src + " (VAE)"))
         if isinstance(meta.get("vae_scale"), (int, float)):
             cfg.vae.scale = float(meta["vae_scale"])

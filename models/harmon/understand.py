@@ -1,11 +1,13 @@
 """Image understanding: image → VAE → MAR encoder (nothing masked) → spliced into the chat prompt →
-greedy decoding with the KV cache. A Conversation keeps its cache across turns (multi-turn chat)."""
+greedy decoding with the KV cache, with the package's repetition penalty (decoding.py), as the
+official image2text does. A Conversation keeps its cache across turns (multi-turn chat)."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 from PIL import Image
 
+from .decoding import penalize
 from .model import IMAGE_PLACEHOLDER, PROMPT_TEMPLATE, Harmon
 from .text import TextCodec, check_prompt
 
@@ -13,7 +15,9 @@ PAD_RGB = (127, 127, 127)
 
 
 def prepare_image(img: Image.Image, size: int) -> torch.Tensor:
-    """Pad to a square with grey, resize to size×size (PIL bicubic), → (1,3,S,S) in [-1,1]."""
+    """The official image2text's preprocessing: pad to a centred square with (127,127,127) (the
+    offset floor((side − w)/2), floor((side − h)/2)), resize to size×size with PIL's bicubic (its
+    `resize` default, antialiased when shrinking) → (1,3,S,S) in [-1,1]."""
     img = img.convert("RGB")
     w, h = img.size
     if w != h:
@@ -41,10 +45,14 @@ def image_embeddings(model: Harmon, pixels: torch.Tensor, trace: dict | None = N
 
 
 class Conversation:
-    """One image, many questions. Turn t appends its tokens to the cached sequence."""
+    """One image, many questions. Turn t appends its tokens to the cached sequence.
+    `repetition_penalty`: HF's, on the tokens generated in the current turn (1.0: plain greedy)."""
 
-    def __init__(self, model: Harmon, codec: TextCodec, pixels: torch.Tensor):
+    def __init__(self, model: Harmon, codec: TextCodec, pixels: torch.Tensor, repetition_penalty: float = 1.0):
+        if not repetition_penalty > 0:
+            raise ValueError(f"repetition_penalty must be > 0, got {repetition_penalty}")
         self.model, self.codec = model, codec
+        self.repetition_penalty = float(repetition_penalty)
         self.image_embeds = image_embeddings(model, pixels)
         self.cache = None
         self.length = 0        # tokens in the cache
@@ -84,7 +92,8 @@ class Conversation:
             trace["first_logits"] = logits[0].clone()
         out: list[int] = []
         while True:
-            nxt = int(torch.argmax(logits[0]))
+            # HF generate with inputs_embeds only: its input_ids hold just this turn's answer so far
+            nxt = int(torch.argmax(penalize(logits[0], out, self.repetition_penalty)))
             if nxt in self.codec.stop_ids:
                 break
             out.append(nxt)

@@ -27,11 +27,41 @@ def _check_manifest(pkg: Path, dtype: str) -> dict:
 def test_convert_fp32_official_layout(tiny_files, tmp_path):
     out = tmp_path / "pkg"
     rc = convert(["--checkpoint", str(tiny_files / "harmon_tiny.pth"), "--vae", str(tiny_files / "kl16.ckpt"),
-                  "--llm", str(tiny_files / "qwen"), "--out", str(out)])
+                  "--llm", str(tiny_files / "qwen"), "--out", str(out), "--mar-heads", "4"])
     assert rc == 0
     m = _check_manifest(out, "fp32")
     assert max(m["checks"].values()) <= 1e-5
     assert m["config"]["mar"]["grid"] == 4 and m["config"]["mar"]["buffer_size"] == 64
+    assert m["config"]["mar"]["heads"] == m["config"]["mar"]["decoder_heads"] == 4
+    # no generation_config.json in the Qwen folder: plain greedy, questions at the generation size
+    assert m["understanding"] == {"size": 64, "repetition_penalty": 1.0, "generation_config": None}
+
+
+def test_convert_refuses_an_unknown_mar_width(tiny_files, tmp_path, capsys):
+    """The .pth has no head count: width 64 is not a released width, so it is not guessed."""
+    rc = convert(["--checkpoint", str(tiny_files / "harmon_tiny.pth"), "--vae", str(tiny_files / "kl16.ckpt"),
+                  "--llm", str(tiny_files / "qwen"), "--out", str(tmp_path / "pkg")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "64 wide" in err and "--mar-heads N" in err and "768 → 12" in err
+    assert not (tmp_path / "pkg").exists()
+    rc = convert(["--checkpoint", str(tiny_files / "harmon_tiny.pth"), "--vae", str(tiny_files / "kl16.ckpt"),
+                  "--llm", str(tiny_files / "qwen"), "--out", str(tmp_path / "pkg"), "--mar-heads", "5"])
+    assert rc == 2 and "--mar-heads 5 does not divide" in capsys.readouterr().err
+
+
+def test_convert_carries_the_generation_config(tiny_files, tmp_path):
+    """The Qwen folder's generation_config.json (its repetition penalty) goes into the manifest."""
+    import shutil
+    qwen = tmp_path / "qwen"
+    shutil.copytree(tiny_files / "qwen", qwen)
+    gen = {"bos_token_id": 151643, "pad_token_id": 151643, "do_sample": True, "eos_token_id": [151645, 151643],
+           "repetition_penalty": 1.1, "temperature": 0.7, "top_p": 0.8, "top_k": 20, "transformers_version": "4.37.0"}
+    (qwen / "generation_config.json").write_text(json.dumps(gen))
+    out = tmp_path / "pkg"
+    assert convert(["--checkpoint", str(tiny_files / "harmon_tiny.pth"), "--vae", str(tiny_files / "kl16.ckpt"),
+                    "--llm", str(qwen), "--out", str(out), "--mar-heads", "4", "--ask-size", "128"]) == 0
+    m = verify_package(out)
+    assert m["understanding"] == {"size": 128, "repetition_penalty": 1.1, "generation_config": gen}
 
 
 def test_npm_run_convert_q4(tiny_files, tmp_path):
@@ -39,7 +69,7 @@ def test_npm_run_convert_q4(tiny_files, tmp_path):
     out = tmp_path / "pkg"
     r = subprocess.run(["npm", "run", "--silent", "convert", "--", "--checkpoint", str(tiny_files / "harmon_tiny.pth"),
                         "--vae", str(tiny_files / "kl16.ckpt"), "--llm", str(tiny_files / "qwen"), "--out", str(out),
-                        "--dtype", "q4"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+                        "--dtype", "q4", "--mar-heads", "4"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     m = _check_manifest(out, "q4")
     ops = {n.op_type for n in onnx.load(str(out / "llm.onnx")).graph.node}

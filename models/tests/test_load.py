@@ -24,8 +24,9 @@ def test_official_layout_loads_strictly(tiny_files, tiny_model):
 
 
 def test_sizes_are_read_from_the_weights(tiny_files, tiny_model):
-    m, _ = load_official(tiny_files / "harmon_tiny.pth", tiny_files / "kl16.ckpt", tiny_files / "qwen")
+    m, _ = load_official(tiny_files / "harmon_tiny.pth", tiny_files / "kl16.ckpt", tiny_files / "qwen", mar_heads=4)
     c, want = m.cfg, tiny_model.cfg
+    assert (c.mar.heads, c.mar.decoder_heads) == (4, 4)
     assert (c.mar.width, c.mar.depth, c.mar.decoder_depth, c.mar.grid, c.mar.buffer_size,
             c.mar.head_width, c.mar.head_depth) == (want.mar.width, want.mar.depth, want.mar.decoder_depth,
                                                     want.mar.grid, want.mar.buffer_size,

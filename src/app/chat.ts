@@ -2,10 +2,9 @@
 // streamed token by token; later questions continue the same conversation (its KV cache). Ask with
 // no model loaded first loads the selected one (first touch), inside the same job.
 
-import type { GeneratedImage, InputImage } from '../engine/api';
-import { askOption } from '../engine/options';
+import type { AskOptions, GeneratedImage, InputImage } from '../engine/api';
+import { setupAskSettings } from './ask-settings';
 import { byId, el, say } from './dom';
-import { optionField } from './option-field';
 import { errorText, formatMs, isAbort } from '../ui/format';
 import { decodeImageFile, drawRgba, pickImageFile } from '../ui/images';
 import type { ModelPanel } from './models';
@@ -25,12 +24,14 @@ export function setupChatPanel(state: AppState, models: Pick<ModelPanel, 'ensure
   const log = byId('chat-log');
   const form = byId<HTMLFormElement>('chat-form');
   const question = byId<HTMLInputElement>('question');
-  const maxTokens = optionField(byId<HTMLInputElement>('max-tokens'), askOption('maxNewTokens'));
   const askBtn = byId<HTMLButtonElement>('ask');
   const stopBtn = byId<HTMLButtonElement>('chat-stop');
   const newBtn = byId<HTMLButtonElement>('chat-new');
+  const askSettings = setupAskSettings(state);
   let image: InputImage | null = null;
   let conversation: string | null = null;
+  /** the size the conversation's image was asked at (a later turn cannot change it) */
+  let conversationSize: number | undefined;
   let controller: AbortController | null = null;
 
   function endConversation(): void {
@@ -73,15 +74,18 @@ export function setupChatPanel(state: AppState, models: Pick<ModelPanel, 'ensure
     }
     // an engine still starting is waited for; any other job is not
     if (state.busy && state.busy !== 'engine') return say(message, `Wait until the current ${describe(state.busy)} finishes.`);
-    let maxNewTokens: number;
+    let options: AskOptions;
     try {
-      const v = maxTokens.read();
-      if (v === undefined) throw maxTokens.refuse('');
-      maxNewTokens = v as number;
+      options = askSettings.read();
     } catch (e) {
       return say(message, errorText(e));
     }
     say(message, '');
+    if (conversation && options.size !== conversationSize) {
+      // the image's tokens were made at the old size: a new size is a new conversation
+      endConversation();
+      log.append(el('li', { class: 'turn note', text: 'Image size changed: a new conversation about this image.' }));
+    }
     const answer = el('span', { class: 'answer-text' });
     const meta = el('span', { class: 'answer-meta' });
     const turn = el('li', { class: 'turn' },
@@ -107,7 +111,7 @@ export function setupChatPanel(state: AppState, models: Pick<ModelPanel, 'ensure
         loaded = true;
         state.phase('ask');
         meta.textContent = '';
-        return engine.ask(target, q, { maxNewTokens }, {
+        return engine.ask(target, q, options, {
           signal,
           onToken: (text) => {
             // the worker's callbacks come over their own channel: one may land after the answer
@@ -119,6 +123,7 @@ export function setupChatPanel(state: AppState, models: Pick<ModelPanel, 'ensure
         });
       });
       conversation = r.conversation;
+      conversationSize = options.size;
       answer.textContent = r.text || '(no answer: the model stopped at once)';
       meta.textContent = `(${r.tokenIds.length} tokens, ${formatMs(r.ms)})`;
       turn.dataset.tokens = String(r.tokenIds.length);

@@ -449,6 +449,16 @@ describe('ask', () => {
     expect(d.tokens).toBe(false);
   });
 
+  it('--size and --repetition-penalty, on one question and on a batch', () => {
+    const c = ask('--image', 'img.png', '--question', 'q', '--size', '512', '--repetition-penalty', '1.1');
+    expect(c.options).toEqual({ size: 512, repetitionPenalty: 1.1 });
+    const b = ask('--questions', file('q2.jsonl', '{"image": "img.png", "question": "q"}'), '--size=256', '--repetition-penalty=1');
+    expect(b.options).toEqual({ size: 256, repetitionPenalty: 1 });
+    expect(askErr('--image', 'img.png', '--question', 'q', '--size', '500')).toBe('--size must be a positive multiple of 16 (got "500")');
+    expect(askErr('--image', 'img.png', '--question', 'q', '--repetition-penalty', '0')).toBe('--repetition-penalty must be a number in (0, 10] (got "0")');
+    expect(askErr('--image', 'img.png', '--question', 'q', '--repetition-penalty', 'x')).toMatch(/--repetition-penalty must be/);
+  });
+
   it('errors', () => {
     expect(askErr('--image', 'missing.png', '--question', 'q')).toBe('--image missing.png: file not found');
     expect(askErr('--image', 'adir', '--question', 'q')).toBe('--image adir: not a file');

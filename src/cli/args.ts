@@ -115,7 +115,9 @@ export const USAGE = `usage:
                     [--outpaint LEFT,TOP,RIGHT,BOTTOM] [--strength F] [--keep-pixels] [--grow-mask]
                     [--width W --height H] [same settings as above]
   npm run harmon -- ask [--model ...] --image img.png --question "..." [--max-new-tokens 256] [--tokens]
-  npm run harmon -- ask [--model ...] --questions questions.jsonl [--max-new-tokens 256]
+                    [--size S] [--repetition-penalty P]
+  npm run harmon -- ask [--model ...] --questions questions.jsonl [--max-new-tokens 256] [--size S]
+                    [--repetition-penalty P]
                     (lines {"image": PATH, "question": "..."}; PATH relative to the file; prints each
                      line with "prediction" added, as JSON lines)
 Every command: [--backend auto|webgpu|wasm] (default auto: webgpu on a hardware GPU, wasm — the
@@ -131,6 +133,9 @@ regenerated area: --mask (white = regenerate; resized to the canvas, nearest nei
 (0, 1] (a variation: that fraction of the tokens, of the masked ones if any), --grow-mask (one more
 token ring), --keep-pixels (the source's pixels pasted back outside it, feathered over 16 px).
 --orders/--noise then cover the u generated tokens; --latents the whole canvas (gh × gw × 16).
+ask pads the image to a grey square and resizes it to --size (a multiple of 16; default the
+package's, 512 for the released models, as the official image2text) as PIL does; answers are
+greedy with the package's --repetition-penalty (Qwen's 1.1 for converted models; 1 = none).
 Environment: HARMON_DEBUG=1 forwards the page's errors and Vite's log to stderr;
 CHROMIUM_PATH (default /usr/bin/chromium); HARMON_CHROMIUM_FLAGS adds Chromium flags.
 

@@ -100,7 +100,7 @@ export function optionHelp(options: readonly OptionSpec[]): string[] {
     if (!f) return [];
     if (f.sets !== undefined || o.type === 'bool') return [[`--${f.name}`, o.help]];
     const d = o.default;
-    const dflt = d.from === 'package' ? "the package's" : d.from === 'engine' ? String(d.value) : d.text;
+    const dflt = d.from === 'package' || d.from === 'understanding' ? "the package's" : d.from === 'engine' ? String(d.value) : d.text;
     if (o.type === 'enum') return [[`--${f.name} ${o.values.join('|')}`, `${o.help} (default: ${dflt})`]];
     return [[`--${f.name} ${o.type === 'int' ? 'N' : 'X'}`, `${o.help}: ${optionRule(o)} (default: ${dflt})`]];
   });

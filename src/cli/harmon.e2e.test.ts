@@ -127,6 +127,19 @@ describe('through the engine in Chromium', () => {
     expect(Array.isArray(ids) && ids.length <= 4 && ids.every(Number.isInteger)).toBe(true);
   }, 600_000);
 
+  it("ask answers as the reference: the package's size and repetition penalty, --repetition-penalty 1 for plain greedy", async () => {
+    const u = JSON.parse(readFileSync(path.join(root, 'models/golden/tiny/vectors.json'), 'utf8')).understanding;
+    const ask = (...extra: string[]) => harmon('ask', '--model', TINY, '--image', IMAGE, '--question', u.turns[0].question,
+      '--max-new-tokens', String(u.max_new_tokens), '--tokens', '--backend', 'wasm', ...extra);
+    const ids = (r: { stdout: string }) => JSON.parse(r.stdout.split('\n').at(-2)!);
+    const official = await ask('--size', String(u.size));
+    expect(official.code, official.stderr).toBe(0);
+    expect(ids(official)).toEqual(u.turns[0].greedy_ids);
+    const plain = await ask('--repetition-penalty', '1');
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(ids(plain)).toEqual(u.plain_greedy_turns[0].greedy_ids);
+  }, 600_000);
+
   /** The tiny package with other defaults: 2 MAR steps, cfg 1.5, temperature 0.5, 32², 3 sampling
    * steps (the manifest is not hashed; its files are unchanged). */
   function packageWithDefaults(): string {

@@ -55,10 +55,20 @@ export interface ModelDefaults {
   samplingSteps: number;
 }
 
+/** The package's understanding settings (manifest `understanding`): what `ask` uses unless told. */
+export interface AskDefaults {
+  /** the side the image is padded and resized to (512 for the released models, as the official
+   * image2text; the generation size for packages without the setting) */
+  size: number;
+  /** HF's repetition penalty on the answer's tokens so far (1: plain greedy) */
+  repetitionPenalty: number;
+}
+
 export interface ModelInfo {
   name: string;
   backend: BackendInfo;
   defaults: ModelDefaults;
+  ask: AskDefaults;
   /** the package's model config (sizes, grid, buffer, VAE) */
   config: HarmonConfig;
   dtype: 'fp32' | 'fp16' | 'q4';
@@ -162,6 +172,13 @@ export interface GenerateResult {
 
 export interface AskOptions {
   maxNewTokens?: number;
+  /** a new conversation's image side in pixels (a multiple of 16; default the package's
+   * `ask.size`); the image is padded to a grey square and resized as PIL does. For a later turn it
+   * may only repeat the conversation's size. */
+  size?: number;
+  /** > 0; a token already in this turn's answer has its logit l become l / p if l > 0, else l · p
+   * (Hugging Face's rule); default the package's `ask.repetitionPenalty`, 1 = plain greedy */
+  repetitionPenalty?: number;
 }
 
 export interface AskResult {

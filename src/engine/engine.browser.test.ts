@@ -4,25 +4,13 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from './engine';
-import { GOLDEN, goldenVectors, relErr, vec } from './testing_golden';
+import { GOLDEN, goldenPicture, goldenVectors, relErr, vec } from './testing_golden';
 
 let golden: Awaited<ReturnType<typeof goldenVectors>>;
 
 beforeAll(async () => {
   golden = await goldenVectors();
 });
-
-function goldenImage() {
-  // vae/pixels (1,3,S,S) in [-1,1] are exact byte values: 2·(b/255) − 1
-  const px = vec(golden.v, 'vae/pixels') as Float32Array;
-  const S = Math.round(Math.sqrt(px.length / 3));
-  const rgba = new Uint8ClampedArray(S * S * 4);
-  for (let i = 0; i < S * S; i++) {
-    for (let c = 0; c < 3; c++) rgba[i * 4 + c] = Math.round(((px[c * S * S + i] + 1) * 255) / 2);
-    rgba[i * 4 + 3] = 255;
-  }
-  return { width: S, height: S, rgba };
-}
 
 describe.each(['webgpu', 'wasm'] as const)('engine (%s)', (backend) => {
   let engine: Engine;
@@ -33,21 +21,37 @@ describe.each(['webgpu', 'wasm'] as const)('engine (%s)', (backend) => {
     const info = await engine.load({ url: `${GOLDEN}/package/` });
     expect(info.backend.kind).toBe(backend);
     expect(info.defaults).toEqual({ steps: 64, cfg: 3, cfgSchedule: 'constant', temperature: 1, size: 64, samplingSteps: 100 });
+    // the golden package stands for a converted one: Qwen's repetition penalty, questions at 2× the generation size
+    expect(info.ask).toEqual({ size: golden.meta.understanding.size, repetitionPenalty: golden.meta.understanding.repetition_penalty });
   });
 
   afterAll(() => engine?.dispose());
 
-  it('answers like the reference (greedy ids of a two-turn conversation)', async () => {
-    const turns = golden.meta.understanding.turns;
+  it('answers like the reference (the official preprocessing and decoding, a two-turn conversation)', async () => {
+    // the 80×64 picture itself: the engine pads and resizes it to 128² as PIL does, and decodes
+    // with the package's repetition penalty
+    const u = golden.meta.understanding;
+    const picture = await goldenPicture();
     const streamed: number[] = [];
-    const first = await engine.ask(goldenImage(), turns[0].question, { maxNewTokens: golden.meta.understanding.max_new_tokens },
+    const first = await engine.ask(picture, u.turns[0].question, { maxNewTokens: u.max_new_tokens },
       { onToken: (_t, id) => streamed.push(id) });
-    expect(first.tokenIds).toEqual(turns[0].greedy_ids);
-    expect(streamed).toEqual(turns[0].greedy_ids);
-    expect(first.text).toBe(turns[0].text);
-    const second = await engine.ask(first.conversation, turns[1].question, { maxNewTokens: golden.meta.understanding.max_new_tokens });
-    expect(second.tokenIds).toEqual(turns[1].greedy_ids);
+    expect(first.tokenIds).toEqual(u.turns[0].greedy_ids);
+    expect(streamed).toEqual(u.turns[0].greedy_ids);
+    expect(first.text).toBe(u.turns[0].text);
+    await expect(engine.ask(first.conversation, u.turns[1].question, { size: 64 })).rejects.toThrow(/cannot change size/);
+    const second = await engine.ask(first.conversation, u.turns[1].question, { maxNewTokens: u.max_new_tokens, size: u.size });
+    expect(second.tokenIds).toEqual(u.turns[1].greedy_ids);
     engine.endConversation(first.conversation);
+    // the penalty overridden to 1: plain greedy, which answers otherwise here
+    const plain = await engine.ask(picture, u.plain_greedy_turns[0].question, { maxNewTokens: u.max_new_tokens, repetitionPenalty: 1 });
+    expect(plain.tokenIds).toEqual(u.plain_greedy_turns[0].greedy_ids);
+    expect(plain.tokenIds).not.toEqual(first.tokenIds);
+    const again = await engine.ask(plain.conversation, u.plain_greedy_turns[1].question, { maxNewTokens: u.max_new_tokens, repetitionPenalty: 1 });
+    expect(again.tokenIds).toEqual(u.plain_greedy_turns[1].greedy_ids);
+    engine.endConversation(plain.conversation);
+    await expect(engine.ask(picture, 'What?', { repetitionPenalty: 0 })).rejects.toThrow('repetitionPenalty must be a number in (0, 10], got 0');
+    await expect(engine.ask(picture, 'What?', { size: 40 })).rejects.toThrow('size must be a positive multiple of 16, got 40');
+    await expect(engine.ask(picture, 'What?', { size: 768 })).rejects.toThrow(/cannot answer at size 768: .*more than the model's 2048/);
   });
 
   it('generates like the reference with injected orders and noise', async () => {

@@ -2,7 +2,8 @@
 // conversations. The same interface runs in-process and behind the worker (worker.ts / client.ts).
 
 import type {
-  AskHooks, AskOptions, AskResult, BackendInfo, EngineApi, EngineOptions, EngineStats, GenerateHooks, GenerateOptions, GenerateResult,
+  AskDefaults, AskHooks, AskOptions, AskResult, BackendInfo, EngineApi, EngineOptions, EngineStats, GenerateHooks, GenerateOptions,
+  GenerateResult,
   GeneratedImage, InputImage, LoadHooks, ModelDefaults, ModelInfo, PackageSource,
 } from './api';
 import { type Backend, createBackend, EngineError } from './backend';
@@ -13,7 +14,7 @@ import { type Canvas, checkCanvasLimits, checkCanvasOrders, generatedFlags, plan
   seededInputs } from './canvas';
 import { checkpoint } from './checkpoint';
 import { headSteps, noiseSlots } from './plan';
-import { packageDefaults, resolveAsk, resolveGenerate } from './resolve';
+import { packageAskDefaults, packageDefaults, resolveAsk, resolveGenerate } from './resolve';
 import { text2image } from './text2image';
 import { TextCodec } from './tokenizer';
 import { checkInputImage, Conversation, imageEmbeddings, imageToPixels } from './understand';
@@ -27,6 +28,7 @@ export class Engine implements EngineApi {
   private codec?: TextCodec;
   private pkg?: LoadedPackage;
   private defaults?: ModelDefaults;
+  private askDefaults?: AskDefaults;
   private readonly conversations = new Map<string, Conversation>();
   private nextId = 1;
   private busy = false;
@@ -83,11 +85,13 @@ export class Engine implements EngineApi {
         throw new EngineError('this package is fp16 but the GPU has no shader-f16; use an fp32 or q4 package');
       }
       const defaults = packageDefaults(pkg.manifest);
+      const ask = packageAskDefaults(pkg.manifest);
       const model = await HarmonModel.load(this.be, pkg, (graph) => hooks.onProgress?.({ phase: 'compile', graph }));
       await this.unload();
       this.model = model;
       this.pkg = pkg;
       this.defaults = defaults;
+      this.askDefaults = ask;
       this.codec = TextCodec.fromPackage(pkg);
       hooks.onProgress?.({ phase: 'ready' });
       return this.info();
@@ -100,6 +104,7 @@ export class Engine implements EngineApi {
       name: this.pkg!.manifest.name,
       backend: this.be.info,
       defaults: { ...this.defaults! },
+      ask: { ...this.askDefaults! },
       config: m.config,
       dtype: this.pkg!.manifest.dtype as ModelInfo['dtype'],
       imageSize: m.config.image_size,
@@ -202,14 +207,14 @@ export class Engine implements EngineApi {
     }
   }
 
-  /** Starts a conversation about an image; returns its id for `ask`. */
-  async startConversation(image: InputImage): Promise<string> {
+  /** Starts a conversation about an image at `size` (default the package's); returns its id. */
+  async startConversation(image: InputImage, size?: number): Promise<string> {
     const m = this.check();
+    const { size: S } = resolveAsk({ size }, this.askDefaults!, m.stride, { config: m.config, limits: this.limits() });
     return this.exclusive(async () => {
-      const size = m.config.image_size;
-      const embeds = await imageEmbeddings(m, imageToPixels(image, size), size);
+      const embeds = await imageEmbeddings(m, imageToPixels(image, S), S);
       const id = `c${this.nextId++}`;
-      this.conversations.set(id, new Conversation(m, embeds));
+      this.conversations.set(id, new Conversation(m, embeds, S));
       return id;
     });
   }
@@ -217,12 +222,25 @@ export class Engine implements EngineApi {
   /** A question about an image (a new conversation) or, given a conversation id, its next turn. */
   async ask(image: InputImage | string, question: string, options: AskOptions = {}, hooks: AskHooks = {}): Promise<AskResult & { conversation: string }> {
     await this.revive();
-    this.check();
+    const m = this.check();
     const codec = this.codec!;
-    const { maxNewTokens: maxNew } = resolveAsk(options);
     if (typeof image !== 'string') checkInputImage(image);
     const pieces0 = codec.questionPieces(question, true); // validates the question before any GPU work
-    const id = typeof image === 'string' ? image : await this.startConversation(image);
+    // a new conversation's image, with the prompt around it, must fit the model and the backend
+    const fit = typeof image === 'string' ? undefined
+      : { config: m.config, limits: this.limits(), promptTokens: pieces0.withImage ? pieces0.before.length + pieces0.after.length : 0 };
+    const { maxNewTokens: maxNew, repetitionPenalty: penalty, size } = resolveAsk(options, this.askDefaults!, m.stride, fit);
+    let id: string;
+    if (typeof image === 'string') {
+      id = image;
+      const c = this.conversations.get(id);
+      // a later turn's size defaults to its conversation's, not the package's
+      if (c && options.size !== undefined && options.size !== c.size) {
+        throw new EngineError(`conversation ${id} looks at its image at ${c.size}²: a later turn cannot change size (got ${options.size})`);
+      }
+    } else {
+      id = await this.startConversation(image, size);
+    }
     const conv = this.conversations.get(id);
     if (!conv) throw new EngineError(`no conversation ${id} (it was ended, or the GPU device it ran on was lost)`);
     const signal = this.signal(hooks.signal);
@@ -231,7 +249,7 @@ export class Engine implements EngineApi {
       return await this.exclusive(async () => {
         const t0 = performance.now();
         const pieces = conv.turns === 0 ? pieces0 : codec.questionPieces(question, false, conv.unfed);
-        const ids = await conv.turn(pieces, codec.stopIds, maxNew, {
+        const ids = await conv.turn(pieces, codec.stopIds, maxNew, penalty, {
           signal,
           onToken: (tok) => hooks.onToken?.(codec.decode([tok]), tok),
         });

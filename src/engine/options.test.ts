@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_IMAGES, MAX_PROMPT_CHARS, textProblem, vaeStride } from './limits';
 import {
-  ASK_OPTIONS, attributeName, BACKEND_OPTION, GENERATE_OPTIONS, generateOption, kebab, optionError, optionRule, optionValid,
-  packageFallback, parseOption, presetConflict,
+  ASK_OPTIONS, askOption, attributeName, BACKEND_OPTION, GENERATE_OPTIONS, generateOption, kebab, optionError, optionRule, optionValid,
+  packageFallback, parseOption, presetConflict, understandingFallback,
 } from './options';
 
 describe('the options table', () => {
   it('has one entry per key, with kebab-case flags and attributes', () => {
-    const keys = [...GENERATE_OPTIONS, ...ASK_OPTIONS].map((o) => o.key);
-    expect(new Set(keys).size).toBe(keys.length);
+    // per request: generate and ask each have a `size` (the canvas; the side a question's image is resized to)
+    for (const table of [GENERATE_OPTIONS, ASK_OPTIONS]) {
+      const keys = table.map((o) => o.key);
+      expect(new Set(keys).size).toBe(keys.length);
+    }
     expect(kebab('samplingSteps')).toBe('sampling-steps');
     expect(kebab('maxNewTokens')).toBe('max-new-tokens');
     expect(attributeName(generateOption('cfgSchedule'))).toBe('cfg-schedule');
@@ -22,6 +25,8 @@ describe('the options table', () => {
     expect(optionRule(generateOption('size'), 8)).toBe('a positive multiple of 8');
     expect(optionRule(generateOption('cfg'))).toBe('a finite number from 1 to 100');
     expect(optionRule(generateOption('strength'))).toBe('a number in (0, 1]');
+    expect(optionRule(askOption('repetitionPenalty'))).toBe('a number in (0, 10]');
+    expect(optionRule(askOption('size'))).toBe('a positive multiple of 16');
     expect(optionRule(generateOption('seed'))).toBe('an integer');
     expect(optionRule(generateOption('cfgSchedule'))).toBe('constant or linear');
     expect(optionRule(BACKEND_OPTION)).toBe('auto, webgpu or wasm');
@@ -71,6 +76,9 @@ describe('the options table', () => {
     expect([packageFallback('steps'), packageFallback('cfg'), packageFallback('cfgSchedule'), packageFallback('temperature'),
       packageFallback('samplingSteps')]).toEqual([64, 3, 'constant', 1, 100]);
     expect(() => packageFallback('size')).toThrow(/no fallback/);
+    // a package from before the understanding settings answers greedily, at its generation size
+    expect(understandingFallback('repetitionPenalty')).toBe(1);
+    expect(() => understandingFallback('size')).toThrow(/no fallback/);
   });
 });
 

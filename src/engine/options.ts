@@ -8,7 +8,7 @@
 // kebab-case flag (`--sampling-steps`), the widget by an attribute (`sampling-steps`), the demo by
 // its label — and says the same rule after it ("must be an integer from 2 to 1000").
 
-import type { AskOptions, EngineOptions, GenerateOptions, ModelDefaults } from './api';
+import type { AskDefaults, AskOptions, EngineOptions, GenerateOptions, ModelDefaults } from './api';
 import { MAX_IMAGES, STRIDE } from './limits';
 
 /** Where a request that leaves an option out gets its value. */
@@ -16,6 +16,10 @@ export type OptionDefault =
   /** the loaded package's (ModelInfo.defaults, from its manifest); `fallback` when the manifest has
    * none (DESIGN.md §6's settings; `size` falls back to the model's image size instead) */
   | { from: 'package'; key: keyof ModelDefaults; fallback?: number | string }
+  /** the loaded package's understanding settings (ModelInfo.ask, from its manifest's
+   * `understanding`); `fallback` when the manifest has none (`size` falls back to the model's image
+   * size instead) */
+  | { from: 'understanding'; key: keyof AskDefaults; fallback?: number }
   /** a constant of the engine */
   | { from: 'engine'; value: number | string | boolean }
   /** made from other options of the request, as `text` says */
@@ -71,10 +75,15 @@ export const GENERATE_OPTIONS: readonly OptionSpec<GenerateKey>[] = [
   { key: 'preview', type: 'bool', default: { from: 'engine', value: false }, help: 'a preview image after every step', flag: false },
 ];
 
-/** ask()'s options. */
+/** ask()'s options. A question's `size` must also fit the model's positions and the backend's
+ * buffers, which only the loaded model knows (resolveAsk checks it). */
 export const ASK_OPTIONS: readonly OptionSpec<keyof AskOptions>[] = [
   { key: 'maxNewTokens', type: 'int', min: 1, max: 2048, default: { from: 'engine', value: 256 }, attribute: 'max-tokens', pageDefault: 128,
     help: 'longest answer, in tokens' },
+  { key: 'size', type: 'int', stride: true, default: { from: 'understanding', key: 'size' },
+    help: 'the side the image is padded to a square and resized to (512 for the released models)' },
+  { key: 'repetitionPenalty', type: 'number', above: 0, max: 10, default: { from: 'understanding', key: 'repetitionPenalty', fallback: 1 },
+    help: "Hugging Face's repetition penalty on the answer's tokens (Qwen's 1.1 for converted models; 1 = plain greedy)" },
 ];
 
 /** Engine.create's choice of backend. */
@@ -95,18 +104,35 @@ export function askOption(key: keyof AskOptions): OptionSpec<keyof AskOptions> {
 /** The options resolveCanvas checks (the canvas's size and what of a source image is regenerated). */
 export const CANVAS_KEYS = ['size', 'width', 'height', 'strength', 'growMask'] as const;
 
-/** The value a request that leaves the option out gets (undefined: none, or made from other options). */
-export function defaultValue(o: OptionSpec, d: Partial<ModelDefaults>): unknown {
+/** The value a request that leaves the option out gets (undefined: none, or made from other
+ * options): `d` the package's generation settings, `ask` its understanding settings. */
+export function defaultValue(o: OptionSpec, d: Partial<ModelDefaults>, ask: Partial<AskDefaults> = {}): unknown {
   if (o.default.from === 'package') return d[o.default.key];
+  if (o.default.from === 'understanding') return ask[o.default.key];
   return o.default.from === 'engine' ? o.default.value : undefined;
+}
+
+/** Whether the option's default is the loaded package's (a generation or an understanding setting). */
+export function fromPackage(o: OptionSpec): boolean {
+  return o.default.from === 'package' || o.default.from === 'understanding';
+}
+
+function fallbackOf(from: 'package' | 'understanding', key: string): number | string {
+  const o = [...GENERATE_OPTIONS, ...ASK_OPTIONS].find((s) => s.default.from === from && s.default.key === key);
+  const fallback = o?.default.from === from ? o.default.fallback : undefined;
+  if (fallback === undefined) throw new Error(`the options table has no fallback for the package's ${key}`);
+  return fallback;
 }
 
 /** DESIGN.md §6's value of a package setting, for a manifest that leaves it out. */
 export function packageFallback<K extends keyof ModelDefaults>(key: K): ModelDefaults[K] {
-  const o = GENERATE_OPTIONS.find((s) => s.default.from === 'package' && s.default.key === key);
-  const fallback = o?.default.from === 'package' ? o.default.fallback : undefined;
-  if (fallback === undefined) throw new Error(`the options table has no fallback for the package's ${key}`);
-  return fallback as ModelDefaults[K];
+  return fallbackOf('package', key) as ModelDefaults[K];
+}
+
+/** The value of an understanding setting for a manifest without it (a package from before the
+ * setting answers greedily). */
+export function understandingFallback<K extends keyof AskDefaults>(key: K): AskDefaults[K] {
+  return fallbackOf('understanding', key) as AskDefaults[K];
 }
 
 /** camelCase → kebab-case: the CLI's and the widget's spelling of a key. */

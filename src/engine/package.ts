@@ -54,6 +54,10 @@ export interface Manifest {
   prompts: PromptConfig;
   diffusion: { train_steps: number; schedule: string; prediction: string; variance: string; default_sampling_steps: number };
   defaults: { steps: number; cfg: number; cfg_schedule: 'constant' | 'linear'; temperature: number; size: number };
+  /** how questions are answered (absent in older packages: at `config.image_size`, plain greedy):
+   * the image size (512 for the released models, the official image2text's), the repetition
+   * penalty and the Qwen folder's generation_config.json it came from (null: none) */
+  understanding?: { size: number; repetition_penalty: number; generation_config: Record<string, unknown> | null };
   /** graph name (vae_encoder, llm, …) → file name */
   graphs: Record<string, string>;
   /** graph name → relative error against the reference measured at export */

@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { ModelDefaults } from './api';
+import type { AskDefaults, ModelDefaults } from './api';
 import type { Manifest } from './package';
-import { packageDefaults, resolveAsk, resolveGenerate } from './resolve';
+import { packageAskDefaults, packageDefaults, resolveAsk, resolveGenerate } from './resolve';
 
 const D: ModelDefaults = { steps: 8, cfg: 3, cfgSchedule: 'constant', temperature: 1, size: 64, samplingSteps: 100 };
 
@@ -42,13 +43,51 @@ describe('resolveGenerate', () => {
   });
 });
 
+const A: AskDefaults = { size: 64, repetitionPenalty: 1.1 };
+const golden = (): Manifest => JSON.parse(readFileSync(new URL('../../models/golden/tiny/package/manifest.json', import.meta.url), 'utf8'));
+const WASM = { maxBytes: 2 ** 30, what: "the wasm backend's 1 GiB per tensor" };
+
 describe('resolveAsk', () => {
-  it('the engine default, and the table bounds', () => {
-    expect(resolveAsk({})).toEqual({ maxNewTokens: 256 });
-    expect(resolveAsk({ maxNewTokens: 3 })).toEqual({ maxNewTokens: 3 });
-    expect(() => resolveAsk({ maxNewTokens: 0 })).toThrow('maxNewTokens must be an integer from 1 to 2048, got 0');
-    expect(() => resolveAsk({ maxNewTokens: 2049 })).toThrow('maxNewTokens must be an integer from 1 to 2048, got 2049');
-    expect(() => resolveAsk({ maxTokens: 3 } as never)).toThrow('unknown ask option maxTokens (known: maxNewTokens)');
+  it("the engine's and the package's defaults, and the table bounds", () => {
+    expect(resolveAsk({}, A, 16)).toEqual({ maxNewTokens: 256, size: 64, repetitionPenalty: 1.1 });
+    expect(resolveAsk({ maxNewTokens: 3, size: 128, repetitionPenalty: 1 }, A, 16)).toEqual({ maxNewTokens: 3, size: 128, repetitionPenalty: 1 });
+    expect(() => resolveAsk({ maxNewTokens: 0 }, A, 16)).toThrow('maxNewTokens must be an integer from 1 to 2048, got 0');
+    expect(() => resolveAsk({ maxNewTokens: 2049 }, A, 16)).toThrow('maxNewTokens must be an integer from 1 to 2048, got 2049');
+    expect(() => resolveAsk({ maxTokens: 3 } as never, A, 16)).toThrow('unknown ask option maxTokens (known: maxNewTokens, size, repetitionPenalty)');
+    expect(() => resolveAsk({ repetitionPenalty: 0 }, A, 16)).toThrow('repetitionPenalty must be a number in (0, 10], got 0');
+    expect(() => resolveAsk({ repetitionPenalty: Number.NaN }, A, 16)).toThrow('repetitionPenalty must be a number in (0, 10], got NaN');
+    expect(() => resolveAsk({ size: 72 }, A, 16)).toThrow('size must be a positive multiple of 16, got 72');
+    expect(() => resolveAsk({ size: 0 }, A, 16)).toThrow('size must be a positive multiple of 16, got 0');
+    expect(resolveAsk({ size: 24 }, A, 8).size).toBe(24);
+  });
+
+  it("with the model and the backend, checks that a question's image fits before any work", () => {
+    const fit = { config: golden().config, limits: WASM };
+    expect(resolveAsk({ size: 128 }, A, 16, fit).size).toBe(128);
+    // 2048 positions: a 768² image is 48² = 2304 tokens
+    expect(() => resolveAsk({ size: 768 }, A, 16, fit))
+      .toThrow(/cannot answer at size 768: .*2304 tokens.*more than the model's 2048.*choose a smaller size/);
+    // the prompt around the image counts: 2048 − 32² − buffer leaves room for some prompt, not 2000 tokens
+    expect(() => resolveAsk({ size: 512 }, A, 16, { ...fit, promptTokens: 2000 })).toThrow(/cannot answer at size 512: .*positions/);
+    expect(() => resolveAsk({ size: 512 }, A, 16, { ...fit, limits: { maxBytes: 2 ** 20, what: 'a 1 MiB test limit' } }))
+      .toThrow(/cannot answer at size 512: .*over a 1 MiB test limit/);
+  });
+});
+
+describe('packageAskDefaults', () => {
+  it("reads the manifest's size and penalty; a package without them answers at its generation size, greedy", () => {
+    const m = golden();
+    expect(packageAskDefaults({ ...m, understanding: undefined })).toEqual({ size: m.config.image_size, repetitionPenalty: 1 });
+    expect(packageAskDefaults({ ...m, understanding: { size: 128, repetition_penalty: 1.1, generation_config: {} } }))
+      .toEqual({ size: 128, repetitionPenalty: 1.1 });
+  });
+
+  it('refuses a bad manifest value at load, naming it', () => {
+    const m = golden();
+    expect(() => packageAskDefaults({ ...m, understanding: { size: 100, repetition_penalty: 1, generation_config: null } }))
+      .toThrow("the package's manifest has a bad default: size must be a positive multiple of 16, got 100");
+    expect(() => packageAskDefaults({ ...m, understanding: { size: 64, repetition_penalty: 0, generation_config: null } }))
+      .toThrow("the package's manifest has a bad default: repetitionPenalty must be a number in (0, 10], got 0");
   });
 });
 

@@ -2,12 +2,13 @@
 // (the loaded package's, or the engine's) before any work, so a bad request leaves the engine as it
 // was. Pure: unit-tested in Node (resolve.test.ts).
 
-import type { AskOptions, GenerateOptions, ModelDefaults } from './api';
-import { type CanvasRequest, resolveCanvas } from './canvas';
+import type { AskDefaults, AskOptions, GenerateOptions, ModelDefaults } from './api';
+import { type CanvasLimits, type CanvasRequest, checkCanvasLimits, planCanvas, resolveCanvas } from './canvas';
 import { EngineError } from './errors';
-import { STRIDE, vaeStride } from './limits';
+import { vaeStride } from './limits';
+import type { HarmonConfig } from './model';
 import { ASK_OPTIONS, CANVAS_KEYS, defaultValue, GENERATE_OPTIONS, generateOption, optionError, type OptionSpec, optionValid,
-  packageFallback, presetConflict } from './options';
+  packageFallback, presetConflict, understandingFallback } from './options';
 import type { Manifest } from './package';
 import type { Preset } from './plan';
 
@@ -39,6 +40,23 @@ export function packageDefaults(manifest: Manifest): ModelDefaults {
   return defaults;
 }
 
+/** The package's understanding settings (manifest `understanding`, else the options table's
+ * fallbacks: a package from before the setting answers at its generation size, plain greedy),
+ * checked like a request's options. */
+export function packageAskDefaults(manifest: Manifest): AskDefaults {
+  const u = manifest.understanding;
+  const d: AskDefaults = {
+    size: u?.size ?? manifest.config.image_size,
+    repetitionPenalty: u?.repetition_penalty ?? understandingFallback('repetitionPenalty'),
+  };
+  try {
+    resolveAsk({}, d, vaeStride(manifest.config));
+  } catch (e) {
+    throw new EngineError(`the package's manifest has a bad default: ${(e as Error).message}`);
+  }
+  return d;
+}
+
 /** generate()'s options the table does not list (arrays and images: no flag, attribute or field). */
 const GENERATE_EXTRA: readonly Exclude<keyof GenerateOptions, (typeof GENERATE_OPTIONS)[number]['key']>[] =
   ['image', 'mask', 'offset', 'orders', 'noise'];
@@ -54,8 +72,8 @@ function checkOptionNames(o: unknown, known: readonly string[], what: string): v
 }
 
 /** A request's option, else its default (the package's or the engine's), checked by the options table. */
-function resolved(o: object, spec: OptionSpec, d: ModelDefaults, stride: number): unknown {
-  const v = (o as Record<string, unknown>)[spec.key] ?? defaultValue(spec, d);
+function resolved(o: object, spec: OptionSpec, d: Partial<ModelDefaults>, stride: number, ask: Partial<AskDefaults> = {}): unknown {
+  const v = (o as Record<string, unknown>)[spec.key] ?? defaultValue(spec, d, ask);
   if (v !== undefined && !optionValid(spec, v, stride)) throw new EngineError(optionError(spec, v, stride));
   return v;
 }
@@ -75,10 +93,30 @@ export function resolveGenerate(o: GenerateOptions, d: ModelDefaults, stride: nu
   };
 }
 
-/** ask()'s options with their defaults, checked by the options table. */
-export function resolveAsk(o: AskOptions): Required<AskOptions> {
+/** What a question's image must fit: the model's positions and the backend's buffers, with the
+ * prompt around the image (`promptTokens`). */
+export interface AskFit {
+  config: HarmonConfig;
+  limits: CanvasLimits;
+  promptTokens?: number;
+}
+
+/** ask()'s options with their defaults (the package's understanding settings `d`, the engine's),
+ * checked by the options table; with `fit`, also that the image's tokens at `size` fit the model
+ * and the backend (the one place a question's size is checked). */
+export function resolveAsk(o: AskOptions, d: AskDefaults, stride: number, fit?: AskFit): Required<AskOptions> {
   checkOptionNames(o, ASK_NAMES, 'ask');
   const v: Record<string, unknown> = {};
-  for (const spec of ASK_OPTIONS) v[spec.key] = resolved(o, spec, {} as ModelDefaults, STRIDE);
-  return v as Required<AskOptions>;
+  for (const spec of ASK_OPTIONS) v[spec.key] = resolved(o, spec, {}, stride, d);
+  const r = v as Required<AskOptions>;
+  if (fit) {
+    const canvas = planCanvas(resolveCanvas({ size: r.size }, r.size, stride), stride);
+    const p = fit.promptTokens ?? 0;
+    try {
+      checkCanvasLimits(fit.config, canvas, { n: 1, batch: 1, promptValid: p, promptLen: p, noiseSlots: 0 }, fit.limits);
+    } catch (e) {
+      throw new EngineError(`cannot answer at size ${r.size}: ${(e as Error).message.replace(/; use a smaller canvas or fewer images$/, '')}; choose a smaller size`);
+    }
+  }
+  return r;
 }

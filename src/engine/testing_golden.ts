@@ -13,6 +13,14 @@ export async function goldenVectors(): Promise<{ v: SafeTensors; meta: any }> {
   return { v: parseSafetensors(bin), meta };
 }
 
+/** The golden understanding picture (80×64, image.png) as the engine takes it: its RGBA bytes. */
+export async function goldenPicture(): Promise<{ width: number; height: number; rgba: Uint8ClampedArray }> {
+  const bmp = await createImageBitmap(await (await fetch(`${GOLDEN}/image.png`)).blob());
+  const ctx = new OffscreenCanvas(bmp.width, bmp.height).getContext('2d')!;
+  ctx.drawImage(bmp, 0, 0);
+  return { width: bmp.width, height: bmp.height, rgba: ctx.getImageData(0, 0, bmp.width, bmp.height).data };
+}
+
 export function vec(v: SafeTensors, name: string): Float32Array | Int32Array {
   const t = v.get(name);
   if (!t) throw new Error(`golden vectors have no ${name}`);

@@ -1,5 +1,6 @@
 // Image understanding (DESIGN.md §2): image → VAE encoder → MAR encoder with nothing masked →
-// proj_in (buffers last) → spliced into the chat prompt → greedy decoding with the KV cache.
+// proj_in (buffers last) → spliced into the chat prompt → greedy decoding with the KV cache and the
+// package's repetition penalty, as the official image2text's HF generate() decodes.
 // A Conversation keeps its cache across turns.
 
 import type { InputImage } from './api';
@@ -7,6 +8,7 @@ import { bytesToPixels } from './canvas';
 import { checkpoint } from './checkpoint';
 import { EngineError } from './errors';
 import { KvCache } from './graphs';
+import { padToSquare, resizeBicubic } from './resize';
 import type { HarmonModel } from './model';
 import type { ort } from './ort';
 import { attentionBiasFor } from './plan';
@@ -33,31 +35,13 @@ export function checkInputImage(img: InputImage): void {
   }
 }
 
-/** Pads to a centred square with grey (127,127,127) and resizes to size×size → RGB floats in [-1,1],
- * (1,3,S,S). An image already size×size is used as it is (bit-exact with the reference). */
+/** The official preprocessing: pads to a centred square with grey (127,127,127) and resizes to
+ * size×size as PIL does (resize.ts) → RGB floats in [-1,1], (1,3,S,S). */
 export function imageToPixels(img: InputImage, size: number): Float32Array {
   checkInputImage(img);
-  const rgba = img.width === size && img.height === size ? img.rgba : padAndResize(img, size);
+  const sq = padToSquare(img, PAD);
+  const rgba = sq.width === size ? sq.rgba : resizeBicubic(sq.rgba, sq.width, sq.height, size, size);
   return bytesToPixels(rgba, size, size);
-}
-
-function padAndResize(img: InputImage, size: number): Uint8ClampedArray {
-  // The reference uses PIL's bicubic resize; the browser's high-quality canvas scaling is close
-  // but not bit-identical (understanding tolerates it; parity tests feed size×size images).
-  const side = Math.max(img.width, img.height);
-  const square = new OffscreenCanvas(side, side);
-  const sctx = square.getContext('2d')!;
-  sctx.fillStyle = `rgb(${PAD},${PAD},${PAD})`;
-  sctx.fillRect(0, 0, side, side);
-  const src = new OffscreenCanvas(img.width, img.height);
-  src.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
-  sctx.drawImage(src, Math.floor((side - img.width) / 2), Math.floor((side - img.height) / 2));
-  const out = new OffscreenCanvas(size, size);
-  const ctx = out.getContext('2d')!;
-  ctx.imageSmoothingEnabled = true;
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(square, 0, 0, size, size);
-  return ctx.getImageData(0, 0, size, size).data;
 }
 
 /** (1,3,S,S) pixels → LLM image embeddings (1, N + buffer, H), image tokens first. */
@@ -77,7 +61,8 @@ export class Conversation {
   unfed: number[] = [];
   turns = 0;
 
-  constructor(private readonly m: HarmonModel, private readonly image: ort.Tensor) {
+  /** `size`: the side the image was prepared at (later turns may only repeat it) */
+  constructor(private readonly m: HarmonModel, private readonly image: ort.Tensor, readonly size: number) {
     this.cache = KvCache.empty(m.config, 1);
   }
 
@@ -105,9 +90,10 @@ export class Conversation {
     return m.backend.concat([m.embed(pieces.before), this.image, m.embed(pieces.after)], H, [1, t, H]);
   }
 
-  /** One turn of greedy decoding. `pieces`: the first turn's ids around the image, or a later
-   * turn's ids (which start with `unfed`, see TextCodec.questionPieces). */
-  async turn(pieces: TurnPieces, stopIds: ReadonlySet<number>, maxNewTokens: number,
+  /** One turn of greedy decoding with `repetitionPenalty` on this turn's answer (1: plain greedy).
+   * `pieces`: the first turn's ids around the image, or a later turn's ids (which start with
+   * `unfed`, see TextCodec.questionPieces). */
+  async turn(pieces: TurnPieces, stopIds: ReadonlySet<number>, maxNewTokens: number, repetitionPenalty: number,
     hooks: { onToken?: (id: number) => void; signal?: AbortSignal; onFirstLogits?: (l: Float32Array) => void } = {}): Promise<number[]> {
     if (pieces.withImage !== (this.turns === 0)) throw new Error('the first turn (only) carries the image');
     // positions past the model's context have no rotary table row: refuse the turn before feeding
@@ -131,7 +117,8 @@ export class Conversation {
     const H = this.m.config.llm.hidden_size;
     for (;;) {
       await checkpoint(hooks.signal);
-      const next = argmax(logits);
+      // HF generate with inputs_embeds only: its input_ids hold just this answer so far
+      const next = argmax(penalize(logits, out, repetitionPenalty));
       if (stopIds.has(next)) break;
       out.push(next);
       hooks.onToken?.(next);
@@ -155,6 +142,18 @@ export class Conversation {
     this.cache = KvCache.empty(this.m.config, 1);
     this.image.dispose();
   }
+}
+
+/** Hugging Face's RepetitionPenaltyLogitsProcessor, in place: every id in `generated` (each once)
+ * has its logit l become l · p if l < 0, else l / p, in float32 like torch (p rounded to float32). */
+export function penalize(logits: Float32Array, generated: readonly number[], penalty: number): Float32Array {
+  if (penalty === 1) return logits;
+  const p = Math.fround(penalty);
+  for (const id of new Set(generated)) {
+    const l = logits[id];
+    logits[id] = l < 0 ? l * p : l / p;
+  }
+  return logits;
 }
 
 export function argmax(a: Float32Array): number {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ASK_OPTIONS, attributeName, GENERATE_OPTIONS, type OptionSpec, optionRule } from '../engine/options';
 import {
-  backendAttribute, generateOptions, IMAGE_SETTING_ATTRIBUTES, modelUrlFrom, optionAttribute, readEditAttributes, readImageSettings,
-  WidgetInputError,
+  ASK_SETTING_ATTRIBUTES, askOptions, backendAttribute, generateOptions, IMAGE_SETTING_ATTRIBUTES, modelUrlFrom, optionAttribute,
+  readEditAttributes, readImageSettings, WidgetInputError,
 } from './attributes';
 
 const attrs = (a: Record<string, string>) => (name: string) => (name in a ? a[name] : null);
@@ -16,6 +16,17 @@ describe('widget attributes', () => {
     expect(generateOptions(readImageSettings(attrs({})))).toStrictEqual({ n: 1, seed: 0, preview: false });
     expect(generateOptions(readImageSettings(attrs({ 'cfg-schedule': 'linear', size: '128', temperature: '0' }))))
       .toStrictEqual({ n: 1, seed: 0, preview: false, cfgSchedule: 'linear', size: 128, temperature: 0 });
+  });
+
+  it("reads a <harmon-ask>'s size and repetition-penalty, leaving them to the package when absent", () => {
+    expect(ASK_SETTING_ATTRIBUTES).toEqual(['max-tokens', 'size', 'repetition-penalty']);
+    expect(askOptions(attrs({}))).toStrictEqual({ maxNewTokens: 128 });
+    expect(askOptions(attrs({ 'max-tokens': '8', size: '512', 'repetition-penalty': '1' })))
+      .toStrictEqual({ maxNewTokens: 8, size: 512, repetitionPenalty: 1 });
+    expect(() => askOptions(attrs({ size: '500' }))).toThrow('the size attribute must be a positive multiple of 16 (got “500”)');
+    expect(() => askOptions(attrs({ size: '0' }))).toThrow('the size attribute must be a positive multiple of 16 (got “0”)');
+    expect(() => askOptions(attrs({ 'repetition-penalty': '0' }))).toThrow('the repetition-penalty attribute must be a number in (0, 10] (got “0”)');
+    expect(() => askOptions(attrs({ 'max-tokens': '0' }))).toThrow('the max-tokens attribute must be an integer from 1 to 2048 (got “0”)');
   });
 
   it('reads the backend attribute: auto unless it names webgpu or wasm', () => {

@@ -2,9 +2,9 @@
 // without its attribute is left out of the request: the engine gives it the package's own value
 // (ModelInfo.defaults). Pure functions of strings: unit-tested in Node (attributes.test.ts).
 
-import type { BackendChoice, GenerateOptions } from '../engine/api';
-import { attributeName, BACKEND_OPTION, GENERATE_OPTIONS, generateOption, type OptionSpec, optionRule, parseOption, presetConflict }
-  from '../engine/options';
+import type { AskOptions, BackendChoice, GenerateOptions } from '../engine/api';
+import { ASK_OPTIONS, attributeName, BACKEND_OPTION, GENERATE_OPTIONS, generateOption, type OptionSpec, optionRule, parseOption,
+  presetConflict } from '../engine/options';
 import { normalizeModelUrl } from '../ui/format';
 
 /** A mistake in the page's markup (an attribute's value): shown as is, nothing was run. */
@@ -57,6 +57,25 @@ export function generateOptions(s: ImageSettings): GenerateOptions {
     if (v !== undefined) (o as Record<string, unknown>)[key] = v;
   }
   return o;
+}
+
+/** The engine options a <harmon-ask>'s attributes set (the table's: max-tokens, size,
+ * repetition-penalty). */
+const ASK_ATTRIBUTE_OPTIONS = ASK_OPTIONS.filter((o) => attributeName(o) !== undefined);
+
+/** The attributes that change how a <harmon-ask> answers. */
+export const ASK_SETTING_ATTRIBUTES: readonly string[] = ASK_ATTRIBUTE_OPTIONS.map((o) => attributeName(o)!);
+
+/** What a <harmon-ask>'s attributes ask for: an absent one takes the table's page default where it
+ * has one (max-tokens: 128), else it is left out and the engine applies the package's (its size,
+ * 512 for the released models, and its repetition penalty). */
+export function askOptions(get: AttributeSource): AskOptions {
+  const o: Record<string, unknown> = {};
+  for (const opt of ASK_ATTRIBUTE_OPTIONS) {
+    const v = optionAttribute(get, opt) ?? opt.pageDefault;
+    if (v !== undefined) o[opt.key] = v;
+  }
+  return o as AskOptions;
 }
 
 /** A <harmon-image> that edits an image: `src` (absolute URL), what of it to regenerate (a `mask`

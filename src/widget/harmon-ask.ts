@@ -4,18 +4,16 @@
 // id the `for` attribute names — asked about each time that one finishes an image.
 
 import type { BackendChoice, GeneratedImage, InputImage } from '../engine/api';
-import { askOption, attributeName } from '../engine/options';
 import { decodeImageFile } from '../ui/images';
-import { WidgetInputError, optionAttribute } from './attributes';
+import { ASK_SETTING_ATTRIBUTES, WidgetInputError, askOptions } from './attributes';
 import { HarmonElement, part } from './base-element';
 import { emit, type HarmonAskDoneDetail } from './events';
 import { fetchImage } from './fetch-image';
 import type { HarmonImageElement } from './harmon-image';
 import { sharedEngine, type JobPhase } from './shared-engine';
 
-
 export class HarmonAskElement extends HarmonElement {
-  static readonly observedAttributes = ['question', 'src', 'for', 'model', 'backend', attributeName(askOption('maxNewTokens'))!];
+  static readonly observedAttributes = ['question', 'src', 'for', 'model', 'backend', ...ASK_SETTING_ATTRIBUTES];
 
   private readonly questionPart: HTMLElement;
   private readonly answerPart: HTMLElement;
@@ -76,8 +74,7 @@ export class HarmonAskElement extends HarmonElement {
     const q = (question ?? this.getAttribute('question') ?? '').trim();
     try {
       if (!q) throw new WidgetInputError('the question attribute is empty: ask something about the image');
-      const tokens = askOption('maxNewTokens');
-      const maxNewTokens = (optionAttribute((n) => this.getAttribute(n), tokens) as number | undefined) ?? tokens.pageDefault;
+      const options = askOptions((n) => this.getAttribute(n));
       this.questionPart.textContent = q;
       this.questionPart.hidden = false;
       this.setAnswer('');
@@ -92,7 +89,7 @@ export class HarmonAskElement extends HarmonElement {
         let tokens = 0;
         let streamed = '';
         let finished = false;
-        const res = await engine.ask(image, q, { maxNewTokens }, {
+        const res = await engine.ask(image, q, options, {
           signal,
           onToken: (text, id) => {
             // the worker's callbacks come over their own channel: one may land after the answer

@@ -18,6 +18,7 @@ import onnxruntime as ort
 import torch
 from safetensors.torch import save_file
 
+from ..decoding import understanding_settings
 from ..model import (GENERATE_INPUT, IMAGE_PLACEHOLDER, PAD_TOKEN, PROMPT_TEMPLATE, STOP_TOKENS,
                      UNCONDITIONAL_INPUT, Harmon)
 from ..sampler import NUM_TRAIN_STEPS
@@ -75,9 +76,12 @@ def _state_slice(model: Harmon, keep, dtype: torch.dtype) -> dict[str, torch.Ten
 
 
 def export_package(model: Harmon, tok_dir: Path, out: Path, dtype: str = "fp32", grid: int | None = None,
-                   log=print, defaults: dict | None = None, default_sampling_steps: int = 100) -> dict:
+                   log=print, defaults: dict | None = None, default_sampling_steps: int = 100,
+                   understanding: dict | None = None) -> dict:
     """`defaults` / `default_sampling_steps`: the generation settings the package proposes (the
-    manifest's "defaults"); the released models' are DESIGN §6's."""
+    manifest's "defaults"); the released models' are DESIGN §6's. `understanding`: the ask size
+    and repetition penalty (decoding.understanding_settings; default: the generation size, plain
+    greedy)."""
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     model = model.eval()
@@ -132,6 +136,7 @@ def export_package(model: Harmon, tok_dir: Path, out: Path, dtype: str = "fp32",
                       "variance": "learned_range", "default_sampling_steps": default_sampling_steps},
         "defaults": defaults or {"steps": 64, "cfg": 3.0, "cfg_schedule": "constant", "temperature": 1.0,
                                  "size": cfg.image_size},
+        "understanding": understanding or understanding_settings(cfg.name, cfg.image_size, None, cfg.image_size),
         "graphs": graph_files,
         "checks": {k: float(v) for k, v in checks.items()},
         "files": files,
