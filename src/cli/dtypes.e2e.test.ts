@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSafetensors } from '../engine/safetensors';
+import { relErr } from '../engine/testing_golden';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const GOLDEN = path.join(root, 'models/golden/tiny');
@@ -35,18 +36,6 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout
   });
 }
 const harmon = (...args: string[]) => run('npm', ['run', '--silent', 'harmon', '--', ...args]);
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 1e-12;
-  for (let i = 0; i < b.length; i++) {
-    if (!Number.isFinite(a[i])) return Infinity;
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 const BOUND = { fp16: 1e-2, q4: 0.5 } as const;
 
