@@ -9,37 +9,21 @@
 // which the 5 MAR steps compound; a wrong block layout or lost scales is uncorrelated, error ≥ 1).
 // fp16 answers with the reference's ids; q4's answer is only required to be streamed and well-formed.
 
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSafetensors } from '../engine/safetensors';
 import { relErr } from '../engine/testing_golden';
+import { harmon, root, runCommand } from './run-testing';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const GOLDEN = path.join(root, 'models/golden/tiny');
-const hasEngine = existsSync(path.join(root, 'src/engine/engine.ts'));
 const tmp = mkdtempSync(path.join(tmpdir(), 'harmon-dtypes-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, HARMON_DEBUG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-const harmon = (...args: string[]) => run('npm', ['run', '--silent', 'harmon', '--', ...args]);
-
 const BOUND = { fp16: 1e-2, q4: 0.5 } as const;
 
-describe.runIf(hasEngine)('fp16 and q4 packages through the engine (wasm)', () => {
+describe('fp16 and q4 packages through the engine (wasm)', () => {
   const meta = JSON.parse(readFileSync(path.join(GOLDEN, 'vectors.json'), 'utf8'));
   const v = parseSafetensors(new Uint8Array(readFileSync(path.join(GOLDEN, 'vectors.safetensors'))).buffer);
   const c = meta.cases.cfg_constant;
@@ -50,7 +34,7 @@ describe.runIf(hasEngine)('fp16 and q4 packages through the engine (wasm)', () =
   const want = (v.get('cfg_constant/latents')!.data as Float32Array).slice(0, N * 16);
 
   beforeAll(async () => {
-    const r = await run('scripts/py', ['-m', 'harmon.dtype_packages', tmp, '--dtypes', 'fp16,q4']);
+    const r = await runCommand('scripts/py', ['-m', 'harmon.dtype_packages', tmp, '--dtypes', 'fp16,q4']);
     expect(r.code, r.stderr).toBe(0);
     // image 0 of the golden case (its second prompt's rows are independent of it)
     writeFileSync(orders, JSON.stringify([Array.from((v.get('cfg_constant/orders')!.data as Int32Array).slice(0, N))]));

@@ -1,41 +1,17 @@
 // End to end: `npm run --silent harmon -- …` as a user runs it. Argument errors need no browser; the
 // rest drive the real engine in headless Chromium.
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodePng, encodePng } from './output';
+import { harmon, root, type Run } from './run-testing';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const TINY = 'models/golden/tiny/package';
 /** 80 × 64 RGB: 5 × 4 tokens */
 const IMAGE = path.join(root, 'models/golden/tiny/image.png');
 const tmp = mkdtempSync(path.join(tmpdir(), 'harmon-e2e-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function harmon(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'harmon', '--', ...args], {
-      cwd: root,
-      env: { ...process.env, HARMON_DEBUG: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A failing run: the status, and stderr ends in exactly one "error: …" line, no stack trace. */
 function expectError(r: Run, code: number, message: string | RegExp): void {
