@@ -1,0 +1,36 @@
+"""train.diagnose: the labelling it judges samples by, and a small run on the shipped default."""
+from pathlib import Path
+
+import torch
+
+from train.diagnose import asked_objects, nearest_class, one_token_tests, seen_prompts, token_verdicts
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_clean_tokens_are_labelled_as_themselves_and_judged_exact():
+    torch.manual_seed(0)
+    bank = torch.randn(40, 16)
+    cls = torch.tensor([0] * 30 + list(range(11, 21)))
+    got = nearest_class(bank + 0.01 * torch.randn(40, 16), bank, cls)
+    assert torch.equal(got, cls)
+    v = token_verdicts(got, cls)
+    assert (v["exact_given_object"], v["background_given_object"], v["object_given_background"]) == (1.0, 0.0, 0.0)
+    empty = token_verdicts(torch.zeros(40, dtype=torch.long), cls)
+    assert (empty["exact_given_object"], empty["background_given_object"]) == (0.0, 1.0)
+
+
+def test_seen_prompts_are_captions_of_seen_compositions_with_their_object_counts():
+    metas = seen_prompts(12)
+    assert len(metas) == 12 and all(m["tag"] != "describe" for m in metas)
+    assert all(asked_objects(m) >= 1 for m in metas)
+
+
+def test_one_token_tests_run_on_the_shipped_default():
+    rows = one_token_tests(ROOT / "models/default/checkpoint", scenes=8, masked=(1, 16))
+    assert [(r["masked"], r["prompt"]) for r in rows] == [(1, "caption"), (1, "unconditional"), (16, "caption"), (16, "unconditional")]
+    for r in rows:
+        assert r["tokens"] == 8 * 16 or r["masked"] == 1
+        for k in ("exact_given_object", "background_given_object", "object_given_background"):
+            assert 0.0 <= r[k] <= 1.0
+    assert 0.0 <= rows[0]["probe"]["accuracy"] <= 1.0

@@ -1,0 +1,187 @@
+"""Why the embedded default draws the wrong picture: three measurements on a checkpoint.
+
+    scripts/py -m train.diagnose [--checkpoint models/default/checkpoint] [--prompts 60] [--n 2]
+                                 [--scenes 512] [--json FILE]
+
+1. **Seen prompts.** ShapesEval's rules on prompts of the training distribution (GenEval-style
+   captions of seen compositions, from a stream the training never drew: seed 1), through the
+   reference at the package's settings, and how many objects the images hold against how many the
+   prompts ask for (training scenes hold exactly the asked objects). A model that fails here is
+   underfit; held-out generalisation is not yet the question.
+2. **One token.** Training scenes with every token clean and seen but `m` masked, the true caption
+   (or the unconditional prompt): the head samples the masked tokens (CFG 1, temperature 1), and each
+   sample is labelled by its nearest clean token latent. P(exact | object) is how often an object
+   cell comes back as that object; P(background | object) how often it comes back empty. With m = 1
+   the caption and the 15 seen tokens determine the missing token.
+3. **What z knows.** A linear probe fitted on the frozen conditioning z of the masked tokens (¾ of
+   the rows) predicts their class on the rest: the information the head could use.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from harmon.load import load_hf
+from harmon.sampler import make_schedule, sample_tokens
+from harmon.text import TextCodec
+from shapes import evalset
+from shapes.score import score_folder, summarize_geneval
+from shapes.splits import training_sample
+
+from .data import Batcher, World, encode_latents
+from .default import DEFAULTS, DEFAULT_SAMPLING_STEPS
+
+SEEN_STREAM = 1      # the shipped default trained on stream 0; stream 1 holds new scenes of seen compositions
+
+
+def seen_prompts(n: int, seed: int = SEEN_STREAM) -> list[dict]:
+    """The first n GenEval-category captions (not "describe") of training stream `seed`."""
+    out, i = [], 0
+    while len(out) < n:
+        s = training_sample(seed, i, size=None)
+        i += 1
+        if s.tag != "describe":
+            out.append(s.meta)
+    return out
+
+
+def asked_objects(meta: dict) -> int:
+    return sum(x["count"] for x in meta.get("include", []))
+
+
+def seen_prompt_eval(checkpoint: Path, n_prompts: int, n: int) -> dict:
+    """ShapesEval on seen prompts through the reference, package settings, seed + prompt index."""
+    metas = seen_prompts(n_prompts)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        (out / "prompts.jsonl").write_text("".join(json.dumps(m) + "\n" for m in metas))
+        (out / "vqa").mkdir()
+        (out / "vqa" / "questions.jsonl").write_text("")
+        evalset.reference(out, checkpoint, DEFAULTS["steps"], DEFAULT_SAMPLING_STEPS, DEFAULTS["cfg"],
+                          DEFAULTS["temperature"], 0, n)
+        results = score_folder(out / "images")
+    summary = summarize_geneval(results)
+    drawn = [len(r["detections"]) for r in results]
+    return {"tags": summary["tags"], "overall": summary["overall"], "images": len(results),
+            "objects_asked": float(np.mean([asked_objects(m) for m in metas])),
+            "objects_drawn": float(np.mean(drawn))}
+
+
+def token_classes(labels: torch.Tensor) -> torch.Tensor:
+    """(…, 2) shape/colour labels (probe.token_labels) → one class per token, 0 = background."""
+    return labels[..., 0] * 10 + labels[..., 1]
+
+
+def nearest_class(x: torch.Tensor, bank: torch.Tensor, bank_cls: torch.Tensor) -> torch.Tensor:
+    """The class of each row's nearest clean token latent."""
+    return bank_cls[torch.cdist(x, bank).argmin(1)]
+
+
+def token_verdicts(got: torch.Tensor, truth: torch.Tensor) -> dict:
+    """Sampled vs true classes of the masked tokens → the rates of section 2."""
+    obj, bg = truth != 0, truth == 0
+    rate = lambda hit, of: float(hit[of].float().mean()) if of.any() else float("nan")
+    return {"tokens": int(len(truth)), "objects": int(obj.sum()),
+            "exact_given_object": rate(got == truth, obj), "background_given_object": rate(got == 0, obj),
+            "object_given_background": rate(got != 0, bg)}
+
+
+@torch.enable_grad()
+def linear_probe(z: torch.Tensor, y: torch.Tensor, steps: int = 400, seed: int = 0) -> dict:
+    """Fit a linear read-out of class y from z on ¾ of the rows; accuracy on the rest (all, objects)."""
+    torch.manual_seed(seed)
+    classes = sorted(set(y.tolist()))
+    yi = torch.tensor([classes.index(v) for v in y.tolist()])
+    train = torch.randperm(len(z)) < int(len(z) * 0.75)
+    mu, sd = z[train].mean(0), z[train].std(0) + 1e-6
+    zz = (z - mu) / sd
+    lin = torch.nn.Linear(z.shape[1], len(classes))
+    opt = torch.optim.Adam(lin.parameters(), 1e-2, weight_decay=1e-4)
+    for _ in range(steps):
+        loss = F.cross_entropy(lin(zz[train]), yi[train])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        hit = lin(zz[~train]).argmax(1) == yi[~train]
+    obj = y[~train] != 0
+    return {"accuracy": float(hit.float().mean()), "accuracy_on_objects": float(hit[obj].float().mean()) if obj.any() else float("nan"),
+            "test_objects": int(obj.sum()), "classes": len(classes)}
+
+
+@torch.no_grad()
+def one_token_tests(checkpoint: Path, scenes: int, masked=(1, 16), seed: int = 0) -> list[dict]:
+    from .losses import conditioning  # the training loss's own masking, sequence layout and LLM pass
+
+    model, tok = load_hf(checkpoint)
+    model.eval()
+    codec = TextCodec.from_file(tok / "tokenizer.json")
+    world = World.build(scenes, 0)   # the training stream's first scenes: seen in training
+    lat = encode_latents(model.vae, world.images(model.cfg.image_size))
+    cls = token_classes(world.token_labels())                 # (scenes, N)
+    N = cls.shape[1]
+    bank, bank_cls = lat.reshape(-1, 16), cls.reshape(-1)
+    batcher = Batcher(world, codec, np.random.default_rng(seed))
+    sched = make_schedule(DEFAULT_SAMPLING_STEPS)
+    net = model.mar.diffloss.net
+    rows = []
+    for m in masked:
+        for prompt, drop in (("caption", 0.0), ("unconditional", 1.0)):
+            torch.manual_seed(seed)
+            ids, pm = batcher.generation(np.arange(scenes), drop)
+            # fewer masked tokens per scene: more masks of each scene, for as many tokens in all
+            draws = [conditioning(model, lat, ids, pm, m) for _ in range(max(1, N // (4 * m)))]
+            z = torch.cat([d[1] for d in draws])
+            truth = torch.cat([cls[d[2]] for d in draws])
+            noise = torch.randn(z.shape[0], DEFAULT_SAMPLING_STEPS + 1, 16)
+            got = nearest_class(sample_tokens(net, z, noise, sched, 1.0, 1.0), bank, bank_cls)
+            row = {"masked": m, "prompt": prompt, **token_verdicts(got, truth)}
+            if drop == 0.0:
+                row["probe"] = linear_probe(z, truth)
+            rows.append(row)
+    return rows
+
+
+def report(seen: dict | None, tokens: list[dict]) -> str:
+    lines = []
+    if seen:
+        tags = ", ".join(f"{t} {v['correct']}/{v['total']}" for t, v in seen["tags"].items())
+        lines += [f"seen prompts ({seen['images']} images): overall {seen['overall']:.2f} ({tags})",
+                  f"  objects per image: asked {seen['objects_asked']:.2f}, drawn {seen['objects_drawn']:.2f}"]
+    lines.append("one token (training scenes, the rest clean and seen; head at CFG 1, temperature 1):")
+    for r in tokens:
+        probe = r.get("probe")
+        extra = (f"; linear probe on z: {probe['accuracy_on_objects']:.2f} of {probe['test_objects']} held-out object tokens"
+                 if probe else "")
+        lines.append(f"  masked {r['masked']:2d}, {r['prompt']:13s}: P(exact | object) {r['exact_given_object']:.2f}  "
+                     f"P(background | object) {r['background_given_object']:.2f}  "
+                     f"P(object | background) {r['object_given_background']:.2f}  ({r['objects']} object tokens){extra}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="scripts/py -m train.diagnose", description=__doc__.split("\n")[0])
+    ap.add_argument("--checkpoint", type=Path, default=Path("models/default/checkpoint"))
+    ap.add_argument("--prompts", type=int, default=60, help="seen prompts (0: skip section 1)")
+    ap.add_argument("--n", type=int, default=2, help="images per seen prompt")
+    ap.add_argument("--scenes", type=int, default=512, help="training scenes for sections 2 and 3")
+    ap.add_argument("--json", type=Path, default=None)
+    a = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    seen = seen_prompt_eval(a.checkpoint, a.prompts, a.n) if a.prompts else None
+    tokens = one_token_tests(a.checkpoint, a.scenes)
+    print(report(seen, tokens))
+    if a.json:
+        a.json.write_text(json.dumps({"seen_prompts": seen, "one_token": tokens}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
