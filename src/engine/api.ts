@@ -25,6 +25,10 @@ export interface EngineOptions {
   wasmPaths?: string;
   /** default `auto` */
   backend?: BackendChoice;
+  /** how the LLM runs on webgpu: `onnx` (llm.onnx through onnxruntime-web), `kernels` (our WGSL
+   * kernels, the KV cache resident in our buffers; needs the package's llm.safetensors) or `auto`
+   * (default: the faster one as measured, see the README). wasm always runs `onnx`. */
+  llm?: 'auto' | 'onnx' | 'kernels';
 }
 
 /** What the engine runs on, known from `create()` on (before any model is loaded). */

@@ -7,11 +7,10 @@ import type { InputImage } from './api';
 import { bytesToPixels } from './canvas';
 import { checkpoint } from './checkpoint';
 import { EngineError } from './errors';
-import { KvCache } from './graphs';
+import type { LlmCache } from './llm';
 import { padToSquare, resizeBicubic } from './resize';
 import type { HarmonModel } from './model';
 import type { ort } from './ort';
-import { attentionBiasFor } from './plan';
 import type { TurnPieces } from './tokenizer';
 
 const PAD = 127;
@@ -56,23 +55,30 @@ export async function imageEmbeddings(m: HarmonModel, pixels: Float32Array, size
 }
 
 export class Conversation {
-  private cache: KvCache;
+  private cache: LlmCache;
   /** the last answer token when a turn stopped at maxNewTokens: the next turn feeds it first */
   unfed: number[] = [];
   turns = 0;
 
   /** `size`: the side the image was prepared at (later turns may only repeat it) */
   constructor(private readonly m: HarmonModel, private readonly image: ort.Tensor, readonly size: number) {
-    this.cache = KvCache.empty(m.config, 1);
+    this.cache = m.llm.empty(1);
   }
 
   /** Feeds embeddings (1, T, H); returns the logits of the last position. */
   private async feed(embeds: ort.Tensor): Promise<Float32Array> {
     const t = embeds.dims[1];
     const length = this.cache.length;
-    const { hidden, cache } = await this.m.graphs.llm(embeds, attentionBiasFor([length], length, t),
-      Int32Array.from({ length: t }, (_, i) => length + i), this.cache, true);
-    this.cache.dispose();
+    const rope = this.m.llm.rope(Int32Array.from({ length: t }, (_, i) => length + i), 1);
+    let out: Awaited<ReturnType<HarmonModel['llm']['run']>>;
+    try {
+      // a run that fails leaves the cache as it was; one that succeeds consumes it (the onnx path
+      // returns a grown copy, the kernels path appends to its own buffers)
+      out = await this.m.llm.run(embeds, this.cache, [length], rope, true);
+    } finally {
+      rope.dispose();
+    }
+    const { hidden, cache } = out;
     this.cache = cache!;
     try {
       return await this.m.graphs.logits(hidden, t - 1);
@@ -139,7 +145,7 @@ export class Conversation {
 
   dispose(): void {
     this.cache.dispose();
-    this.cache = KvCache.empty(this.m.config, 1);
+    this.cache = this.m.llm.empty(1);
     this.image.dispose();
   }
 }
