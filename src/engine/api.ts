@@ -218,6 +218,10 @@ export interface StageEvent {
   /** shapes of the step (for FLOP counts): rows, encoder tokens, prompt length, sampled rows and,
    * for the loop's stages, the step's diffusion sampling steps S_k (it varies with `preset: 'fast'`) */
   shape?: { b: number; l: number; p: number; m: number; s?: number };
+  /** the LLM stages (prefill, llm): which path ran it and what the run cost, counted by the engine
+   * from the shapes (llm.ts LlmRunCost: onnxruntime runs, our dispatches, bytes copied on the GPU,
+   * bytes uploaded from the host) */
+  llm?: { path: 'onnx' | 'kernels'; ortRuns: number; dispatches: number; gpuCopyBytes: number; uploadBytes: number };
 }
 
 export interface AskHooks {

@@ -10,7 +10,7 @@
 
 import type { StageEvent } from './api';
 import { checkpoint } from './checkpoint';
-import type { LlmCache, LlmRunCost, Rope } from './llm';
+import type { LlmCache, Rope } from './llm';
 import type { HarmonModel } from './model';
 import type { ort } from './ort';
 import { initialTokens, noiseSlots, packNoise, planSteps } from './plan';
@@ -47,8 +47,6 @@ export interface Text2ImageHooks {
   onStep?: (step: number, tokens: ort.Tensor) => Promise<void> | void;
   /** benchmark hook: waits for the backend after every stage and reports its wall time (slows the loop) */
   profile?: (e: StageEvent) => void;
-  /** benchmark hook: what each MAR step's LLM run cost (onnxruntime runs, dispatches, bytes moved) */
-  llmCost?: (c: LlmRunCost) => void;
   /** test hook: intermediates of the given steps, read back (only when asked) */
   capture?: { steps: number[]; put: (step: number, name: string, data: Float32Array) => void };
 }
@@ -109,7 +107,8 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
     const p = plans[step];
     // the prefill is the LLM over the P prompt tokens with nothing cached
     const shape = p ? { b: B, l: p.l, p: P, m: p.condRows.length, s: p.samplingSteps } : { b: B, l: P, p: 0, m: 0 };
-    hooks.profile({ step, stage, ms: now - mark, shape });
+    const llm = stage === 'prefill' || stage === 'llm' ? { path: m.llm.path, ...m.llm.lastRun } : undefined;
+    hooks.profile({ step, stage, ms: now - mark, shape, ...(llm && { llm }) });
     mark = now;
   };
   let ok = false;
@@ -131,7 +130,6 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
       const e = await graphs.marEncode(x);
       await done(k, 'mar_encoder');
       const { hidden } = await m.llm.run(e.zEnc, cache, valid, rope, false, p.attentionBias);
-      hooks.llmCost?.(m.llm.lastRun);
       await done(k, 'llm');
       const z = await graphs.marDecode(e.xEnc, hidden, p.gather, pos);
       await done(k, 'mar_decoder');
