@@ -35,6 +35,8 @@ export interface BenchOptions {
   models: BenchModel[];
   /** matmul side (default by backend) */
   matmul?: number;
+  /** webgpu: run the kernels LLM path before the onnx one */
+  kernelsFirst?: boolean;
 }
 
 export interface StageRow {
@@ -256,7 +258,9 @@ async function benchBackend(asked: BackendChoice, opts: BenchOptions): Promise<B
     const models: ModelReport[] = [];
     const skipped: string[] = [];
     // webgpu: every model on both LLM paths (llm.ts), one engine each, on the same adapter in this run
-    const paths = backend.kind === 'webgpu' ? (['onnx', 'kernels'] as const) : ([undefined] as const);
+    // (HARMON_BENCH_LLM_ORDER=kernels-first swaps the order, to see that it does not decide the ratio)
+    const paths = backend.kind !== 'webgpu' ? ([undefined] as const)
+      : opts.kernelsFirst ? (['kernels', 'onnx'] as const) : (['onnx', 'kernels'] as const);
     for (const llm of paths) {
       const e = llm ? await Engine.create({ backend: asked, llm }) : engine;
       try {
