@@ -13,7 +13,7 @@ import { text2image } from './text2image';
 import { GOLDEN, goldenGrid, goldenVectors, relErr, vec } from './testing_golden';
 
 // webgpu runs the LLM on our kernels (the product's choice there, llm.ts); `webgpu+onnx` the other
-// path on the same backend, on two cases (the whole set costs minutes on SwiftShader)
+// path on the same backend, on one case (the whole set costs minutes on SwiftShader)
 const RUNS = [['webgpu', 'kernels'], ['webgpu+onnx', 'onnx'], ['wasm', 'onnx']] as const;
 
 describe.each(RUNS)('the MAR loop vs the PyTorch reference (%s)', async (label, llm) => {
@@ -25,7 +25,7 @@ describe.each(RUNS)('the MAR loop vs the PyTorch reference (%s)', async (label, 
 
   it('runs the LLM path asked for', () => expect(model.llm.path).toBe(llm));
 
-  for (const name of Object.keys(meta.cases).filter((c) => label !== 'webgpu+onnx' || c === 'no_cfg' || c === 'inpaint')) {
+  for (const name of Object.keys(meta.cases).filter((c) => label !== 'webgpu+onnx' || c === 'no_cfg')) {
     it(name, async () => {
       const c = meta.cases[name];
       const s = c.settings;
