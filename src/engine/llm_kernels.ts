@@ -19,6 +19,7 @@ import { dispatchPrepared, type PreparedDispatch } from '../gpu/bind';
 import { storageBuffer, submitEncoded } from '../gpu/buffers';
 import type { Gpu } from '../gpu/device';
 import { gpuBuffer } from './backend';
+import { EngineError } from './errors';
 import type { Llm, LlmCache, LlmRunCost, Rope } from './llm';
 import type { HarmonConfig } from './model';
 import { ort } from './ort';
@@ -104,6 +105,11 @@ export class KernelLlm implements Llm {
       const p = `llm.model.layers.${i}.`;
       // gate over up: one linear makes both halves of the SwiGLU input
       const gate = weight(`${p}mlp.gate_proj.weight`);
+      const limit = gpu.caps.maxStorageBufferBindingSize;
+      if (2 * gate.byteLength > limit) {
+        throw new EngineError(`the LLM's stacked gate|up weight needs a ${2 * gate.byteLength}-byte storage buffer but this GPU ` +
+          `allows ${limit} (maxStorageBufferBindingSize): run this model with llm: 'onnx'`);
+      }
       const gateUp = new Float32Array(2 * gate.length);
       gateUp.set(gate);
       gateUp.set(weight(`${p}mlp.up_proj.weight`), gate.length);
