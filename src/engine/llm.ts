@@ -30,6 +30,9 @@ export interface Llm {
   /** a cache of no positions for `batch` rows */
   empty(batch: number): LlmCache;
   rope(positions: ArrayLike<number>, rows: number): Rope;
+  /** sets which cached positions each row sees (`valid`, as `run` takes it) ahead of the runs that
+   * use it, so that a loop passing the same `valid` uploads nothing (a no-op on the onnx path) */
+  see(cache: LlmCache, valid: number[]): void;
   /**
    * `embeds` (B, T, H) after the cached positions: row r sees its first `valid[r]` cached positions
    * (the rest is padding) and the new tokens causally, at the rope's positions. Returns the final

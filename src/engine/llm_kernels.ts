@@ -144,6 +144,10 @@ export class KernelLlm implements Llm {
     return new GpuRope(storageBuffer(dev, cos, 'rope.cos'), storageBuffer(dev, sin, 'rope.sin'), rows, positions.length / rows);
   }
 
+  see(cache: LlmCache, valid: number[]): void {
+    (cache as ResidentKv).setValid(valid);
+  }
+
   private buffers(rows: number): Record<(typeof SCRATCH)[number], GPUBuffer> {
     if (this.scratch && this.scratch.rows >= rows) return this.scratch.b;
     if (this.scratch) for (const b of Object.values(this.scratch.b)) b.destroy();

@@ -34,6 +34,8 @@ export class OnnxLlm implements Llm {
     return new PositionRows(positions, rows, positions.length / rows);
   }
 
+  see(): void {}
+
   async run(embeds: ort.Tensor, cache: LlmCache, valid: number[], rope: Rope, grow: boolean,
     bias?: Float32Array): Promise<{ hidden: ort.Tensor; cache?: LlmCache }> {
     const kv = cache as KvCache;

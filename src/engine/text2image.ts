@@ -114,6 +114,7 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
   let ok = false;
   try {
     cache = await prefillPrompt(m, r.promptIds);
+    m.llm.see(cache, valid);
     await done(-1, 'prefill');
     for (let k = 0; k < plans.length; k++) {
       await checkpoint(hooks.signal);
