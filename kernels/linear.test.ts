@@ -20,6 +20,8 @@ const LINEAR: [LinearEpilogue | 'gather' | 'mod', number, number, number][] = [
   ['silu', 9, 8, 24],
   ['gated_residual', 6, 32, 32],
   ['gated_residual', 3, 8, 8],
+  ['residual', 6, 64, 32],
+  ['residual', 13, 128, 48],
   ['gather', 5, 24, 8],
   ['gather', 10, 8, 32],
   ['mod', 6, 16, 32], // CFG input: rows 3..5 read x rows 0..2
@@ -48,9 +50,10 @@ describe('linear', () => {
     const ref = lin.map((v, i) => {
       if (kind === 'silu') return silu(v);
       if (kind === 'gated_residual') return y0[i] + mods[Math.floor(i / outDim) * modStride + 8 + (i % outDim)] * v;
+      if (kind === 'residual') return y0[i] + v;
       return v;
     });
-    const y = storageBuffer(dev, kind === 'gated_residual' ? y0 : new Float32Array(m * outDim));
+    const y = storageBuffer(dev, kind === 'gated_residual' || kind === 'residual' ? y0 : new Float32Array(m * outDim));
     const call = prepareLinear(
       gpu,
       { gather: kind === 'gather', epilogue: kind === 'gather' || kind === 'mod' ? 'none' : kind },

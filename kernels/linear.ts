@@ -8,7 +8,8 @@
 //   gather: input row r is x[idx[r]] (conditioning rows picked out of a decoder output);
 //           otherwise x[r mod srcMod] (CFG: both halves of the batch read the conditional x).
 //   epilogue: 'none' y = acc + b | 'silu' y = SiLU(acc + b) |
-//             'gated_residual' y += gate ⊙ (acc + b), gate = mods[r, gateOff : gateOff + out].
+//             'gated_residual' y += gate ⊙ (acc + b), gate = mods[r, gateOff : gateOff + out] |
+//             'residual' y += acc + b (the LLM block's residual adds, fused into o_proj and down_proj).
 //
 // Bindings: 0 uniform {m, k4, n4, srcMod, modStride4, gateOff4}; 1 x; 2 W; 3 b; 4 y;
 // 5 idx (M) u32 (gather) or mods (M, modStride) (gated_residual). in and out must be multiples
@@ -20,7 +21,7 @@ import { type Binding, type PreparedDispatch, bindGroup } from '../src/gpu/bind'
 
 const WG = 64;
 
-export type LinearEpilogue = 'none' | 'silu' | 'gated_residual';
+export type LinearEpilogue = 'none' | 'silu' | 'gated_residual' | 'residual';
 
 export interface LinearVariant {
   gather: boolean;
@@ -39,6 +40,7 @@ export function linearWgsl({ gather, epilogue }: LinearVariant): string {
     none: 'y[o] = v;',
     silu: 'y[o] = v / (1.0 + exp(-v));',
     gated_residual: 'y[o] = y[o] + mods[r * u.modStride4 + u.gateOff4 + col] * v;',
+    residual: 'y[o] = y[o] + v;',
   }[epilogue];
   return /* wgsl */ `
 struct Params { m: u32, k4: u32, n4: u32, srcMod: u32, modStride4: u32, gateOff4: u32 }

@@ -35,6 +35,32 @@ def test_convert_fp32_official_layout(tiny_files, tmp_path):
     assert m["config"]["mar"]["heads"] == m["config"]["mar"]["decoder_heads"] == 4
     # no generation_config.json in the Qwen folder: plain greedy, questions at the generation size
     assert m["understanding"] == {"size": 64, "repetition_penalty": 1.0, "generation_config": None}
+    # the LLM's layers for the WebGPU kernels, beside llm.onnx: every layer tensor and the final norm
+    assert m["files"]["llm.safetensors"]["kind"] == "llm-weights"
+    from safetensors import safe_open
+    with safe_open(str(out / "llm.safetensors"), "pt") as f:
+        keys = set(f.keys())
+    assert len(keys) == 1 + 12 * m["config"]["llm"]["num_hidden_layers"] and "llm.model.norm.weight" in keys
+    assert all(k.startswith(("llm.model.layers.", "llm.model.norm.")) for k in keys)
+
+
+def test_llm_weights_adds_the_file_an_older_package_lacks(tmp_path):
+    """The embedded default's llm.safetensors, written again from its checkpoint into a copy of the
+    package without it: the same bytes, and the manifest verifies."""
+    import shutil
+    from harmon.export.llm_weights import add_llm_weights
+    src = ROOT / "models" / "default"
+    pkg = tmp_path / "pkg"
+    shutil.copytree(src / "package", pkg)
+    (pkg / "llm.safetensors").unlink()
+    manifest = json.loads((pkg / "manifest.json").read_text())
+    del manifest["files"]["llm.safetensors"]
+    (pkg / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    m = add_llm_weights(pkg, src / "checkpoint")
+    assert (pkg / "llm.safetensors").read_bytes() == (src / "package" / "llm.safetensors").read_bytes()
+    assert m["files"]["llm.safetensors"] == json.loads((src / "package" / "manifest.json").read_text())["files"]["llm.safetensors"]
+    with pytest.raises(ValueError, match="LLM layer tensors"):
+        add_llm_weights(pkg, ROOT / "models" / "golden" / "tiny" / "package")
 
 
 def test_convert_refuses_an_unknown_mar_width(tiny_files, tmp_path, capsys):

@@ -36,7 +36,9 @@ def test_golden_covers_the_engine_stages():
                 "pos/encoder_wide"):
         assert key in v, key
     size = sum(f.stat().st_size for f in Path(DEFAULT_OUT).rglob("*") if f.is_file())
-    assert size < 10 * 2**20
+    # 10 MiB of vectors and package, plus the package's llm.safetensors (0.29 MiB: the LLM's layers
+    # for the webgpu kernels path, beside llm.onnx)
+    assert size < 10.5 * 2**20
 
 
 def test_golden_partly_known_cases():

@@ -40,9 +40,9 @@ it('prints per backend: the peak, then per model the engine time, the answer and
   const model: ModelReport = {
     label: 'embedded default', name: 'shapes', dtype: 'fp32', size: 64, steps: 4, samplingSteps: 100, firstMs: 2345, engineMs: 1234,
     stages: [
-      { stage: 'prefill', ms: 10, flops: 2e7, calls: 1 },
-      { stage: 'diffusion_head', ms: 400, flops: 4e9, calls: 4 },
-      { stage: 'vae_decode', ms: 40, flops: 1e8, calls: 1 },
+      { stage: 'prefill', ms: 10, flops: 2e7, calls: 1, ortRuns: 1, dispatches: 0, copyBytes: 0 },
+      { stage: 'diffusion_head', ms: 400, flops: 4e9, calls: 4, ortRuns: 0, dispatches: 0, copyBytes: 0 },
+      { stage: 'vae_decode', ms: 40, flops: 1e8, calls: 1, ortRuns: 1, dispatches: 0, copyBytes: 0 },
     ],
     profiledMs: 500, totalFlops: 4.12e9, dispatches: 0, readbacks: 0, readbacksInLoop: 0,
     answer: { tokens: 8, ms: 400, text: 'a red circle' },
@@ -69,4 +69,24 @@ it('prints per backend: the peak, then per model the engine time, the answer and
   expect(text).not.toContain('dispatches'); // WebGPU counts only on webgpu
   expect(text).toContain('\nbig: skipped on a software adapter\n');
   expect(text).toContain('--backend webgpu: could not run: WebGPU is not available');
+});
+
+it('prints both LLM paths of a webgpu run: per step time, runs, dispatches, bytes; and their ratio', () => {
+  const base = { label: 'golden', name: 'tiny', dtype: 'fp32', size: 64, steps: 2, samplingSteps: 4, firstMs: 900, profiledMs: 500,
+    totalFlops: 1e9, dispatches: 100, readbacks: 1, readbacksInLoop: 0, answer: { tokens: 2, ms: 300, text: 'ab' } };
+  const llm = (path: 'onnx' | 'kernels', ms: number, ortRuns: number, dispatches: number, copyBytes: number, kv: number): ModelReport => ({
+    ...base, llmPath: path, engineMs: 10 * ms,
+    stages: [{ stage: 'llm', ms: 2 * ms, flops: 1e6, calls: 2, ortRuns: 2 * ortRuns, dispatches: 2 * dispatches, copyBytes: 2 * copyBytes,
+      llm: { path, ortRuns: 2 * ortRuns, dispatches: path === 'kernels' ? 2 * dispatches : 0, gpuCopyBytes: 2 * kv, uploadBytes: 0 } }],
+  });
+  const report: BenchReport = { backends: [{
+    asked: 'webgpu', skipped: [], peak: { gflops: 2, n: 512, what: 'kernels/matmul_peak (WGSL), best of 10' },
+    backend: { kind: 'webgpu', reason: 'asked for (backend: webgpu)', adapter: 'swiftshader', software: true, threads: 1, crossOriginIsolated: false, features: [] },
+    models: [llm('onnx', 30, 1, 40, 2048, 4096), llm('kernels', 20, 0, 25, 1024, 1024)],
+  }] };
+  const text = reportLines(report).join('\n');
+  expect(text).toContain('golden [llm: onnx]: tiny (fp32)');
+  expect(text).toContain('LLM path onnx: 30.0 ms per MAR step (prefill — ms once); per step 1.0 onnxruntime runs, 40.0 compute dispatches, 2.0 KiB copied/uploaded (measured)');
+  expect(text).toContain("engine's count per step: 0.0 onnxruntime runs, 25.0 of our dispatches, 1.0 KiB copied on the GPU");
+  expect(text).toContain('golden: LLM per MAR step, kernels 20.0 ms vs onnx 30.0 ms (×1.50); one image 0.20 s vs 0.30 s');
 });

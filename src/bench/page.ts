@@ -35,12 +35,23 @@ export interface BenchOptions {
   models: BenchModel[];
   /** matmul side (default by backend) */
   matmul?: number;
+  /** webgpu: run the kernels LLM path before the onnx one */
+  kernelsFirst?: boolean;
 }
 
-export interface StageRow { stage: string; ms: number; flops: number; calls: number }
+export interface StageRow {
+  stage: string; ms: number; flops: number; calls: number;
+  /** measured while the stage ran (webgpu): onnxruntime session runs, compute dispatches (onnxruntime's
+   * and ours), bytes through copyBufferToBuffer and queue.writeBuffer */
+  ortRuns: number; dispatches: number; copyBytes: number;
+  /** the LLM stages: the engine's own count (StageEvent.llm), summed */
+  llm?: NonNullable<StageEvent['llm']>;
+}
 
 export interface ModelReport {
-  label: string; name: string; dtype: string; size: number; steps: number; samplingSteps: number;
+  label: string;
+  /** the LLM path the engine ran (webgpu runs the model once per path) */
+  llmPath?: 'onnx' | 'kernels'; name: string; dtype: string; size: number; steps: number; samplingSteps: number;
   /** 'fast': the sampling steps are annealed per MAR step (samplingSteps is then the package's, unused) */
   preset?: 'default' | 'fast';
   /** engine time of one image, no profiling hooks: the first after load, and the next */
@@ -122,14 +133,16 @@ async function wasmPeak(n: number, threads: number): Promise<Peak> {
   }
 }
 
-/** Counts calls of a prototype method while `job` runs (nothing to count where it does not exist). */
-async function counting<T>(proto: object | undefined, method: string, job: (count: () => number) => Promise<T>): Promise<T> {
+/** Counts calls of a prototype method while `job` runs (nothing to count where it does not exist),
+ * or sums `weigh` of their arguments. */
+async function counting<T>(proto: object | undefined, method: string, job: (count: () => number) => Promise<T>,
+  weigh: (a: unknown[]) => number = () => 1): Promise<T> {
   if (!proto) return job(() => 0);
   const p = proto as Record<string, (...a: unknown[]) => unknown>;
   const original = p[method];
   let n = 0;
   p[method] = function (this: unknown, ...a: unknown[]) {
-    n++;
+    n += weigh(a);
     return original.apply(this, a);
   };
   try {
@@ -161,25 +174,52 @@ async function benchModel(engine: Engine, m: BenchModel, cpu: boolean): Promise<
   const plain = await engine.generate(PROMPT, options);
   note(`  ${m.label}: images in ${(first.ms / 1000).toFixed(2)} s, then ${(plain.ms / 1000).toFixed(2)} s; timing each stage`);
 
-  const events: StageEvent[] = [];
+  const events: { e: StageEvent; ortRuns: number; dispatches: number; copyBytes: number }[] = [];
   let loopReadbacks = 0;
   const grid = run.size / vaeStride(cfg);
   const N = grid * grid;
   const t0 = performance.now();
+  // bytes of copyBufferToBuffer(src, srcOffset, dst, dstOffset, size) and writeBuffer(buffer, offset, data, dataOffset?, size?)
+  const copied = (a: unknown[]) => (typeof a[4] === 'number' ? a[4] : 0);
+  const written = (a: unknown[]) => {
+    const d = a[2] as ArrayBufferView | ArrayBuffer;
+    const bytesPer = ArrayBuffer.isView(d) && 'BYTES_PER_ELEMENT' in d ? (d as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT : 1;
+    return typeof a[4] === 'number' ? a[4] * bytesPer : d.byteLength - (typeof a[3] === 'number' ? a[3] * bytesPer : 0);
+  };
   const { dispatches, readbacks } = await counting(proto('GPUComputePassEncoder'), 'dispatchWorkgroups', (dispatchCount) =>
-    counting(proto('GPUBuffer'), 'mapAsync', async (mapCount) => {
-      await engine.generate(PROMPT, options, {
-        onStage: (e) => events.push(e),
-        onStep: (e) => { if (e.step === e.steps - 1) loopReadbacks = mapCount(); },
-      });
-      return { dispatches: dispatchCount(), readbacks: mapCount() };
-    }));
+    counting(proto('GPUBuffer'), 'mapAsync', (mapCount) =>
+      counting((ort.InferenceSession as unknown as { prototype: object }).prototype, 'run', (runCount) =>
+        counting(proto('GPUCommandEncoder'), 'copyBufferToBuffer', (copyCount) =>
+          counting(proto('GPUQueue'), 'writeBuffer', async (writeCount) => {
+            let last = { ortRuns: 0, dispatches: 0, copyBytes: 0 };
+            await engine.generate(PROMPT, options, {
+              onStage: (e) => {
+                const now = { ortRuns: runCount(), dispatches: dispatchCount(), copyBytes: copyCount() + writeCount() };
+                events.push({ e, ortRuns: now.ortRuns - last.ortRuns, dispatches: now.dispatches - last.dispatches,
+                  copyBytes: now.copyBytes - last.copyBytes });
+                last = now;
+              },
+              onStep: (e) => { if (e.step === e.steps - 1) loopReadbacks = mapCount(); },
+            });
+            return { dispatches: dispatchCount(), readbacks: mapCount() };
+          }, written), copied))));
   const profiledMs = performance.now() - t0;
   const rows = new Map<string, StageRow>();
-  for (const e of events) {
-    const r = rows.get(e.stage) ?? { stage: e.stage, ms: 0, flops: 0, calls: 0 };
+  for (const { e, ...measured } of events) {
+    const r = rows.get(e.stage) ?? { stage: e.stage, ms: 0, flops: 0, calls: 0, ortRuns: 0, dispatches: 0, copyBytes: 0 };
     r.ms += e.ms;
     r.calls++;
+    r.ortRuns += measured.ortRuns;
+    r.dispatches += measured.dispatches;
+    r.copyBytes += measured.copyBytes;
+    if (e.llm) {
+      const l = r.llm ?? { path: e.llm.path, ortRuns: 0, dispatches: 0, gpuCopyBytes: 0, uploadBytes: 0 };
+      l.ortRuns += e.llm.ortRuns;
+      l.dispatches += e.llm.dispatches;
+      l.gpuCopyBytes += e.llm.gpuCopyBytes;
+      l.uploadBytes += e.llm.uploadBytes;
+      r.llm = l;
+    }
     const key = (e.stage === 'prefill' ? 'llm' : e.stage) as keyof ReturnType<typeof stageFlops>;
     // the step's own S_k when the engine reports it (it varies with the fast preset)
     if (e.shape) r.flops += stageFlops(cfg, { ...e.shape, n: N, s: e.shape.s ?? run.samplingSteps })[key] ?? 0;
@@ -196,7 +236,7 @@ async function benchModel(engine: Engine, m: BenchModel, cpu: boolean): Promise<
   engine.endConversation(answer.conversation);
 
   return {
-    label: m.label, name: info.name, dtype: info.dtype, ...run, firstMs: first.ms, engineMs: plain.ms, stages, profiledMs,
+    label: m.label, llmPath: stages.find((r) => r.llm)?.llm?.path, name: info.name, dtype: info.dtype, ...run, firstMs: first.ms, engineMs: plain.ms, stages, profiledMs,
     totalFlops: stages.reduce((s, r) => s + r.flops, 0), dispatches, readbacks, readbacksInLoop: loopReadbacks,
     answer: { tokens: answer.tokenIds.length, ms: answer.ms, text: answer.text },
   };
@@ -217,9 +257,29 @@ async function benchBackend(asked: BackendChoice, opts: BenchOptions): Promise<B
     const peak = backend.kind === 'wasm' ? await wasmPeak(n, backend.threads) : await webgpuPeak(n);
     const models: ModelReport[] = [];
     const skipped: string[] = [];
-    for (const m of opts.models) {
-      if (backend.kind === 'webgpu' && backend.software && m.skipOnSoftwareGpu) skipped.push(`${m.label}: ${m.skipOnSoftwareGpu}`);
-      else models.push(await benchModel(engine, m, cpu));
+    // webgpu: every model on both LLM paths (llm.ts), one engine each, on the same adapter in this run
+    // (HARMON_BENCH_LLM_ORDER=kernels-first swaps the order, to see that it does not decide the ratio)
+    const paths = backend.kind !== 'webgpu' ? ([undefined] as const)
+      : opts.kernelsFirst ? (['kernels', 'onnx'] as const) : (['onnx', 'kernels'] as const);
+    for (const llm of paths) {
+      const e = llm ? await Engine.create({ backend: asked, llm }) : engine;
+      try {
+        for (const m of opts.models) {
+          if (backend.kind === 'webgpu' && backend.software && m.skipOnSoftwareGpu) {
+            if (llm !== 'kernels') skipped.push(`${m.label}: ${m.skipOnSoftwareGpu}`);
+            continue;
+          }
+          if (llm) note(`${asked}: LLM path ${llm}`);
+          try {
+            models.push(await benchModel(e, m, cpu));
+          } catch (err) {
+            if (!llm) throw err;
+            skipped.push(`${m.label} (llm: ${llm}): ${(err as Error).message}`);
+          }
+        }
+      } finally {
+        if (e !== engine) await e.dispose();
+      }
     }
     return { asked, backend, peak, models, skipped };
   } finally {

@@ -115,7 +115,8 @@ async function main(): Promise<number> {
     await page.exposeFunction('harmonBenchLog', (line: string) => console.error(line));
     await page.goto(`${server.origin}/src/bench/bench.html`, { waitUntil: 'load', timeout: 180_000 });
     await page.waitForFunction(() => 'harmonBench' in window, undefined, { timeout: 60_000 });
-    const opts: BenchOptions = { backends: a.backends, models: list, matmul: a.matmul };
+    const opts: BenchOptions = { backends: a.backends, models: list, matmul: a.matmul,
+      kernelsFirst: process.env.HARMON_BENCH_LLM_ORDER === 'kernels-first' };
     const report: BenchReport = await page.evaluate((o) => window.harmonBench.run(o), opts);
     for (const line of reportLines(report)) console.log(line);
     return report.backends.some((b) => b.error) ? 1 : 0;

@@ -24,12 +24,43 @@ function stageLine(r: StageRow, m: ModelReport, peak: number, total: number): st
     `${num((100 * gflops) / peak, 1, 10)}%${num((100 * r.ms) / total, 1, 9)}%${per === 1 ? '  (once per image)' : ''}`;
 }
 
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+/** The LLM's cost on webgpu, per MAR step: time, onnxruntime runs, compute dispatches and bytes
+ * through copies and uploads as measured, and the engine's own count of what the run copied. */
+export function llmLines(m: ModelReport): string[] {
+  const step = m.stages.find((r) => r.stage === 'llm');
+  const prefill = m.stages.find((r) => r.stage === 'prefill');
+  if (!step || step.calls === 0) return [];
+  const per = (x: number) => (x / step.calls).toFixed(1);
+  const lines = [`  LLM path ${m.llmPath ?? '?'}: ${per(step.ms)} ms per MAR step (prefill ${prefill ? prefill.ms.toFixed(1) : '—'} ms once); per step ` +
+    `${per(step.ortRuns)} onnxruntime runs, ${per(step.dispatches)} compute dispatches, ${kib(step.copyBytes / step.calls)} copied/uploaded (measured)`];
+  if (step.llm) {
+    lines.push(`    engine's count per step: ${per(step.llm.ortRuns)} onnxruntime runs, ${per(step.llm.dispatches)} of our dispatches, ` +
+      `${kib(step.llm.gpuCopyBytes / step.calls)} copied on the GPU (KV cache + activations), ${kib(step.llm.uploadBytes / step.calls)} uploaded from the host`);
+  }
+  return lines;
+}
+
+/** Both LLM paths of one model on one adapter: the new one's time per step against the old one's. */
+export function llmComparison(models: ModelReport[]): string[] {
+  const out: string[] = [];
+  for (const k of models.filter((m) => m.llmPath === 'kernels')) {
+    const o = models.find((m) => m.llmPath === 'onnx' && m.label === k.label);
+    const ms = (m: ModelReport) => { const r = m.stages.find((s) => s.stage === 'llm'); return r && r.calls ? r.ms / r.calls : NaN; };
+    if (!o) continue;
+    out.push('', `${k.label}: LLM per MAR step, kernels ${ms(k).toFixed(1)} ms vs onnx ${ms(o).toFixed(1)} ms (×${(ms(o) / ms(k)).toFixed(2)}); ` +
+      `one image ${secs(k.engineMs)} vs ${secs(o.engineMs)}; answer ${secs(k.answer.ms)} vs ${secs(o.answer.ms)}`);
+  }
+  return out;
+}
+
 export function modelLines(m: ModelReport, peak: number, gpuCounts: boolean): string[] {
   const total = m.stages.reduce((s, r) => s + r.ms, 0);
   const eff = m.totalFlops / m.profiledMs / 1e6;
   const lines = [
     '',
-    `${m.label}: ${m.name} (${m.dtype}), ${m.size}², ${m.steps} MAR step${m.steps === 1 ? '' : 's'}, ${samplingLabel(m)}`,
+    `${m.label}${m.llmPath ? ` [llm: ${m.llmPath}]` : ''}: ${m.name} (${m.dtype}), ${m.size}², ${m.steps} MAR step${m.steps === 1 ? '' : 's'}, ${samplingLabel(m)}`,
     `  one image: ${secs(m.engineMs)} engine time (no profiling hooks; the first after load: ${secs(m.firstMs)})`,
     `  answer: ${m.answer.tokens} token${m.answer.tokens === 1 ? '' : 's'} in ${secs(m.answer.ms)}` +
       `${m.answer.tokens > 0 ? ` (${(m.answer.ms / m.answer.tokens).toFixed(0)} ms/token, image encode and prefill included)` : ''}: ${JSON.stringify(m.answer.text)}`,
@@ -40,6 +71,7 @@ export function modelLines(m: ModelReport, peak: number, gpuCounts: boolean): st
   ];
   if (gpuCounts) {
     lines.push(`  per image: ${m.dispatches} compute dispatches, ${m.readbacks} GPU→CPU readbacks (${m.readbacksInLoop} inside the loop)`);
+    lines.push(...llmLines(m));
   }
   return lines;
 }
@@ -51,6 +83,7 @@ export function backendLines(b: BackendReport): string[] {
     `== --backend ${b.asked} → ${backendLine(b.backend)}`,
     `matmul peak: ${b.peak.gflops.toFixed(2)} GFLOP/s (f32 ${b.peak.n}³, ${b.peak.what})`,
     ...b.models.flatMap((m) => modelLines(m, b.peak!.gflops, b.backend!.kind === 'webgpu')),
+    ...llmComparison(b.models),
     ...b.skipped.map((s) => `\n${s}`),
   ];
 }

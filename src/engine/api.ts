@@ -25,6 +25,10 @@ export interface EngineOptions {
   wasmPaths?: string;
   /** default `auto` */
   backend?: BackendChoice;
+  /** how the LLM runs on webgpu: `onnx` (llm.onnx through onnxruntime-web), `kernels` (our WGSL
+   * kernels, the KV cache resident in our buffers; needs the package's llm.safetensors) or `auto`
+   * (default: the faster one as measured, see the README). wasm always runs `onnx`. */
+  llm?: 'auto' | 'onnx' | 'kernels';
 }
 
 /** What the engine runs on, known from `create()` on (before any model is loaded). */
@@ -214,6 +218,10 @@ export interface StageEvent {
   /** shapes of the step (for FLOP counts): rows, encoder tokens, prompt length, sampled rows and,
    * for the loop's stages, the step's diffusion sampling steps S_k (it varies with `preset: 'fast'`) */
   shape?: { b: number; l: number; p: number; m: number; s?: number };
+  /** the LLM stages (prefill, llm): which path ran it and what the run cost, counted by the engine
+   * from the shapes (llm.ts LlmRunCost: onnxruntime runs, our dispatches, bytes copied on the GPU,
+   * bytes uploaded from the host) */
+  llm?: { path: 'onnx' | 'kernels'; ortRuns: number; dispatches: number; gpuCopyBytes: number; uploadBytes: number };
 }
 
 export interface AskHooks {

@@ -38,6 +38,9 @@ export class Engine implements EngineApi {
   /** Picks the backend (`auto`: webgpu on a hardware adapter, wasm on a software one or none). */
   static async create(opts: EngineOptions = {}): Promise<Engine> {
     configureOrt(opts.wasmPaths);
+    if (opts.llm !== undefined && !['auto', 'onnx', 'kernels'].includes(opts.llm)) {
+      throw new EngineError(`llm must be 'auto', 'onnx' or 'kernels', got ${String(opts.llm)}`);
+    }
     return new Engine(await createBackend(opts.backend, opts.wasmPaths), opts);
   }
 
@@ -58,7 +61,7 @@ export class Engine implements EngineApi {
       const kind = this.be.kind;
       this.be.destroy();
       this.be = await createBackend(kind, this.opts.wasmPaths);
-      if (this.pkg) this.model = await HarmonModel.load(this.be, this.pkg);
+      if (this.pkg) this.model = await HarmonModel.load(this.be, this.pkg, undefined, this.opts.llm);
     });
   }
 
@@ -86,7 +89,7 @@ export class Engine implements EngineApi {
       }
       const defaults = packageDefaults(pkg.manifest);
       const ask = packageAskDefaults(pkg.manifest);
-      const model = await HarmonModel.load(this.be, pkg, (graph) => hooks.onProgress?.({ phase: 'compile', graph }));
+      const model = await HarmonModel.load(this.be, pkg, (graph) => hooks.onProgress?.({ phase: 'compile', graph }), this.opts.llm);
       await this.unload();
       this.model = model;
       this.pkg = pkg;

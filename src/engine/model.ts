@@ -5,6 +5,9 @@
 import type { Backend } from './backend';
 import { EngineError } from './errors';
 import { Graphs } from './graphs';
+import type { Llm, LlmPath } from './llm';
+import { KernelLlm } from './llm_kernels';
+import { OnnxLlm } from './llm_onnx';
 import { vaeStride } from './limits';
 import type { LoadedPackage, Manifest } from './package';
 import type { StepKernels } from './steps';
@@ -21,6 +24,7 @@ export class HarmonModel {
     readonly backend: Backend,
     readonly config: HarmonConfig,
     readonly graphs: Graphs,
+    readonly llm: Llm,
     readonly steps: StepKernels,
     readonly embeddings: Float32Array,
     readonly bytes: number,
@@ -28,7 +32,8 @@ export class HarmonModel {
     this.stride = vaeStride(config);
   }
 
-  static async load(backend: Backend, pkg: LoadedPackage, onGraph?: (name: string) => void): Promise<HarmonModel> {
+  static async load(backend: Backend, pkg: LoadedPackage, onGraph?: (name: string) => void,
+    llmChoice: LlmChoice = 'auto'): Promise<HarmonModel> {
     const cfg = pkg.manifest.config;
     const kernels = pkg.tensors('kernels.safetensors');
     if (backend.gpu) checkLimits(backend.gpu.caps.maxStorageBufferBindingSize, kernels);
@@ -40,16 +45,20 @@ export class HarmonModel {
       if (!t) throw new Error(`kernels.safetensors has no ${name}`);
       return t.data as Float32Array;
     };
+    const path = llmPath(backend, pkg, llmChoice);
     const graphs = await Graphs.load(backend, pkg, onGraph);
-    let steps: StepKernels;
+    let steps: StepKernels | undefined;
+    let llm: Llm;
     try {
       steps = backend.gpu ? await WebGpuSteps.create(backend.gpu, cfg, weight, kernels) : new WasmSteps(cfg, weight, kernels);
+      llm = path === 'kernels' ? new KernelLlm(backend.gpu!, cfg, llmWeights(pkg)) : new OnnxLlm(graphs, cfg);
     } catch (e) {
+      steps?.dispose();
       await graphs.release();
       throw e;
     }
     const bytes = Object.values(pkg.manifest.files).reduce((s, f) => s + f.bytes, 0);
-    return new HarmonModel(backend, cfg, graphs, steps, emb.data as Float32Array, bytes);
+    return new HarmonModel(backend, cfg, graphs, llm, steps, emb.data as Float32Array, bytes);
   }
 
   /** Token embeddings (rows of the table) for ids → Float32Array (ids.length × H). */
@@ -65,9 +74,41 @@ export class HarmonModel {
   }
 
   async dispose(): Promise<void> {
+    this.llm.dispose();
     await this.graphs.release();
     this.steps.dispose();
   }
+}
+
+/** `auto` or one of the LLM paths (llm.ts). */
+export type LlmChoice = 'auto' | LlmPath;
+
+/** Which LLM path a backend runs. `auto`: the faster one measured on that backend (README, `npm
+ * run bench`): the onnx graph on wasm (the kernels path needs WebGPU), AUTO_WEBGPU on webgpu when the
+ * package carries llm.safetensors. */
+export function llmPath(backend: Backend, pkg: LoadedPackage, choice: LlmChoice): LlmPath {
+  const has = 'llm.safetensors' in pkg.manifest.files;
+  if (choice === 'onnx') return 'onnx';
+  if (choice === 'kernels') {
+    if (!backend.gpu) throw new EngineError("llm: 'kernels' runs on the webgpu backend only; this engine runs on wasm");
+    if (!has) throw new EngineError("llm: 'kernels' needs the package's llm.safetensors, which this package has not " +
+      '(convert it again, or add it: scripts/py -m harmon.export.llm_weights)');
+    return 'kernels';
+  }
+  if (choice !== 'auto') throw new EngineError(`llm must be 'auto', 'onnx' or 'kernels', got ${String(choice)}`);
+  return backend.gpu && has ? AUTO_WEBGPU : 'onnx';
+}
+
+/** The webgpu backend's LLM path under `auto`, by the bench's measurement (README). */
+export const AUTO_WEBGPU: LlmPath = 'kernels';
+
+function llmWeights(pkg: LoadedPackage): (name: string) => Float32Array {
+  const t = pkg.tensors('llm.safetensors');
+  return (name) => {
+    const w = t.get(name);
+    if (!w) throw new Error(`llm.safetensors has no ${name}`);
+    return w.data as Float32Array;
+  };
 }
 
 /** A clear error when a kernel weight would not fit one storage binding of this device. */

@@ -12,13 +12,20 @@ import { loadPackage } from './package';
 import { text2image } from './text2image';
 import { GOLDEN, goldenGrid, goldenVectors, relErr, vec } from './testing_golden';
 
-describe.each(['webgpu', 'wasm'] as const)('the MAR loop vs the PyTorch reference (%s)', async (backend) => {
+// webgpu runs the LLM on our kernels (the product's choice there, llm.ts); `webgpu+onnx` the other
+// path on the same backend, on one case (the whole set costs minutes on SwiftShader)
+const RUNS = [['webgpu', 'kernels'], ['webgpu+onnx', 'onnx'], ['wasm', 'onnx']] as const;
+
+describe.each(RUNS)('the MAR loop vs the PyTorch reference (%s)', async (label, llm) => {
   configureOrt();
+  const backend = label === 'wasm' ? 'wasm' : 'webgpu';
   const be = await createBackend(backend);
-  const model = await HarmonModel.load(be, await loadPackage({ url: `${GOLDEN}/package/` }, { cache: null }));
+  const model = await HarmonModel.load(be, await loadPackage({ url: `${GOLDEN}/package/` }, { cache: null }), undefined, llm);
   const { v, meta } = await goldenVectors();
 
-  for (const name of Object.keys(meta.cases)) {
+  it('runs the LLM path asked for', () => expect(model.llm.path).toBe(llm));
+
+  for (const name of Object.keys(meta.cases).filter((c) => label !== 'webgpu+onnx' || c === 'no_cfg')) {
     it(name, async () => {
       const c = meta.cases[name];
       const s = c.settings;
@@ -56,7 +63,7 @@ describe.each(['webgpu', 'wasm'] as const)('the MAR loop vs the PyTorch referenc
       const report: Record<string, number> = {};
       for (const [key, data] of got) report[key] = relErr(data, vec(v, `${name}/${key}`));
       report.latents = relErr(latents, vec(v, `${name}/latents`));
-      console.log(backend, name, JSON.stringify(report));
+      console.log(label, name, JSON.stringify(report));
       for (const [key, err] of Object.entries(report)) {
         const bound = key.endsWith('tokens') || key === 'latents' ? 1e-3 : 1e-4;
         expect(err, key).toBeLessThanOrEqual(bound);

@@ -10,10 +10,10 @@
 
 import type { StageEvent } from './api';
 import { checkpoint } from './checkpoint';
-import { KvCache } from './graphs';
+import type { LlmCache, Rope } from './llm';
 import type { HarmonModel } from './model';
 import type { ort } from './ort';
-import { attentionBiasFor, initialTokens, noiseSlots, packNoise, planSteps } from './plan';
+import { initialTokens, noiseSlots, packNoise, planSteps } from './plan';
 
 type Stage = Exclude<StageEvent['stage'], 'vae_decode'>;
 
@@ -53,22 +53,29 @@ export interface Text2ImageHooks {
 
 /** KV cache of the prompt rows (run causally, as in the reference: right padding never reaches a
  * valid token). */
-export async function prefillPrompt(m: HarmonModel, ids: Int32Array[]): Promise<KvCache> {
+export async function prefillPrompt(m: HarmonModel, ids: Int32Array[]): Promise<LlmCache> {
   const H = m.config.llm.hidden_size;
   const B = ids.length;
   const P = ids[0].length;
   const embeds = new Float32Array(B * P * H);
   ids.forEach((row, b) => embeds.set(m.embed(row), b * P * H));
   const input = m.backend.tensor(embeds, [B, P, H]);
+  const rope = m.llm.rope(Int32Array.from({ length: B * P }, (_, i) => i % P), B);
   try {
-    const { hidden, cache } = await m.graphs.llm(input, attentionBiasFor(ids.map(() => 0), 0, P),
-      Int32Array.from({ length: B * P }, (_, i) => i % P), KvCache.empty(m.config, B), true);
+    const { hidden, cache } = await m.llm.run(input, m.llm.empty(B), ids.map(() => 0), rope, true);
     hidden.dispose();
     return cache!;
   } finally {
     // a GPU buffer on webgpu: one per generation, held until the GC, before this was freed here
     input.dispose();
+    rope.dispose();
   }
+}
+
+/** One rotary table for every MAR step: step k's token j of row r sits at position promptValid[r] + j
+ * (plan.ts), so the longest step's table serves all of them, made once before the loop. */
+function loopRope(m: HarmonModel, valid: number[], l: number): Rope {
+  return m.llm.rope(Int32Array.from({ length: valid.length * l }, (_, i) => valid[Math.floor(i / l)] + (i % l)), valid.length);
 }
 
 /** Runs the loop; returns the token latents (B, N, 16) — the caller owns and disposes them. */
@@ -87,7 +94,9 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
   const initial = r.known && initialTokens(r.known, r.orders, B, N);
   const loop = m.steps.loop({ plans, batch: B, gh: r.gh, gw: r.gw, temperature: r.temperature,
     noise: packNoise(r.noise, plans), initial });
-  let cache: KvCache | undefined;
+  let cache: LlmCache | undefined;
+  const valid = r.promptValid.slice(0, B);
+  const rope = loopRope(m, valid, Math.max(...plans.map((p) => p.l)));
   // With a profile hook, each stage ends by waiting for the backend (ORT's WebGPU run() returns
   // before the GPU is done), so its time is that stage's work plus the submit overhead.
   let mark = performance.now();
@@ -98,12 +107,14 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
     const p = plans[step];
     // the prefill is the LLM over the P prompt tokens with nothing cached
     const shape = p ? { b: B, l: p.l, p: P, m: p.condRows.length, s: p.samplingSteps } : { b: B, l: P, p: 0, m: 0 };
-    hooks.profile({ step, stage, ms: now - mark, shape });
+    const llm = stage === 'prefill' || stage === 'llm' ? { path: m.llm.path, ...m.llm.lastRun } : undefined;
+    hooks.profile({ step, stage, ms: now - mark, shape, ...(llm && { llm }) });
     mark = now;
   };
   let ok = false;
   try {
     cache = await prefillPrompt(m, r.promptIds);
+    m.llm.see(cache, valid);
     await done(-1, 'prefill');
     for (let k = 0; k < plans.length; k++) {
       await checkpoint(hooks.signal);
@@ -119,7 +130,7 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
       await done(k, 'patch_embed');
       const e = await graphs.marEncode(x);
       await done(k, 'mar_encoder');
-      const { hidden } = await graphs.llm(e.zEnc, p.attentionBias, p.positionIds, cache, false);
+      const { hidden } = await m.llm.run(e.zEnc, cache, valid, rope, false, p.attentionBias);
       await done(k, 'llm');
       const z = await graphs.marDecode(e.xEnc, hidden, p.gather, pos);
       await done(k, 'mar_decoder');
@@ -138,6 +149,7 @@ export async function text2image(m: HarmonModel, r: Text2ImageRequest, hooks: Te
     return loop.tokens;
   } finally {
     cache?.dispose();
+    rope.dispose();
     loop.dispose(ok);
   }
 }

@@ -7,11 +7,10 @@ import type { InputImage } from './api';
 import { bytesToPixels } from './canvas';
 import { checkpoint } from './checkpoint';
 import { EngineError } from './errors';
-import { KvCache } from './graphs';
+import type { LlmCache } from './llm';
 import { padToSquare, resizeBicubic } from './resize';
 import type { HarmonModel } from './model';
 import type { ort } from './ort';
-import { attentionBiasFor } from './plan';
 import type { TurnPieces } from './tokenizer';
 
 const PAD = 127;
@@ -56,23 +55,34 @@ export async function imageEmbeddings(m: HarmonModel, pixels: Float32Array, size
 }
 
 export class Conversation {
-  private cache: KvCache;
+  /** made at the first feed (on webgpu's kernels path an empty cache holds GPU buffers) */
+  private cache?: LlmCache;
   /** the last answer token when a turn stopped at maxNewTokens: the next turn feeds it first */
   unfed: number[] = [];
   turns = 0;
 
   /** `size`: the side the image was prepared at (later turns may only repeat it) */
-  constructor(private readonly m: HarmonModel, private readonly image: ort.Tensor, readonly size: number) {
-    this.cache = KvCache.empty(m.config, 1);
+  constructor(private readonly m: HarmonModel, private readonly image: ort.Tensor, readonly size: number) {}
+
+  private get length(): number {
+    return this.cache?.length ?? 0;
   }
 
   /** Feeds embeddings (1, T, H); returns the logits of the last position. */
   private async feed(embeds: ort.Tensor): Promise<Float32Array> {
     const t = embeds.dims[1];
-    const length = this.cache.length;
-    const { hidden, cache } = await this.m.graphs.llm(embeds, attentionBiasFor([length], length, t),
-      Int32Array.from({ length: t }, (_, i) => length + i), this.cache, true);
-    this.cache.dispose();
+    const length = this.length;
+    this.cache ??= this.m.llm.empty(1);
+    const rope = this.m.llm.rope(Int32Array.from({ length: t }, (_, i) => length + i), 1);
+    let out: Awaited<ReturnType<HarmonModel['llm']['run']>>;
+    try {
+      // a run that fails leaves the cache as it was; one that succeeds consumes it (the onnx path
+      // returns a grown copy, the kernels path appends to its own buffers)
+      out = await this.m.llm.run(embeds, this.cache, [length], rope, true);
+    } finally {
+      rope.dispose();
+    }
+    const { hidden, cache } = out;
     this.cache = cache!;
     try {
       return await this.m.graphs.logits(hidden, t - 1);
@@ -99,8 +109,8 @@ export class Conversation {
     // positions past the model's context have no rotary table row: refuse the turn before feeding
     const maxPos = this.m.config.llm.max_position_embeddings;
     const tokens = pieces.withImage ? pieces.before.length + this.image.dims[1] + pieces.after.length : pieces.ids.length;
-    if (this.cache.length + tokens >= maxPos) {
-      throw new EngineError(`the question needs ${tokens} tokens but only ${maxPos - this.cache.length - 1} of the model's ` +
+    if (this.length + tokens >= maxPos) {
+      throw new EngineError(`the question needs ${tokens} tokens but only ${maxPos - this.length - 1} of the model's ` +
         `${maxPos}-token context are left in this conversation: ask a shorter question or start a new conversation`);
     }
     const embeds = this.turnEmbeddings(pieces);
@@ -123,7 +133,7 @@ export class Conversation {
       out.push(next);
       hooks.onToken?.(next);
       // the context's end stops an answer like the token limit does (its last token stays unfed)
-      if (out.length >= maxNewTokens || this.cache.length + 1 >= maxPos) {
+      if (out.length >= maxNewTokens || this.length + 1 >= maxPos) {
         this.unfed = [next];
         break;
       }
@@ -138,8 +148,8 @@ export class Conversation {
   }
 
   dispose(): void {
-    this.cache.dispose();
-    this.cache = KvCache.empty(this.m.config, 1);
+    this.cache?.dispose();
+    this.cache = undefined;
     this.image.dispose();
   }
 }

@@ -39,6 +39,10 @@ EXTERNAL_DATA_BYTES = 64 << 20       # graphs with more weight bytes keep them i
 KERNEL_PREFIXES = ("mar.fake_latent", "mar.z_proj.", "mar.z_proj_ln.", "mar.encoder_pos_embed_learned",
                    "mar.decoder_pos_embed_learned", "mar.diffusion_pos_embed_learned", "mar.mask_token",
                    "mar.diffloss.net.")
+# The LLM's decoder layers and final norm, for the WebGPU backend's own kernels (src/engine/llm_kernels.ts,
+# DESIGN §4): the same weights as inside llm.onnx, which the WASM backend runs. q4 packages carry them
+# as fp16 (the kernels have no 4-bit path).
+LLM_PREFIXES = ("llm.model.layers.", "llm.model.norm.")
 
 
 def sha256(path: Path) -> str:
@@ -114,6 +118,8 @@ def export_package(model: Harmon, tok_dir: Path, out: Path, dtype: str = "fp32",
     wdtype = torch.float32 if dtype == "fp32" else torch.float16
     save_file(_state_slice(model, lambda k: k.startswith(KERNEL_PREFIXES), wdtype), str(out / "kernels.safetensors"))
     files["kernels.safetensors"] = {"kind": "kernel-weights", "dtype": "fp32" if dtype == "fp32" else "fp16"}
+    save_file(_state_slice(model, lambda k: k.startswith(LLM_PREFIXES), wdtype), str(out / "llm.safetensors"))
+    files["llm.safetensors"] = {"kind": "llm-weights", "dtype": files["kernels.safetensors"]["dtype"]}
     save_file(_state_slice(model, lambda k: k == "llm.model.embed_tokens.weight", wdtype),
               str(out / "embeddings.safetensors"))
     files["embeddings.safetensors"] = {"kind": "text-embeddings", "dtype": files["kernels.safetensors"]["dtype"]}
