@@ -55,6 +55,8 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: process.env.HARMON_BENCH ? [] : ['src/**/*.browser.test.ts'],
+          // `npm run reliability:soak`: the WebGPU soak at full size (src/reliability/soak.browser.test.ts)
+          provide: { harmonSoak: process.env.HARMON_SOAK ?? '' },
           browser: {
             enabled: true,
             headless: true,

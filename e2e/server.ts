@@ -14,8 +14,9 @@ export interface Mount {
   /** URL prefix, starting and ending with '/' */
   prefix: string;
   dir: string;
-  /** serve this file with one byte changed (same size): a package whose hash does not match */
-  tamper?: { file: string; offset: number };
+  /** serve this file with one byte changed (same size): a package whose hash does not match;
+   * with `first`, only the first that many responses of it (a download corrupted once) */
+  tamper?: { file: string; offset: number; first?: number };
 }
 
 export interface ServeOptions {
@@ -81,7 +82,7 @@ export async function serveStatic(site: string, mounts: Mount[] = [], opts: Serv
     const file = fileIn(dir, rel);
     if (!file) return fail(404, 'not found');
     let body = readFileSync(file);
-    if (mount?.tamper && rel === mount.tamper.file) {
+    if (mount?.tamper && rel === mount.tamper.file && req.method === 'GET' && (mount.tamper.first === undefined || mount.tamper.first-- > 0)) {
       body = Buffer.from(body);
       body[mount.tamper.offset] ^= 0x01;
     }

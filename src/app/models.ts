@@ -195,7 +195,9 @@ export function setupModelPanel(state: AppState): ModelPanel {
         say(message, `Loading cancelled.${still}`, 'info');
         throw e;
       }
-      const text = `Could not load the model: ${explainLoadError(e)}${still}`;
+      // the engine's messages end without a full stop: one before the next sentence
+      const why = explainLoadError(e).replace(/([^.!?])$/, '$1.');
+      const text = `Could not load the model: ${why}${still}`;
       say(message, text);
       throw new Error(text);
     } finally {

@@ -16,7 +16,7 @@ const GOLDEN_URL = new URL(GOLDEN_PACKAGE, location.href).href;
 
 export interface FaultResult {
   id: string;
-  surface: 'engine' | 'worker';
+  surface: 'engine' | 'worker' | 'engine + worker';
   backend: 'wasm' | 'webgpu';
   /** what it does, as the test established it */
   does: string;
@@ -160,7 +160,8 @@ describe('a worker that dies', () => {
   });
 });
 
-describe('two engines (a page and a worker, like two tabs) loading through the offline cache at once', () => {
+// two real tabs of one browser are e2e/two-tabs.e2e.ts's (results/faults-tabs.json)
+describe('two engines of one tab (the page and a worker) loading through the offline cache at once', () => {
   it('both load; the cache holds the package once, complete and verified', async () => {
     await deleteCachedModel(GOLDEN_URL);
     const [a, b] = await Promise.all([Engine.create({ backend: 'wasm' }), EngineClient.create({ backend: 'wasm' })]);
@@ -174,7 +175,7 @@ describe('two engines (a page and a worker, like two tabs) loading through the o
       expect(cached).toHaveLength(1);
       expect(cached[0]).toMatchObject({ complete: true, files: Object.keys(JSON.parse(manifest).files).length });
       const keys = (await (await caches.open(CACHE_NAME)).keys()).filter((r) => r.url.startsWith(GOLDEN_URL));
-      record({ id: 'two-tabs', surface: 'worker', backend: 'wasm',
+      record({ id: 'two-engines-one-tab', surface: 'engine + worker', backend: 'wasm',
         does: `both loads succeed; the cache holds ${keys.length} entries (the files and the manifest), all verified` });
     } finally {
       await a.dispose();
@@ -185,7 +186,7 @@ describe('two engines (a page and a worker, like two tabs) loading through the o
 
 it('the results are the committed ones (results/faults.json, the README table)', async () => {
   expect(results.map((r) => r.id)).toEqual(['stop-download', 'stop-prefill', 'stop-prefill-worker', 'stop-decode', 'stop-answer',
-    'stop-answer-worker', 'worker-dies', 'two-tabs']);
+    'stop-answer-worker', 'worker-dies', 'two-engines-one-tab']);
   const fresh = resultsText(results);
   const committed = await commands.readFile(RESULTS).catch(() => undefined);
   const changed = changedResults('faults', committed, fresh);

@@ -7,6 +7,9 @@ import { decodeImage as cliDecodeImage } from '../cli/host';
 import type { EngineApi, InputImage, PackageSource } from '../engine/api';
 import { CACHE_NAME } from '../engine/cache';
 import { type AskCase, type CaseResult, type GenerateCase, type ImageCase, judge, type PackageCase } from './corpus';
+import { type BuiltPackage, changedPackage, sha256 } from './packages';
+
+export type { BuiltPackage };
 
 export const GOLDEN_PACKAGE = '/models/golden/tiny/package/';
 /** where package cases are written for the page to fetch (git-ignored; relative to this folder) */
@@ -97,34 +100,9 @@ async function goldenPackage() {
   return golden;
 }
 
-export interface BuiltPackage {
-  /** manifest.json's text and the files it needs, by name */
-  manifest: string;
-  files: Map<string, Uint8Array>;
-}
-
 /** The golden package with the case's change, or undefined for a `url` case. */
 export async function buildPackage(c: PackageCase): Promise<BuiltPackage | undefined> {
-  const ch = c.change;
-  if (ch.type === 'url') return undefined;
-  const g = await goldenPackage();
-  const m = structuredClone(g.manifest);
-  if (ch.type === 'manifest-text') return { manifest: ch.text, files: new Map() };
-  if (ch.type === 'manifest') {
-    ch.edit(m);
-    return { manifest: JSON.stringify(m), files: new Map(g.files) };
-  }
-  // a changed file is listed first, so that a load reaches it before any other
-  const bytes = ch.bytes(g.files.get(ch.file)!);
-  const entry = m.files[ch.file];
-  m.files = { [ch.file]: entry, ...Object.fromEntries(Object.entries(m.files).filter(([k]) => k !== ch.file)) };
-  if (!ch.keepHash) entry.sha256 = await sha256(bytes);
-  return { manifest: JSON.stringify(m), files: new Map([...g.files, [ch.file, bytes]]) };
-}
-
-async function sha256(b: Uint8Array): Promise<string> {
-  const d = await crypto.subtle.digest('SHA-256', b as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(d), (x) => x.toString(16).padStart(2, '0')).join('');
+  return c.change.type === 'url' ? undefined : changedPackage(c, await goldenPackage());
 }
 
 /** The URL a package case is loaded from: the case's own, or where `write` put the built package. */

@@ -22,5 +22,12 @@ describe('the reliability table', () => {
     expect(renderTable(broken)).not.toBe(renderTable(results));
     expect(() => withTable('# no section\n', 'x')).toThrow(/no .* section/);
     expect(coverageProblems({ ...results, cli: results.cli.slice(1) })[0]).toMatch(/^cli: /);
+    // the UI surfaces too: a failed case shows, a missing one is a coverage problem
+    const ui = structuredClone(results);
+    const ran = ui.ui.demo.find((x) => !x.na)!;
+    ran.pass = false;
+    expect(renderTable(ui)).not.toBe(renderTable(results));
+    expect(renderTable(ui)).toContain(`FAILED: ${ran.got}`);
+    expect(coverageProblems({ ...results, ui: { ...results.ui, widget: results.ui.widget.slice(1) } })[0]).toMatch(/^widget: /);
   });
 });
