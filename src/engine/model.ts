@@ -40,10 +40,12 @@ export class HarmonModel {
       if (!t) throw new Error(`kernels.safetensors has no ${name}`);
       return t.data as Float32Array;
     };
-    const graphs = await Graphs.load(backend, pkg, onGraph);
+    // (GPU buffers made while the sessions are created hold their weights; stats() counts them apart)
+    const graphs = await backend.owned('sessions', () => Graphs.load(backend, pkg, onGraph));
     let steps: StepKernels;
     try {
-      steps = backend.gpu ? await WebGpuSteps.create(backend.gpu, cfg, weight, kernels) : new WasmSteps(cfg, weight, kernels);
+      steps = await backend.owned('kernels', async () => backend.gpu ? await WebGpuSteps.create(backend.gpu, cfg, weight, kernels)
+        : new WasmSteps(cfg, weight, kernels));
     } catch (e) {
       await graphs.release();
       throw e;

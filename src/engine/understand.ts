@@ -66,6 +66,12 @@ export class Conversation {
     this.cache = KvCache.empty(m.config, 1);
   }
 
+  /** Bytes of this conversation's KV cache: keys and values (f32) of every layer at every position. */
+  get cacheBytes(): number {
+    const { num_hidden_layers: layers, num_key_value_heads: kv, hidden_size: H, num_attention_heads: heads } = this.m.config.llm;
+    return this.cache.length * layers * 2 * kv * (H / heads) * 4;
+  }
+
   /** Feeds embeddings (1, T, H); returns the logits of the last position. */
   private async feed(embeds: ort.Tensor): Promise<Float32Array> {
     const t = embeds.dims[1];

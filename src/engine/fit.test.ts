@@ -1,0 +1,95 @@
+// fit.ts on the manifests of the released sizes' real packages (fixtures/manifests: `npm run convert`
+// of the random-weight official-layout checkpoints `npm run bench:model -- --preset` writes, trimmed
+// by trim.py) against the limits of the backends and adapters a user meets.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { fitMessage, fitProblems, type FitTarget, PROTOBUF_BYTES, probeArrayBuffer } from './fit';
+import type { Manifest } from './package';
+
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+const DIR = new URL('./fixtures/manifests/', import.meta.url);
+const manifest = (name: string) => JSON.parse(readFileSync(new URL(`harmon-${name}.json`, DIR), 'utf8')) as Manifest;
+
+// Chromium here allocates ArrayBuffers of 8 GiB (measured); browsers that stop at 2 GiB exist
+const CHROMIUM = 8 * GiB;
+const wasm: FitTarget = { backend: 'wasm', maxArrayBufferBytes: CHROMIUM };
+const wasm2GiB: FitTarget = { backend: 'wasm', maxArrayBufferBytes: 2 * GiB - 1 };
+// SwiftShader in Chromium here: 1 GiB buffers, no shader-f16 (measured)
+const swiftshader: FitTarget = { backend: 'webgpu', maxArrayBufferBytes: CHROMIUM,
+  gpu: { maxBufferSize: GiB, maxStorageBufferBindingSize: GiB, f16: false } };
+// WebGPU's default limits (what an adapter that raises nothing gives) with shader-f16
+const defaults: FitTarget = { backend: 'webgpu', maxArrayBufferBytes: CHROMIUM,
+  gpu: { maxBufferSize: 256 * MiB, maxStorageBufferBindingSize: 128 * MiB, f16: true } };
+// a discrete GPU's: 4 GiB buffers and bindings, shader-f16
+const discrete: FitTarget = { backend: 'webgpu', maxArrayBufferBytes: CHROMIUM,
+  gpu: { maxBufferSize: 4 * GiB, maxStorageBufferBindingSize: 4 * GiB - 4, f16: true } };
+
+/** The first problem's limit, or 'fits'. */
+const verdict = (name: string, t: FitTarget) => fitProblems(manifest(name), t)[0]?.limit ?? 'fits';
+
+describe('fit: the released sizes against each backend', () => {
+  it('has the real packages of both sizes in every dtype', () => {
+    expect(readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()).toEqual(
+      ['0.5b-fp16', '0.5b-fp32', '0.5b-q4', '1.5b-fp16', '1.5b-fp32', '1.5b-q4'].map((n) => `harmon-${n}.json`));
+    for (const n of ['0.5b-fp32', '1.5b-fp32']) {
+      const m = manifest(n);
+      // the 1.5B's embedding table and tied lm_head: 151936 × 1536 f32 = 933 MB
+      expect(m.weights!.lm_head.largest.shape).toEqual([m.config.llm.hidden_size, m.config.llm.vocab_size]);
+    }
+  });
+
+  it.each([
+    // [package, target, first limit met]
+    ['0.5b-fp32', wasm, 'fits'],
+    ['0.5b-fp16', wasm, 'fits'],
+    ['0.5b-q4', wasm, 'fits'],
+    ['0.5b-fp32', swiftshader, 'fits'],
+    ['0.5b-q4', swiftshader, 'fits'],
+    ['0.5b-fp16', swiftshader, "the GPU's shader-f16 feature"],
+    ['0.5b-fp32', defaults, "this GPU's maxStorageBufferBindingSize (128 MiB)"],
+    ['0.5b-q4', defaults, 'fits'],
+    ['1.5b-fp32', wasm, "onnxruntime-web's 4 GiB WebAssembly memory (wasm32)"],
+    ['1.5b-fp16', wasm, "onnxruntime-web's 4 GiB WebAssembly memory (wasm32)"],
+    ['1.5b-q4', wasm, 'fits'],
+    ['1.5b-fp32', discrete, "onnxruntime-web's 4 GiB WebAssembly memory (wasm32), which holds each graph's weights while its session is created"],
+    ['1.5b-fp16', discrete, 'fits'],
+    ['1.5b-q4', discrete, 'fits'],
+    ['1.5b-q4', swiftshader, 'fits'],
+    ['1.5b-fp16', swiftshader, "the GPU's shader-f16 feature"],
+    ['1.5b-fp16', wasm2GiB, "this browser's largest ArrayBuffer"],
+    ['1.5b-q4', wasm2GiB, 'fits'],
+  ] as const)('%s on %#: %s', (name, target, limit) => {
+    expect(verdict(name, target)).toBe(limit);
+  });
+
+  it('says which limit, with the numbers, and what to choose instead', () => {
+    expect(fitMessage(manifest('1.5b-fp32'), wasm)).toMatch(
+      /^the 1\.5b fp32 package cannot run on the wasm backend here: onnxruntime-web's 4 GiB WebAssembly memory \(wasm32\): the graphs' weights are \d+\.\d\d GiB.*Choose instead: its fp16 package .*its q4 package .*Harmon-0\.5B$/);
+    const gpu = fitMessage(manifest('0.5b-fp32'), defaults)!;
+    expect(gpu).toContain("the lm_head graph's largest weight");
+    expect(gpu).toContain('[896, 151936]) is 519 MiB in one GPU buffer');
+    expect(gpu).toMatch(/Choose instead: its fp16 package.*its q4 package.*the wasm backend$/);
+    // what a refusal proposes fits where the refused one did not
+    expect(verdict('0.5b-q4', defaults)).toBe('fits');
+    expect(verdict('1.5b-q4', wasm)).toBe('fits');
+    expect(fitMessage(manifest('0.5b-q4'), wasm)).toBeUndefined();
+  });
+
+  it('refuses a graph protobuf cannot parse, and counts file bytes where a manifest lists no weights', () => {
+    const m = manifest('0.5b-fp32');
+    const big = { ...m, files: { ...m.files, 'llm.onnx': { ...m.files['llm.onnx'], bytes: PROTOBUF_BYTES } } };
+    expect(fitProblems(big, wasm)[0]).toMatchObject({ limit: "protobuf's 2 GiB per .onnx file", detail: 'llm.onnx is 2.00 GiB' });
+    const old = { ...manifest('1.5b-fp32'), weights: undefined };
+    expect(fitProblems(old, wasm)[0].limit).toBe("onnxruntime-web's 4 GiB WebAssembly memory (wasm32)");
+  });
+
+  it('probes the largest ArrayBuffer without keeping it', () => {
+    expect(probeArrayBuffer(3 * MiB)).toBe(3 * MiB);
+    // Node's own limit (2^53 − 1 would be an absurd request): the probe falls back to a power of two
+    const n = probeArrayBuffer(2 ** 52);
+    expect(n).toBeGreaterThanOrEqual(MiB - 1);
+    expect(n).toBeLessThanOrEqual(2 * GiB - 1);
+  });
+});

@@ -1,0 +1,135 @@
+// Does a package fit this backend? Decided from the manifest alone (every file's size, every graph's
+// weight bytes and largest weight), before a byte of the weights is downloaded: a 1.5B package is
+// gigabytes, and each limit below would otherwise be met after the download, as an allocation
+// failure deep inside onnxruntime-web. Each refusal names the limit and what to choose instead.
+
+import type { Manifest } from './package';
+
+const GiB = 2 ** 30;
+
+/** onnxruntime-web's WebAssembly memory: a wasm32 heap of at most 65536 pages (its build's maximum). */
+export const WASM_MEMORY_BYTES = 4 * GiB;
+/** protobuf refuses to parse a message over 2 GiB: one .onnx file (its external data aside). */
+export const PROTOBUF_BYTES = 2 * GiB;
+/**
+ * What the heap needs beyond the weights (measured, `npm run bench -- --preset`): ORT's runtime, its
+ * arenas and one run's activations (at 512², the LLM's attention over ~1100 positions, doubled by
+ * CFG). Kept generous: a refusal here costs a user a better choice, a wrong pass a crash after the
+ * download.
+ */
+export const WASM_WORKING_BYTES = 512 * 2 ** 20;
+
+export interface FitTarget {
+  backend: 'wasm' | 'webgpu';
+  /** the largest ArrayBuffer this browser allocates, at least (each file is downloaded into one) */
+  maxArrayBufferBytes: number;
+  /** webgpu only: the device's limits and features */
+  gpu?: { maxBufferSize: number; maxStorageBufferBindingSize: number; f16: boolean };
+}
+
+export interface FitProblem {
+  /** the limit, as a reader would look it up */
+  limit: string;
+  /** what in the package meets it, with the numbers */
+  detail: string;
+  /** what to choose instead */
+  instead: string;
+}
+
+const size = (n: number) => (n >= GiB ? `${(n / GiB).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(0)} MiB`);
+
+/** Each graph's weight bytes: the manifest's `weights` (converters since the size checks), else its
+ * files' bytes (the .onnx and its .data: the weights plus a little structure). */
+function graphBytes(m: Manifest): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [g, file] of Object.entries(m.graphs)) {
+    out[g] = m.weights?.[g]?.bytes ?? ((m.files[file]?.bytes ?? 0) + (m.files[`${file}.data`]?.bytes ?? 0));
+  }
+  return out;
+}
+
+/** The other packages of this model that are smaller, and the other backend, as a sentence. */
+function smaller(m: Manifest, other?: string): string {
+  const choices = [];
+  if (m.dtype === 'fp32') choices.push('its fp16 package (half the bytes)');
+  if (m.dtype !== 'q4') choices.push('its q4 package (4-bit LLM and MAR weights, about a fifth of fp32)');
+  if (other) choices.push(other);
+  if (m.config.name !== '0.5b' && m.config.name !== 'tiny' && m.config.name !== 'shapes') choices.push('Harmon-0.5B');
+  return choices.join(', or ') || 'a smaller model';
+}
+
+/** Everything that stops `m` on `t`, first the ones that stop the download itself. */
+export function fitProblems(m: Manifest, t: FitTarget): FitProblem[] {
+  const problems: FitProblem[] = [];
+  const files = Object.entries(m.files);
+  for (const [name, f] of files) {
+    if (f.kind === 'onnx' && f.bytes >= PROTOBUF_BYTES) {
+      problems.push({ limit: "protobuf's 2 GiB per .onnx file", detail: `${name} is ${size(f.bytes)}`,
+        instead: 'the same model converted again by `npm run convert` (it keeps weights over 64 MiB in .onnx.data files)' });
+    }
+  }
+  const [bigName, big] = files.reduce((a, b) => (b[1].bytes > a[1].bytes ? b : a), ['', { bytes: 0 }] as [string, { bytes: number }]);
+  if (big.bytes > t.maxArrayBufferBytes) {
+    problems.push({ limit: "this browser's largest ArrayBuffer", detail: `${bigName} is ${size(big.bytes)}, the browser allocates at most ${size(t.maxArrayBufferBytes)} in one piece`,
+      instead: smaller(m) + ' (or a browser that allocates larger buffers, e.g. Chromium)' });
+  }
+  const graphs = graphBytes(m);
+  const total = Object.values(graphs).reduce((a, b) => a + b, 0);
+  if (t.backend === 'wasm') {
+    // the WASM execution provider keeps every session's weights in the one heap
+    if (total + WASM_WORKING_BYTES > WASM_MEMORY_BYTES) {
+      problems.push({ limit: "onnxruntime-web's 4 GiB WebAssembly memory (wasm32)",
+        detail: `the graphs' weights are ${size(total)}, plus ~${size(WASM_WORKING_BYTES)} to run, all in the wasm heap`,
+        instead: smaller(m, t.gpu || m.dtype !== 'fp16' ? 'the webgpu backend on a GPU (weights in GPU memory)' : undefined) });
+    }
+  } else {
+    // the WebGPU execution provider uploads each session's weights while creating it: the heap holds
+    // one graph's at a time
+    const [g, bytes] = Object.entries(graphs).reduce((a, b) => (b[1] > a[1] ? b : a), ['', 0]);
+    if (bytes + WASM_WORKING_BYTES > WASM_MEMORY_BYTES) {
+      problems.push({ limit: "onnxruntime-web's 4 GiB WebAssembly memory (wasm32), which holds each graph's weights while its session is created",
+        detail: `the ${g} graph's weights are ${size(bytes)}`, instead: smaller(m) });
+    }
+  }
+  const gpu = t.gpu;
+  if (gpu) {
+    if (m.dtype === 'fp16' && !gpu.f16) {
+      problems.push({ limit: "the GPU's shader-f16 feature", detail: 'this package is fp16 and this GPU has no shader-f16',
+        instead: 'the fp32 or q4 package of this model, or the wasm backend' });
+    }
+    // one GPU buffer per initializer
+    const cap = Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize);
+    for (const [g, w] of Object.entries(m.weights ?? {})) {
+      if (w.largest.bytes > cap) {
+        const which = gpu.maxBufferSize <= gpu.maxStorageBufferBindingSize ? 'maxBufferSize' : 'maxStorageBufferBindingSize';
+        problems.push({ limit: `this GPU's ${which} (${size(cap)})`, detail: `the ${g} graph's largest weight (${w.largest.name}, [${w.largest.shape.join(', ')}]) is ${size(w.largest.bytes)} in one GPU buffer`,
+          instead: smaller(m, 'the wasm backend') });
+      }
+    }
+  }
+  return problems;
+}
+
+/** The first problem as one sentence (undefined: it fits). */
+export function fitMessage(m: Manifest, t: FitTarget): string | undefined {
+  const [p, ...more] = fitProblems(m, t);
+  if (!p) return undefined;
+  const rest = more.length ? ` (and ${more.length} more: ${more.map((q) => q.limit).join('; ')})` : '';
+  return `the ${m.name} ${m.dtype} package cannot run on the ${t.backend} backend here: ${p.limit}: ${p.detail}${rest}. ` +
+    `Choose instead: ${p.instead}`;
+}
+
+/** The largest ArrayBuffer of `bytes` this browser allocates: `bytes` if it does, else the largest
+ * power of two (from 2 GiB down) that it does. The allocation is not touched, so costs no memory. */
+export function probeArrayBuffer(bytes: number): number {
+  const ok = (n: number) => {
+    try {
+      return new ArrayBuffer(n).byteLength === n;
+    } catch {
+      return false;
+    }
+  };
+  if (ok(bytes)) return bytes;
+  for (let n = 2 * GiB; n >= 2 ** 20; n /= 2) if (ok(n - 1)) return n - 1;
+  return 0;
+}
