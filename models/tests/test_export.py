@@ -4,6 +4,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import onnx
 import pytest
 
@@ -35,6 +36,15 @@ def test_convert_fp32_official_layout(tiny_files, tmp_path):
     assert m["config"]["mar"]["heads"] == m["config"]["mar"]["decoder_heads"] == 4
     # no generation_config.json in the Qwen folder: plain greedy, questions at the generation size
     assert m["understanding"] == {"size": 64, "repetition_penalty": 1.0, "generation_config": None}
+    # every graph's weights as stored, for the engine's checks before a download (src/engine/fit.ts)
+    cfg = m["config"]["llm"]
+    for g, w in m["weights"].items():
+        inits = onnx.load(str(out / m["graphs"][g]), load_external_data=False).graph.initializer
+        assert w["bytes"] == sum(4 * int(np.prod(t.dims)) for t in inits) > 0
+        assert w["largest"]["bytes"] == max(4 * int(np.prod(t.dims)) for t in inits)
+    assert m["weights"]["lm_head"]["largest"] == {"name": m["weights"]["lm_head"]["largest"]["name"],
+                                                   "bytes": cfg["vocab_size"] * cfg["hidden_size"] * 4,
+                                                   "shape": [cfg["hidden_size"], cfg["vocab_size"]]}
 
 
 def test_convert_refuses_an_unknown_mar_width(tiny_files, tmp_path, capsys):
@@ -75,6 +85,10 @@ def test_npm_run_convert_q4(tiny_files, tmp_path):
     ops = {n.op_type for n in onnx.load(str(out / "llm.onnx")).graph.node}
     assert "MatMulNBits" in ops and "MatMul" in ops  # weights quantized; attention's MatMuls stay float
     assert m["files"]["llm.onnx"]["dtype"] == "q4" and m["files"]["vae_decoder.onnx"]["dtype"] == "fp32"
+    # 4-bit packed weights count as stored: the lm_head's (H/32 blocks of 16 bytes per row) is an
+    # eighth of its fp32 bytes
+    cfg = m["config"]["llm"]
+    assert m["weights"]["lm_head"]["largest"]["bytes"] == cfg["vocab_size"] * cfg["hidden_size"] // 2
 
 
 def test_npm_run_convert_reports_bad_checkpoint(tiny_files, tmp_path):

@@ -15,9 +15,10 @@ import type { SizesJob, SizesReport } from './sizes';
 
 export const SIZES_USAGE = `usage: npm run bench -- --preset 0.5b|1.5b [--packages DIR] [--dtypes fp32,fp16,q4]
                       [--backend wasm|webgpu|all] [--sizes 256,512] [--steps 2] [--sampling-steps 2]
-                      [--answer-tokens 3]
+                      [--answer-tokens 3] [--ask-size S]
 Runs DIR/pkg-PRESET-DTYPE (DIR: --packages, else $HARMON_SIZES_DIR), each job in a fresh page. The
-answer (at the package's ask size) is asked after the first size's image only.`;
+answer (at --ask-size, default the package's) is asked after the first size's image only. --sizes 0:
+no image (load, then the question about a grey picture).`;
 
 export interface SizesArgs {
   preset: '0.5b' | '1.5b';
@@ -28,9 +29,10 @@ export interface SizesArgs {
   steps: number;
   samplingSteps: number;
   answerTokens: number;
+  askSize?: number;
 }
 
-const FLAGS: FlagSpecs = Object.fromEntries(['preset', 'packages', 'dtypes', 'backend', 'sizes', 'steps', 'sampling-steps', 'answer-tokens']
+const FLAGS: FlagSpecs = Object.fromEntries(['preset', 'packages', 'dtypes', 'backend', 'sizes', 'steps', 'sampling-steps', 'answer-tokens', 'ask-size']
   .map((n) => [n, { kind: 'value' as const }]));
 
 const list = (s: string | undefined, fallback: string[]) => (s === undefined ? fallback : s.split(',').map((x) => x.trim()).filter(Boolean));
@@ -48,15 +50,16 @@ export function parseSizesArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const backends = (b === 'all' ? ['webgpu', 'wasm'] : b.split(',')).map((x) => parseBackend(x));
   const sizes = list(str(flags, 'sizes'), ['256']).map((s) => {
     const n = Number(s);
-    if (!Number.isInteger(n) || n < 16 || n % 16 !== 0) throw new UsageError(`--sizes: ${s} is not a multiple of 16`);
+    if (!Number.isInteger(n) || n < 0 || n % 16 !== 0) throw new UsageError(`--sizes: ${s} is not 0 or a multiple of 16`);
     return n;
   });
   const pos = (v: number) => v >= 1;
   return {
     preset, dir: path.resolve(dir), dtypes, backends, sizes,
     steps: intFlag(flags, 'steps', pos, 'an integer ≥ 1') ?? 2,
-    samplingSteps: intFlag(flags, 'sampling-steps', pos, 'an integer ≥ 1') ?? 2,
+    samplingSteps: intFlag(flags, 'sampling-steps', (v) => v >= 2, 'an integer ≥ 2 (the engine minimum)') ?? 2,
     answerTokens: intFlag(flags, 'answer-tokens', (v) => v >= 0, 'an integer ≥ 0') ?? 3,
+    askSize: intFlag(flags, 'ask-size', (v) => v >= 16 && v % 16 === 0, 'a multiple of 16'),
   };
 }
 
@@ -72,13 +75,14 @@ function memoryLine(what: string, m: EngineStats | undefined): string {
 }
 
 export function sizesLines(job: SizesJob, r: SizesReport, diskBytes: number): string[] {
-  const head = `${job.label} on ${job.backend}${r.backend ? ` (${r.backend.kind}, ${r.backend.adapter})` : ''}, ${job.size}²: package ${GB(diskBytes)} on disk`;
+  const head = `${job.label} on ${job.backend}${r.backend ? ` (${r.backend.kind}, ${r.backend.adapter})` : ''}, ` +
+    `${job.size ? `${job.size}²` : 'no image'}: package ${GB(diskBytes)} on disk`;
   if (r.error) {
     return [head, `    failed after ${s(r.error.ms)}, ${GB(r.error.downloadedBytes)} downloaded: ${r.error.message}`];
   }
   const answer = r.answerTokens === undefined ? '' : `; answer at ${r.askSize}²: ${r.answerTokens} tokens in ${s(r.answerMs)} ${JSON.stringify(r.answerText)}`;
   return [
-    `${head}; load ${s(r.loadMs)}; image (${job.steps} MAR, ${job.samplingSteps} sampling steps) ${s(r.imageMs)}${answer}`,
+    `${head}; load ${s(r.loadMs)}${job.size ? `; image (${job.steps} MAR, ${job.samplingSteps} sampling steps) ${s(r.imageMs)}` : ''}${answer}`,
     memoryLine('after load:', r.afterLoad),
     memoryLine('after image:', r.afterImage),
     ...(r.afterAnswer ? [memoryLine('after answer:', r.afterAnswer)] : []),
@@ -117,14 +121,16 @@ export async function runSizes(argv: readonly string[], root: string): Promise<n
         const disk = Object.values(manifest.files as Record<string, { bytes: number }>).reduce((t, f) => t + f.bytes, 0);
         for (const [i, size] of args.sizes.entries()) {
           const job: SizesJob = { label: `Harmon-${args.preset} ${dtype}`, url: `${MODEL_ROUTE}${pkg}/`, backend, size,
-            steps: args.steps, samplingSteps: args.samplingSteps, answerTokens: i === 0 ? args.answerTokens : 0 };
+            steps: args.steps, samplingSteps: args.samplingSteps, answerTokens: i === 0 ? args.answerTokens : 0,
+            askSize: args.askSize };
           // a fresh context per job: its own page, its own wasm heap, freed when it closes
           const context = await browser.newContext();
           try {
             const page = await context.newPage();
             await page.exposeFunction('harmonBenchLog', (line: string) => console.error(line));
             await page.goto(`${server.origin}/src/bench/sizes.html`, { waitUntil: 'load', timeout: 180_000 });
-            await page.waitForFunction(() => 'harmonSizes' in window, undefined, { timeout: 60_000 });
+            page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+            await page.waitForFunction(() => 'harmonSizes' in window, undefined, { timeout: 300_000 });
             const r: SizesReport = await page.evaluate((j) => window.harmonSizes.run(j), job);
             // a refusal by a limit is a result; any other failure fails the command
             failed ||= Boolean(r.error && !r.error.message.includes('cannot run on the'));

@@ -52,7 +52,7 @@ function graphBytes(m: Manifest): Record<string, number> {
 function smaller(m: Manifest, other?: string): string {
   const choices = [];
   if (m.dtype === 'fp32') choices.push('its fp16 package (half the bytes)');
-  if (m.dtype !== 'q4') choices.push('its q4 package (4-bit LLM and MAR weights, about a fifth of fp32)');
+  if (m.dtype !== 'q4') choices.push('its q4 package (4-bit LLM and MAR weights: a quarter of the fp32 bytes)');
   if (other) choices.push(other);
   if (m.config.name !== '0.5b' && m.config.name !== 'tiny' && m.config.name !== 'shapes') choices.push('Harmon-0.5B');
   return choices.join(', or ') || 'a smaller model';
