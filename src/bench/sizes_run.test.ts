@@ -6,7 +6,7 @@ import { parseSizesArgs, sizesLines } from './sizes_run';
 
 const stats = (over: Partial<EngineStats> = {}): EngineStats => ({
   gpuBytes: 0, gpuBytesUndestroyed: 0, gpuBuffers: 0, gpuBytesByOwner: { sessions: 0, kernels: 0, kvCache: 0, scratch: 0 },
-  gpuPeakBytes: 0, wasmMemoryBytes: 4.18e9, kvCacheBytes: 0, conversations: 0, pending: 0, ...over,
+  gpuPeakBytes: 0, wasmMemoryBytes: 4.18e9, kernelWasmBytes: 2e8, kvCacheBytes: 0, conversations: 0, pending: 0, ...over,
 });
 
 describe('bench --preset', () => {
@@ -26,8 +26,9 @@ describe('bench --preset', () => {
     const ok = sizesLines(job, { label: job.label, loadMs: 1000, imageMs: 2000, answerMs: 500, answerTokens: 3, answerText: 'ab', askSize: 512,
       afterLoad: stats(), afterImage: stats({ wasmMemoryBytes: 4.25e9 }), afterAnswer: stats({ kvCacheBytes: 3e7 }) }, 3.63e9);
     expect(ok[0]).toBe('Harmon-1.5b q4 on wasm, 256²: package 3.63 GB on disk; load 1.0 s; image (1 MAR, 2 sampling steps) 2.0 s; answer at 512²: 3 tokens in 0.5 s "ab"');
-    expect(ok.slice(1)).toEqual(['    after load:   wasm heap 4.18 GB; KV caches 0.00 GB', '    after image:  wasm heap 4.25 GB; KV caches 0.00 GB',
-      '    after answer: wasm heap 4.18 GB; KV caches 0.03 GB']);
+    expect(ok.slice(1)).toEqual(['    after load:   ORT wasm heap 4.18 GB, kernels\' wasm 0.20 GB; KV caches 0.00 GB',
+      '    after image:  ORT wasm heap 4.25 GB, kernels\' wasm 0.20 GB; KV caches 0.00 GB',
+      '    after answer: ORT wasm heap 4.18 GB, kernels\' wasm 0.20 GB; KV caches 0.03 GB']);
     const no = sizesLines(job, { label: job.label, error: { message: 'the 1.5b fp32 package cannot run on the wasm backend here: …', downloadedBytes: 0, ms: 40 } }, 1.1e10);
     expect(no).toEqual(['Harmon-1.5b q4 on wasm, 256²: package 11.00 GB on disk', '    failed after 0.0 s, 0.00 GB downloaded: the 1.5b fp32 package cannot run on the wasm backend here: …']);
   });

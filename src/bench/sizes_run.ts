@@ -71,7 +71,7 @@ function memoryLine(what: string, m: EngineStats | undefined): string {
   const o = m.gpuBytesByOwner;
   const gpu = m.gpuPeakBytes > 0 ? `; GPU now ${GB(m.gpuBytes)} (sessions ${GB(o.sessions)}, kernels ${GB(o.kernels)}, ` +
     `KV ${GB(o.kvCache)}, scratch ${GB(o.scratch)}), peak ${GB(m.gpuPeakBytes)}` : '';
-  return `    ${what.padEnd(13)} wasm heap ${GB(m.wasmMemoryBytes)}${gpu}; KV caches ${GB(m.kvCacheBytes)}`;
+  return `    ${what.padEnd(13)} ORT wasm heap ${GB(m.wasmMemoryBytes)}, kernels' wasm ${GB(m.kernelWasmBytes)}${gpu}; KV caches ${GB(m.kvCacheBytes)}`;
 }
 
 export function sizesLines(job: SizesJob, r: SizesReport, diskBytes: number): string[] {
@@ -84,7 +84,7 @@ export function sizesLines(job: SizesJob, r: SizesReport, diskBytes: number): st
   return [
     `${head}; load ${s(r.loadMs)}${job.size ? `; image (${job.steps} MAR, ${job.samplingSteps} sampling steps) ${s(r.imageMs)}` : ''}${answer}`,
     memoryLine('after load:', r.afterLoad),
-    memoryLine('after image:', r.afterImage),
+    ...(r.afterImage ? [memoryLine('after image:', r.afterImage)] : []),
     ...(r.afterAnswer ? [memoryLine('after answer:', r.afterAnswer)] : []),
   ];
 }

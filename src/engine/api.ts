@@ -239,8 +239,11 @@ export interface EngineStats {
   /** the most `gpuBytes` has been since the backend was created */
   gpuPeakBytes: number;
   /** onnxruntime-web's WebAssembly heap (both backends run it; on wasm it holds every graph's
-   * weights). A wasm heap never shrinks: this is also its peak. 0 before the first session. */
+   * weights; wasm32: at most 4 GiB). A wasm heap never shrinks: this is also its peak. */
   wasmMemoryBytes: number;
+  /** our CPU kernels' WebAssembly memory (the wasm backend's diffusion head: weights and scratch),
+   * also never shrinking */
+  kernelWasmBytes: number;
   /** the open conversations' KV caches, on the GPU (webgpu) or in the page's memory (wasm) */
   kvCacheBytes: number;
   /** open conversations (each holds a KV cache) */

@@ -70,13 +70,14 @@ export class Engine implements EngineApi {
     if (!this.be.lost) await this.be.sync();
     await new Promise((resolve) => setTimeout(resolve, 0));
     const gpu = this.be.memory();
+    const wasm = wasmMemoryBytes();
     const kv = [...this.conversations.values()].reduce((s, c) => s + c.cacheBytes, 0);
     // the caches are made by the LLM's runs (scratch, to the tally): told apart by their known size
     const kvGpu = this.be.gpu ? Math.min(kv, gpu.byOwner.scratch) : 0;
     return { gpuBytes: gpu.bytes - gpu.collected, gpuBytesUndestroyed: gpu.bytes, gpuBuffers: gpu.buffers,
       gpuBytesByOwner: { sessions: gpu.byOwner.sessions, kernels: gpu.byOwner.kernels, kvCache: kvGpu,
         scratch: gpu.byOwner.scratch - kvGpu },
-      gpuPeakBytes: gpu.peak, wasmMemoryBytes: wasmMemoryBytes(), kvCacheBytes: kv,
+      gpuPeakBytes: gpu.peak, wasmMemoryBytes: wasm.ort, kernelWasmBytes: wasm.kernels, kvCacheBytes: kv,
       conversations: this.conversations.size, pending: this.busy ? 1 : 0 };
   }
 

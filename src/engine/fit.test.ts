@@ -66,7 +66,7 @@ describe('fit: the released sizes against each backend', () => {
 
   it('says which limit, with the numbers, and what to choose instead', () => {
     expect(fitMessage(manifest('1.5b-fp32'), wasm)).toMatch(
-      /^the 1\.5b fp32 package cannot run on the wasm backend here: onnxruntime-web's 4 GiB WebAssembly memory \(wasm32\): the graphs' weights are \d+\.\d\d GiB.*Choose instead: its fp16 package .*its q4 package .*Harmon-0\.5B$/);
+      /^the 1\.5b fp32 package cannot run on the wasm backend here: onnxruntime-web's 4 GiB WebAssembly memory \(wasm32\): the graphs' weights are \d+\.\d\d GiB, and loading them takes ~\d+\.\d\d GiB of the wasm heap\. Choose instead: its fp16 package .*its q4 package .*Harmon-0\.5B$/);
     const gpu = fitMessage(manifest('0.5b-fp32'), defaults)!;
     expect(gpu).toContain("the lm_head graph's largest weight");
     expect(gpu).toContain('[896, 151936]) is 519 MiB in one GPU buffer');

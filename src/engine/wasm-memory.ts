@@ -1,8 +1,10 @@
-// The WebAssembly memory onnxruntime-web runs in, measured: its glue creates the heap with
-// `new WebAssembly.Memory(...)` (a shared one in every build, threads or not), and nothing in ORT's
-// API says how large it has grown. Watching the constructor from before ORT's first session sees it.
+// The WebAssembly memories the engine runs in, measured: onnxruntime-web's heap (its glue creates
+// it with `new WebAssembly.Memory({ shared: true, maximum: 65536 pages })` in every build, threads
+// or not; nothing in ORT's API says how large it has grown) and our CPU kernels' arena
+// (kernels/cpu/matmul.ts: an unshared memory holding the diffusion head's weights and scratch).
+// Watching the constructor from before ORT's first session sees both.
 
-const memories: WebAssembly.Memory[] = [];
+const memories: { memory: WebAssembly.Memory; shared: boolean }[] = [];
 let watching = false;
 
 /** Records every WebAssembly.Memory created from now on in this realm (page or worker). Call before
@@ -14,14 +16,16 @@ export function watchWasmMemory(): void {
   class Watched extends Native {
     constructor(descriptor: WebAssembly.MemoryDescriptor) {
       super(descriptor);
-      memories.push(this);
+      memories.push({ memory: this, shared: Boolean(descriptor.shared) });
     }
   }
   (WebAssembly as { Memory: typeof WebAssembly.Memory }).Memory = Watched;
 }
 
-/** Bytes of the WebAssembly memories created since watchWasmMemory(): onnxruntime-web's heap. A
- * wasm memory grows and never shrinks, so this is also the most it has held. */
-export function wasmMemoryBytes(): number {
-  return memories.reduce((s, m) => s + m.buffer.byteLength, 0);
+/** Bytes of the memories created since watchWasmMemory(): `ort` onnxruntime-web's heap (the shared
+ * one), `kernels` our kernels' arenas. A wasm memory grows and never shrinks: these are also the most
+ * each has held. */
+export function wasmMemoryBytes(): { ort: number; kernels: number } {
+  const sum = (shared: boolean) => memories.filter((m) => m.shared === shared).reduce((s, m) => s + m.memory.buffer.byteLength, 0);
+  return { ort: sum(true), kernels: sum(false) };
 }
