@@ -116,6 +116,10 @@ def test_large_graphs_use_external_data(tiny_model, tiny_files, tmp_path, monkey
     assert m["files"]["vae_decoder.onnx.data"]["kind"] == "onnx-external-data"
     assert max(m["checks"].values()) <= 1e-5
     _check_manifest(tmp_path / "pkg", "fp32")
+    # converting into the same folder again writes the same files, not the weights appended twice
+    again = export_package(tiny_model, tiny_files / "qwen", tmp_path / "pkg", "fp32", log=lambda *_: None)
+    assert {k: v["bytes"] for k, v in again["files"].items()} == {k: v["bytes"] for k, v in m["files"].items()}
+    _check_manifest(tmp_path / "pkg", "fp32")
 
 
 def test_verify_package_detects_tampering(tiny_model, tiny_files, tmp_path):

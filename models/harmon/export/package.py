@@ -70,6 +70,9 @@ def weight_sizes(m: onnx.ModelProto) -> dict:
 def save_graph(m: onnx.ModelProto, out: Path, name: str) -> list[str]:
     """Save `name`.onnx (+ `name`.onnx.data when large); returns the files written."""
     path = out / f"{name}.onnx"
+    # onnx appends external data to an existing file: converting into a package folder again would
+    # leave the old weights in front of the new ones (every .data file twice its size)
+    (out / f"{name}.onnx.data").unlink(missing_ok=True)
     if _weight_bytes(m) > EXTERNAL_DATA_BYTES:
         onnx.save_model(m, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
                         location=f"{name}.onnx.data", size_threshold=1024)
