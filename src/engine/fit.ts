@@ -54,13 +54,18 @@ function graphBytes(m: Manifest): Record<string, number> {
   return out;
 }
 
-/** The other packages of this model that are smaller, and the other backend, as a sentence. */
-function smaller(m: Manifest, other?: string): string {
+/** What to choose instead, as a sentence: this model's smaller dtypes that would pass the check
+ * (`fits(ratio)`: would the checked bytes times the dtype's ratio to this package's pass?), the other
+ * backend, the smaller model. The ratios are the converter's (measured on the released sizes' packages:
+ * fp16 halves every weight; q4's graphs are 0.18–0.23 of fp32's, its largest weight, the lm_head, 1/8). */
+function instead(m: Manifest, fits: (ratio: { fp16: number; q4: number }) => { fp16: boolean; q4: boolean }, other?: string): string {
+  const toFp32 = m.dtype === 'fp16' ? 2 : 1;
+  const ok = fits({ fp16: 0.5 * toFp32, q4: 0.25 * toFp32 });
   const choices = [];
-  if (m.dtype === 'fp32') choices.push('its fp16 package (half the bytes)');
-  if (m.dtype !== 'q4') choices.push('its q4 package (4-bit LLM and MAR weights: a quarter of the fp32 bytes)');
+  if (m.dtype === 'fp32' && ok.fp16) choices.push('its fp16 package (half the bytes)');
+  if (m.dtype !== 'q4' && ok.q4) choices.push('its q4 package (4-bit LLM and MAR weights: a quarter of the fp32 bytes)');
   if (other) choices.push(other);
-  if (m.config.name !== '0.5b' && m.config.name !== 'tiny' && m.config.name !== 'shapes') choices.push('Harmon-0.5B');
+  if (m.config.name === '1.5b') choices.push('Harmon-0.5B');
   return choices.join(', or ') || 'a smaller model';
 }
 
@@ -77,7 +82,8 @@ export function fitProblems(m: Manifest, t: FitTarget): FitProblem[] {
   const [bigName, big] = files.reduce((a, b) => (b[1].bytes > a[1].bytes ? b : a), ['', { bytes: 0 }] as [string, { bytes: number }]);
   if (big.bytes > t.maxArrayBufferBytes) {
     problems.push({ limit: "this browser's largest ArrayBuffer", detail: `${bigName} is ${size(big.bytes)}, the browser allocates at most ${size(t.maxArrayBufferBytes)} in one piece`,
-      instead: smaller(m) + ' (or a browser that allocates larger buffers, e.g. Chromium)' });
+      instead: instead(m, (r) => ({ fp16: big.bytes * r.fp16 <= t.maxArrayBufferBytes, q4: big.bytes * r.q4 <= t.maxArrayBufferBytes }),
+        'a browser that allocates larger buffers (Chromium: 8 GiB measured)') });
   }
   const graphs = graphBytes(m);
   const total = Object.values(graphs).reduce((a, b) => a + b, 0);
@@ -88,13 +94,16 @@ export function fitProblems(m: Manifest, t: FitTarget): FitProblem[] {
     if (need > WASM_MEMORY_BYTES) {
       problems.push({ limit: "onnxruntime-web's 4 GiB WebAssembly memory (wasm32)",
         detail: `the graphs' weights are ${size(total)}, and loading them takes ~${size(need)} of the wasm heap`,
-        instead: smaller(m, 'the webgpu backend on a GPU (weights in GPU memory)') });
+        instead: instead(m, (r) => ({ fp16: need * r.fp16 <= WASM_MEMORY_BYTES, q4: need * r.q4 <= WASM_MEMORY_BYTES }),
+          'the webgpu backend on a GPU (weights in GPU memory)') });
     }
   } else if (largest + WEBGPU_HEAP_MARGIN_BYTES > WASM_MEMORY_BYTES) {
     // the WebGPU execution provider uploads each session's weights while creating it: the heap
     // holds one graph's at a time
     problems.push({ limit: "onnxruntime-web's 4 GiB WebAssembly memory (wasm32), which holds each graph's weights while its session is created",
-      detail: `the ${g} graph's weights are ${size(largest)}`, instead: smaller(m) });
+      detail: `the ${g} graph's weights are ${size(largest)}`,
+      instead: instead(m, (r) => ({ fp16: largest * r.fp16 + WEBGPU_HEAP_MARGIN_BYTES <= WASM_MEMORY_BYTES && Boolean(t.gpu?.f16),
+        q4: largest * r.q4 + WEBGPU_HEAP_MARGIN_BYTES <= WASM_MEMORY_BYTES })) });
   }
   const gpu = t.gpu;
   if (gpu) {
@@ -108,7 +117,7 @@ export function fitProblems(m: Manifest, t: FitTarget): FitProblem[] {
       if (w.largest.bytes > cap) {
         const which = gpu.maxBufferSize <= gpu.maxStorageBufferBindingSize ? 'maxBufferSize' : 'maxStorageBufferBindingSize';
         problems.push({ limit: `this GPU's ${which} (${size(cap)})`, detail: `the ${g} graph's largest weight (${w.largest.name}, [${w.largest.shape.join(', ')}]) is ${size(w.largest.bytes)} in one GPU buffer`,
-          instead: smaller(m, 'the wasm backend') });
+          instead: instead(m, (r) => ({ fp16: w.largest.bytes * r.fp16 <= cap && gpu.f16, q4: w.largest.bytes * r.q4 / 2 <= cap }), 'the wasm backend') });
       }
     }
   }
