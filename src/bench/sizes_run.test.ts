@@ -30,6 +30,6 @@ describe('bench --preset', () => {
       '    after image:  ORT wasm heap 4.25 GB, kernels\' wasm 0.20 GB; KV caches 0.00 GB',
       '    after answer: ORT wasm heap 4.18 GB, kernels\' wasm 0.20 GB; KV caches 0.03 GB']);
     const no = sizesLines(job, { label: job.label, error: { message: 'the 1.5b fp32 package cannot run on the wasm backend here: …', downloadedBytes: 0, ms: 40 } }, 1.1e10);
-    expect(no).toEqual(['Harmon-1.5b q4 on wasm, 256²: package 11.00 GB on disk', '    failed after 0.0 s, 0.00 GB downloaded: the 1.5b fp32 package cannot run on the wasm backend here: …']);
+    expect(no).toEqual(['Harmon-1.5b q4 on wasm, 256²: package 11.00 GB on disk', '    refused after 0.0 s, 0.00 GB downloaded: the 1.5b fp32 package cannot run on the wasm backend here: …']);
   });
 });

@@ -78,7 +78,8 @@ export function sizesLines(job: SizesJob, r: SizesReport, diskBytes: number): st
   const head = `${job.label} on ${job.backend}${r.backend ? ` (${r.backend.kind}, ${r.backend.adapter})` : ''}, ` +
     `${job.size ? `${job.size}²` : 'no image'}: package ${GB(diskBytes)} on disk`;
   if (r.error) {
-    return [head, `    failed after ${s(r.error.ms)}, ${GB(r.error.downloadedBytes)} downloaded: ${r.error.message}`];
+    const what = r.error.message.includes('cannot run on the') ? 'refused' : 'failed';
+    return [head, `    ${what} after ${s(r.error.ms)}, ${GB(r.error.downloadedBytes)} downloaded: ${r.error.message}`];
   }
   const answer = r.answerTokens === undefined ? '' : `; answer at ${r.askSize}²: ${r.answerTokens} tokens in ${s(r.answerMs)} ${JSON.stringify(r.answerText)}`;
   return [

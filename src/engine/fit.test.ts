@@ -80,6 +80,9 @@ describe('fit: the released sizes against each backend', () => {
     expect(verdict('0.5b-q4', defaults)).toBe('fits');
     expect(verdict('1.5b-q4', wasm)).toBe('fits');
     expect(fitMessage(manifest('0.5b-q4'), wasm)).toBeUndefined();
+    // without shader-f16: the 0.5B has its fp32 package and the wasm backend; the 1.5B only q4
+    expect(fitMessage(manifest('0.5b-fp16'), swiftshader)).toMatch(/Choose instead: its q4 package, or its fp32 package, or the wasm backend$/);
+    expect(fitMessage(manifest('1.5b-fp16'), swiftshader)).toMatch(/Choose instead: its q4 package, or Harmon-0\.5B$/);
   });
 
   it('refuses a graph protobuf cannot parse, and counts file bytes where a manifest lists no weights', () => {

@@ -108,8 +108,15 @@ export function fitProblems(m: Manifest, t: FitTarget): FitProblem[] {
   const gpu = t.gpu;
   if (gpu) {
     if (m.dtype === 'fp16' && !gpu.f16) {
+      // fp32 doubles every weight: proposed only where it would pass the checks below and above
+      const cap = Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize);
+      const fp32Fits = 2 * largest + WEBGPU_HEAP_MARGIN_BYTES <= WASM_MEMORY_BYTES &&
+        Object.values(m.weights ?? {}).every((w) => 2 * w.largest.bytes <= cap);
+      const wasmFits = total + WASM_LOAD_FACTOR * largest <= WASM_MEMORY_BYTES;
+      const choices = ['its q4 package', ...(fp32Fits ? ['its fp32 package'] : []), ...(wasmFits ? ['the wasm backend'] : []),
+        ...(m.config.name === '1.5b' ? ['Harmon-0.5B'] : [])];
       problems.push({ limit: "the GPU's shader-f16 feature", detail: 'this package is fp16 and this GPU has no shader-f16',
-        instead: 'the fp32 or q4 package of this model, or the wasm backend' });
+        instead: choices.join(', or ') });
     }
     // one GPU buffer per initializer
     const cap = Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize);
