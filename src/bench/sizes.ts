@@ -61,7 +61,8 @@ async function run(job: SizesJob): Promise<SizesReport> {
     report.loadMs = performance.now() - t0;
     Object.assign(report, { name: info.name, dtype: info.dtype, packageBytes: info.bytes });
     report.afterLoad = await engine.stats();
-    note(`  ${job.label}: loaded in ${(report.loadMs / 1000).toFixed(1)} s; ${job.size}², ${job.steps} MAR step(s), ${job.samplingSteps} sampling step(s)`);
+    note(`  ${job.label}: loaded in ${(report.loadMs / 1000).toFixed(1)} s` +
+      (job.size ? `; ${job.size}², ${job.steps} MAR step(s), ${job.samplingSteps} sampling step(s)` : ''));
     let image: InputImage = { width: 64, height: 48, rgba: new Uint8ClampedArray(64 * 48 * 4).fill(160) };
     if (job.size > 0) {
       const g = await engine.generate(PROMPT, { size: job.size, steps: job.steps, samplingSteps: job.samplingSteps, seed: 1 });

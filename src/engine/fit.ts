@@ -14,9 +14,10 @@ export const PROTOBUF_BYTES = 2 * GiB;
 /**
  * The WASM execution provider's heap after loading, beyond the weights, per byte of the largest
  * graph: measured (`npm run bench -- --preset`, ORT's heap after load minus the graphs' weights)
- * 0.77 for Harmon-0.5B fp32 (4.04 GB heap: 2.94 GB of weights, the LLM's 1.43 GB the largest) and
- * 0.5 for its q4 (0.79 GB: 0.68 GB + 0.22 GB) — the graph's bytes copied into the heap while its
- * session is created and the MatMul weights pre-packed, memory the heap keeps (it never shrinks).
+ * 0.76 for Harmon-0.5B fp32 (4.03 GB heap: 2.94 GB of weights, the LLM's 1.43 GB the largest), 0.5
+ * for its q4 (0.79 GB: 0.68 + 0.22 GB), 0.16 for 1.5B q4 (1.86 GB: 1.73 + 0.82 GB) — the graph's
+ * bytes copied into the heap while its session is created and the MatMul weights pre-packed, memory
+ * the heap keeps (it never shrinks). The 0.5B fp32 heap then stayed at 4.03 GB through a 512² image.
  */
 export const WASM_LOAD_FACTOR = 0.8;
 /**
