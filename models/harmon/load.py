@@ -209,7 +209,13 @@ def _build(cfg: HarmonConfig, state: dict, vae_state: dict | None, source: str) 
             state[TIED], state["llm.model.embed_tokens.weight"]):
         raise CheckpointError(f"{source}: {TIED} differs from the embeddings but the config ties them")
     state.setdefault(TIED, state["llm.model.embed_tokens.weight"])
-    model.load_state_dict(state, strict=True)
+    # float32 weights (torch_load maps the file) become the parameters themselves instead of being
+    # copied: the 1.5B's 10 GB then stay file-backed pages the kernel can drop, not process memory
+    # next to the export's copies. Other dtypes are cast by copying into the float32 parameters.
+    assign = all(v.dtype == torch.float32 for v in state.values())
+    model.load_state_dict(state, strict=True, assign=assign)
+    if assign and cfg.llm.tie_word_embeddings:  # assigning gave lm_head its own Parameter: one again
+        model.llm.lm_head.weight = model.llm.model.embed_tokens.weight
     if vae_state is not None:
         model.vae = AutoencoderKL(cfg.vae)
         check_keys(model.vae, vae_state, source + " (VAE)")

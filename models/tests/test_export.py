@@ -4,6 +4,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import onnx
 import pytest
 
@@ -43,6 +44,15 @@ def test_convert_fp32_official_layout(tiny_files, tmp_path):
     assert len(keys) == 1 + 12 * m["config"]["llm"]["num_hidden_layers"] and "llm.model.norm.weight" in keys
     assert all(k.startswith(("llm.model.layers.", "llm.model.norm.")) for k in keys)
 
+    # every graph's weights as stored, for the engine's checks before a download (src/engine/fit.ts)
+    cfg = m["config"]["llm"]
+    for g, w in m["weights"].items():
+        inits = onnx.load(str(out / m["graphs"][g]), load_external_data=False).graph.initializer
+        assert w["bytes"] == sum(4 * int(np.prod(t.dims)) for t in inits) > 0
+        assert w["largest"]["bytes"] == max(4 * int(np.prod(t.dims)) for t in inits)
+    assert m["weights"]["lm_head"]["largest"] == {"name": m["weights"]["lm_head"]["largest"]["name"],
+                                                   "bytes": cfg["vocab_size"] * cfg["hidden_size"] * 4,
+                                                   "shape": [cfg["hidden_size"], cfg["vocab_size"]]}
 
 def test_llm_weights_adds_the_file_an_older_package_lacks(tmp_path):
     """The embedded default's llm.safetensors, written again from its checkpoint into a copy of the
@@ -101,6 +111,10 @@ def test_npm_run_convert_q4(tiny_files, tmp_path):
     ops = {n.op_type for n in onnx.load(str(out / "llm.onnx")).graph.node}
     assert "MatMulNBits" in ops and "MatMul" in ops  # weights quantized; attention's MatMuls stay float
     assert m["files"]["llm.onnx"]["dtype"] == "q4" and m["files"]["vae_decoder.onnx"]["dtype"] == "fp32"
+    # 4-bit packed weights count as stored: the lm_head's (H/32 blocks of 16 bytes per row) is an
+    # eighth of its fp32 bytes
+    cfg = m["config"]["llm"]
+    assert m["weights"]["lm_head"]["largest"]["bytes"] == cfg["vocab_size"] * cfg["hidden_size"] // 2
 
 
 def test_npm_run_convert_reports_bad_checkpoint(tiny_files, tmp_path):
@@ -127,6 +141,10 @@ def test_large_graphs_use_external_data(tiny_model, tiny_files, tmp_path, monkey
     m = export_package(tiny_model, tiny_files / "qwen", tmp_path / "pkg", "fp32", log=lambda *_: None)
     assert m["files"]["vae_decoder.onnx.data"]["kind"] == "onnx-external-data"
     assert max(m["checks"].values()) <= 1e-5
+    _check_manifest(tmp_path / "pkg", "fp32")
+    # converting into the same folder again writes the same files, not the weights appended twice
+    again = export_package(tiny_model, tiny_files / "qwen", tmp_path / "pkg", "fp32", log=lambda *_: None)
+    assert {k: v["bytes"] for k, v in again["files"].items()} == {k: v["bytes"] for k, v in m["files"].items()}
     _check_manifest(tmp_path / "pkg", "fp32")
 
 

@@ -8,6 +8,7 @@
 //
 //   npm run bench -- [--backend auto|webgpu|wasm|all|webgpu,wasm] [--model PKG_DIR]... [--size 256]
 //                    [--steps 64] [--sampling-steps 100] [--matmul 2048]
+//   npm run bench -- --preset 0.5b|1.5b ...   the released sizes, per dtype (sizes_run.ts)
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { chromiumArgs, chromiumPath } from '../cli/chromium';
 import { startServer } from '../cli/server';
 import type { BenchModel, BenchOptions, BenchReport, Settings } from './page';
 import { reportLines } from './table';
+import { runSizes } from './sizes_run';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DEFAULT_MODEL = 'models/default/package';
@@ -31,7 +33,8 @@ export const USAGE = `usage: npm run bench -- [--backend auto|webgpu|wasm|all|we
                       [--size N] [--steps N] [--sampling-steps N | --fast] [--matmul N]
 Default: --backend auto; the embedded default (its own settings) and Harmon-0.5B's shapes at reduced
 depth (npm run bench:model). With --model: only those packages (inside the repository), at their own
-settings. Flags left out take each package's defaults.`;
+settings. Flags left out take each package's defaults.
+       npm run bench -- --preset 0.5b|1.5b ...: the released sizes per dtype (--preset --help).`;
 
 export interface BenchArgs {
   backends: BackendChoice[];
@@ -92,6 +95,7 @@ function models(a: BenchArgs): BenchModel[] {
 }
 
 async function main(): Promise<number> {
+  if (process.argv.slice(2).some((x) => x === '--preset' || x.startsWith('--preset='))) return runSizes(process.argv.slice(2), root);
   let a: BenchArgs | 'help';
   let list: BenchModel[];
   try {

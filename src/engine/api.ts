@@ -240,6 +240,20 @@ export interface EngineStats {
   gpuBytesUndestroyed: number;
   /** how many buffers are created and not destroyed */
   gpuBuffers: number;
+  /** the GPU bytes held (`gpuBytes`) by owner: `sessions` onnxruntime-web's sessions (their weights,
+   * uploaded when they are created), `kernels` the weights our WGSL kernels read, `kvCache` the open
+   * conversations' KV caches, `scratch` the rest (activations, per-request buffers); zeros on wasm */
+  gpuBytesByOwner: { sessions: number; kernels: number; kvCache: number; scratch: number };
+  /** the most `gpuBytes` has been since the backend was created */
+  gpuPeakBytes: number;
+  /** onnxruntime-web's WebAssembly heap (both backends run it; on wasm it holds every graph's
+   * weights; wasm32: at most 4 GiB). A wasm heap never shrinks: this is also its peak. */
+  wasmMemoryBytes: number;
+  /** our CPU kernels' WebAssembly memory (the wasm backend's diffusion head: weights and scratch),
+   * also never shrinking */
+  kernelWasmBytes: number;
+  /** the open conversations' KV caches, on the GPU (webgpu) or in the page's memory (wasm) */
+  kvCacheBytes: number;
   /** open conversations (each holds a KV cache) */
   conversations: number;
   /** requests started and not finished (the worker client adds those it waits on) */

@@ -13,7 +13,7 @@
 import { readF32, storageBuffer } from '../gpu/buffers';
 import { SOFTWARE_ADAPTER } from '../gpu/caps';
 import { Gpu, requestDevice } from '../gpu/device';
-import { type GpuTally, tallyBuffers } from '../gpu/tally';
+import { emptyTally, type GpuOwner, type GpuTally, tallyBuffers, withOwner } from '../gpu/tally';
 import type { BackendChoice, BackendInfo } from './api';
 import { EngineError } from './errors';
 import { ort } from './ort';
@@ -43,6 +43,8 @@ export interface Backend {
   readonly lostSignal?: AbortSignal;
   /** GPU buffers alive on the device (ours and onnxruntime-web's, tally.ts); zeros on wasm */
   memory(): GpuTally;
+  /** runs `job` with the GPU buffers it creates counted as `owner`'s (tally.ts; wasm: just runs it) */
+  owned<T>(owner: GpuOwner, job: () => Promise<T>): Promise<T>;
   destroy(): void;
 }
 
@@ -123,7 +125,11 @@ class WebGpuBackend implements Backend {
   }
 
   memory(): GpuTally {
-    return { ...this.tally };
+    return { ...this.tally, byOwner: { ...this.tally.byOwner } };
+  }
+
+  owned<T>(owner: GpuOwner, job: () => Promise<T>): Promise<T> {
+    return withOwner(this.tally, owner, job);
   }
 
   session(model: Uint8Array, externalData: { path: string; data: Uint8Array }[]): Promise<ort.InferenceSession> {
@@ -193,7 +199,11 @@ class WasmBackend implements Backend {
   constructor(readonly info: BackendInfo) {}
 
   memory(): GpuTally {
-    return { bytes: 0, buffers: 0, collected: 0 };
+    return emptyTally();
+  }
+
+  owned<T>(_owner: GpuOwner, job: () => Promise<T>): Promise<T> {
+    return job();
   }
 
   session(model: Uint8Array, externalData: { path: string; data: Uint8Array }[]): Promise<ort.InferenceSession> {

@@ -9,7 +9,9 @@ import type {
 import { type Backend, createBackend, EngineError } from './backend';
 import { HarmonModel } from './model';
 import { configureOrt } from './ort';
-import { loadPackage, type LoadedPackage } from './package';
+import { wasmMemoryBytes } from './wasm-memory';
+import { fitMessage, type FitTarget, probeArrayBuffer } from './fit';
+import { loadPackage, type LoadedPackage, type Manifest } from './package';
 import { type Canvas, checkCanvasLimits, checkCanvasOrders, generatedFlags, planCanvas,
   seededInputs } from './canvas';
 import { checkpoint } from './checkpoint';
@@ -71,7 +73,14 @@ export class Engine implements EngineApi {
     if (!this.be.lost) await this.be.sync();
     await new Promise((resolve) => setTimeout(resolve, 0));
     const gpu = this.be.memory();
+    const wasm = wasmMemoryBytes();
+    const kv = [...this.conversations.values()].reduce((s, c) => s + c.cacheBytes, 0);
+    // the caches are made by the LLM's runs (scratch, to the tally): told apart by their known size
+    const kvGpu = this.be.gpu ? Math.min(kv, gpu.byOwner.scratch) : 0;
     return { gpuBytes: gpu.bytes - gpu.collected, gpuBytesUndestroyed: gpu.bytes, gpuBuffers: gpu.buffers,
+      gpuBytesByOwner: { sessions: gpu.byOwner.sessions, kernels: gpu.byOwner.kernels, kvCache: kvGpu,
+        scratch: gpu.byOwner.scratch - kvGpu },
+      gpuPeakBytes: gpu.peak, wasmMemoryBytes: wasm.ort, kernelWasmBytes: wasm.kernels, kvCacheBytes: kv,
       conversations: this.conversations.size, pending: this.busy ? 1 : 0 };
   }
 
@@ -83,10 +92,12 @@ export class Engine implements EngineApi {
     await this.revive();
     this.check(false);
     return this.exclusive(async () => {
-      const pkg = await loadPackage(source, { onProgress: hooks.onProgress, signal: hooks.signal });
-      if (pkg.manifest.dtype === 'fp16' && this.be.gpu && !this.be.gpu.caps.f16) {
-        throw new EngineError('this package is fp16 but the GPU has no shader-f16; use an fp32 or q4 package');
-      }
+      // a package this backend cannot hold is refused from its manifest, before the download
+      const check = (m: Manifest) => {
+        const why = fitMessage(m, this.fitTarget(m));
+        if (why) throw new EngineError(why);
+      };
+      const pkg = await loadPackage(source, { onProgress: hooks.onProgress, signal: hooks.signal, check });
       const defaults = packageDefaults(pkg.manifest);
       const ask = packageAskDefaults(pkg.manifest);
       const model = await HarmonModel.load(this.be, pkg, (graph) => hooks.onProgress?.({ phase: 'compile', graph }), this.opts.llm);
@@ -187,6 +198,14 @@ export class Engine implements EngineApi {
     } finally {
       lat.dispose();
     }
+  }
+
+  /** This backend's limits for fit.ts; the ArrayBuffer limit is probed at the package's largest file. */
+  private fitTarget(m: Manifest): FitTarget {
+    const largest = Math.max(0, ...Object.values(m.files).map((f) => f.bytes));
+    const caps = this.be.gpu?.caps;
+    return { backend: this.be.kind, maxArrayBufferBytes: probeArrayBuffer(largest),
+      gpu: caps && { maxBufferSize: caps.maxBufferSize, maxStorageBufferBindingSize: caps.maxStorageBufferBindingSize, f16: caps.f16 } };
   }
 
   /** The largest buffer this backend takes: the device's limits on webgpu; on wasm, 1 GiB (its

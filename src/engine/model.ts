@@ -46,12 +46,15 @@ export class HarmonModel {
       return t.data as Float32Array;
     };
     const path = llmPath(backend, pkg, llmChoice);
-    const graphs = await Graphs.load(backend, pkg, onGraph);
+    // (GPU buffers made while the sessions are created hold their weights; stats() counts them apart)
+    const graphs = await backend.owned('sessions', () => Graphs.load(backend, pkg, onGraph));
     let steps: StepKernels | undefined;
     let llm: Llm;
     try {
-      steps = backend.gpu ? await WebGpuSteps.create(backend.gpu, cfg, weight, kernels) : new WasmSteps(cfg, weight, kernels);
-      llm = path === 'kernels' ? new KernelLlm(backend.gpu!, cfg, llmWeights(pkg)) : new OnnxLlm(graphs, cfg);
+      steps = await backend.owned('kernels', async () => backend.gpu ? await WebGpuSteps.create(backend.gpu, cfg, weight, kernels)
+        : new WasmSteps(cfg, weight, kernels));
+      llm = path === 'kernels' ? await backend.owned('kernels', async () => new KernelLlm(backend.gpu!, cfg, llmWeights(pkg)))
+        : new OnnxLlm(graphs, cfg);
     } catch (e) {
       steps?.dispose();
       await graphs.release();

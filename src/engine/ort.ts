@@ -5,6 +5,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { wasmThreads } from './backend';
 import { resolveWasmPaths } from './ort-paths';
+import { watchWasmMemory } from './wasm-memory';
 
 export { ort };
 
@@ -14,6 +15,7 @@ let configured = false;
  * both must be set before the first session is created. */
 export function configureOrt(wasmPaths?: string): void {
   if (configured && !wasmPaths) return;
+  watchWasmMemory(); // before ORT creates its heap: stats() reports its size
   ort.env.wasm.wasmPaths = resolveWasmPaths(wasmPaths);
   ort.env.wasm.numThreads = wasmThreads(wasmPaths);
   ort.env.logLevel = 'error';

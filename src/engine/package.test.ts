@@ -127,6 +127,26 @@ describe('loadPackage from a URL', () => {
   });
 });
 
+describe('the manifest check (fit.ts refuses a package there)', () => {
+  it('runs on the manifest before any other file is fetched, and its error stops the load', async () => {
+    const fetched: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      fetched.push(String(input));
+      return fetch(input, init);
+    };
+    const refuse = (m: Manifest) => {
+      throw new PackageError(`no room for ${m.name}`);
+    };
+    await expect(loadPackage({ url: `${base}/pkg/` }, { ...NO_CACHE, fetch: counting, check: refuse })).rejects.toThrow('no room for tiny');
+    expect(fetched).toEqual([`${base}/pkg/manifest.json`]);
+    const picked = new Map<string, ArrayBuffer>([...FILES].map(([n, b]) => [n, b.slice().buffer]));
+    await expect(loadPackage({ files: picked }, { check: refuse })).rejects.toThrow('no room for tiny');
+    const seen: string[] = [];
+    await loadPackage({ url: `${base}/pkg/` }, { ...NO_CACHE, check: (m) => seen.push(m.name) });
+    expect(seen).toEqual(['tiny']);
+  });
+});
+
 describe('loadPackage from picked files', () => {
   /** What a folder picker gives: names under the picked folder, as Blobs (and an ArrayBuffer). */
   const picked = (change: Record<string, Uint8Array | null> = {}) => {

@@ -62,6 +62,9 @@ export interface Manifest {
   graphs: Record<string, string>;
   /** graph name → relative error against the reference measured at export */
   checks: Record<string, number>;
+  /** graph name → its weights as stored: total bytes and the largest initializer (absent in older
+   * packages); fit.ts checks them against the backend's limits before anything is downloaded */
+  weights?: Record<string, { bytes: number; largest: { name: string; bytes: number; shape: number[] } }>;
   files: Record<string, ManifestFile>;
 }
 
@@ -83,6 +86,8 @@ export interface LoadOptions {
   fetch?: typeof fetch;
   /** where verified files are kept between visits; default: the browser's Cache Storage if any; null: none */
   cache?: PackageCache | null;
+  /** called with the manifest before any other file is read: throws to refuse the package (fit.ts) */
+  check?: (manifest: Manifest) => void;
 }
 
 /** A package that cannot be used: unreachable, not a Harmon package, or not matching its manifest. */
@@ -130,6 +135,7 @@ async function loadFromUrl(url: string, opts: LoadOptions): Promise<LoadedPackag
     manifestText = cached;
   }
   const manifest = parseManifest(manifestText, manifestUrl);
+  opts.check?.(manifest);
   const files = new Map<string, Uint8Array>();
   for (const [name, meta] of Object.entries(manifest.files)) {
     const fileUrl = new URL(name, baseUrl).href;
@@ -165,6 +171,7 @@ async function loadFromFiles(picked: Map<string, Blob | ArrayBuffer>, opts: Load
     return new Uint8Array(v instanceof ArrayBuffer ? v : await v.arrayBuffer());
   };
   const manifest = parseManifest(new TextDecoder().decode(await read(manifestKey)), manifestKey);
+  opts.check?.(manifest);
   const files = new Map<string, Uint8Array>();
   for (const [name, meta] of Object.entries(manifest.files)) {
     opts.signal?.throwIfAborted();

@@ -68,6 +68,12 @@ export class Conversation {
     return this.cache?.length ?? 0;
   }
 
+  /** Bytes of this conversation's KV cache: keys and values (f32) of every layer at every position. */
+  get cacheBytes(): number {
+    const { num_hidden_layers: layers, num_key_value_heads: kv, hidden_size: H, num_attention_heads: heads } = this.m.config.llm;
+    return this.length * layers * 2 * kv * (H / heads) * 4;
+  }
+
   /** Feeds embeddings (1, T, H); returns the logits of the last position. */
   private async feed(embeds: ort.Tensor): Promise<Float32Array> {
     const t = embeds.dims[1];

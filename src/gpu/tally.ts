@@ -2,6 +2,10 @@
 // execution provider creates its buffers on the GPUDevice we hand it), counted from createBuffer
 // until destroy(). A buffer dropped without destroy() stays counted: it is held until the garbage
 // collector runs, which is what a long session must not depend on.
+//
+// Each buffer is counted under the owner current when it was created (withOwner): the engine marks
+// its loading phases (ORT's sessions upload their weights while they are created, our kernels theirs
+// while they are built); everything else, made while requests run, is `scratch`.
 
 export interface GpuTally {
   /** bytes of the buffers created and not destroyed */
@@ -11,6 +15,34 @@ export interface GpuTally {
   /** of those, the bytes whose GPUBuffer object the garbage collector has already reclaimed (the
    * browser frees its memory then): `bytes − collected` is what is really held */
   collected: number;
+  /** the most `bytes − collected` has been since counting began */
+  peak: number;
+  /** `bytes − collected` by the owner current at each buffer's creation (see withOwner) */
+  byOwner: Record<GpuOwner, number>;
+  /** whose buffers are being created now */
+  owner: GpuOwner;
+}
+
+/** Who a GPU buffer belongs to: ORT's sessions (their weights, uploaded at creation), our kernels'
+ * weights, or what requests make as they run (ORT's activations and outputs, our per-step buffers,
+ * the KV caches: the engine tells those apart by their sizes, EngineStats). */
+export type GpuOwner = 'sessions' | 'kernels' | 'scratch';
+
+export function emptyTally(): GpuTally {
+  return { bytes: 0, buffers: 0, collected: 0, peak: 0, byOwner: { sessions: 0, kernels: 0, scratch: 0 }, owner: 'scratch' };
+}
+
+/** Runs `job` with the buffers it creates on `tally`'s device counted as `owner`'s (one job at a
+ * time: the engine is exclusive, so no other creation interleaves). */
+export async function withOwner<T>(tally: GpuTally | undefined, owner: GpuOwner, job: () => Promise<T>): Promise<T> {
+  if (!tally) return job();
+  const before = tally.owner;
+  tally.owner = owner;
+  try {
+    return await job();
+  } finally {
+    tally.owner = before;
+  }
 }
 
 const tallies = new WeakMap<GPUDevice, GpuTally>();
@@ -19,26 +51,34 @@ const tallies = new WeakMap<GPUDevice, GpuTally>();
 export function tallyBuffers(device: GPUDevice): GpuTally {
   const existing = tallies.get(device);
   if (existing) return existing;
-  const tally: GpuTally = { bytes: 0, buffers: 0, collected: 0 };
+  const tally = emptyTally();
   const create = device.createBuffer.bind(device);
   // a buffer reclaimed without destroy() (onnxruntime-web drops some that way) is freed by the
   // browser: counted as collected, so that a long session's real holding can be told from our leaks
-  const reclaimed = new FinalizationRegistry<{ size: number; alive: () => boolean }>((b) => {
-    if (b.alive()) tally.collected += b.size;
+  // (a reclaimed buffer can no longer be destroyed: its owner's share, which counts what is really
+  // held, drops now)
+  const reclaimed = new FinalizationRegistry<{ size: number; owner: GpuOwner; alive: () => boolean }>((b) => {
+    if (!b.alive()) return;
+    tally.collected += b.size;
+    tally.byOwner[b.owner] -= b.size;
   });
   device.createBuffer = (descriptor: GPUBufferDescriptor): GPUBuffer => {
     const buffer = create(descriptor);
     const size = buffer.size;
+    const owner = tally.owner;
     tally.bytes += size;
     tally.buffers += 1;
+    tally.byOwner[owner] += size;
+    tally.peak = Math.max(tally.peak, tally.bytes - tally.collected);
     const destroy = buffer.destroy.bind(buffer);
     let alive = true;
-    reclaimed.register(buffer, { size, alive: () => alive });
+    reclaimed.register(buffer, { size, owner, alive: () => alive });
     buffer.destroy = () => {
       if (alive) {
         alive = false;
         tally.bytes -= size;
         tally.buffers -= 1;
+        tally.byOwner[owner] -= size;
       }
       destroy();
     };

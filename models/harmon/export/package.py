@@ -57,9 +57,26 @@ def _weight_bytes(m: onnx.ModelProto) -> int:
     return sum(int(np.prod(t.dims)) * 4 for t in m.graph.initializer)
 
 
+def weight_sizes(m: onnx.ModelProto) -> dict:
+    """The graph's initializers as stored (fp32, fp16, 4-bit packed uint8): their total bytes and the
+    largest one. The engine checks these against a backend's limits before downloading anything:
+    onnxruntime-web keeps the weights in its WebAssembly heap (wasm) or makes one GPU buffer per
+    initializer (webgpu), so the largest must fit the adapter's maxBufferSize."""
+    total, largest = 0, {"name": None, "bytes": 0, "shape": []}
+    for t in m.graph.initializer:
+        n = int(np.prod(t.dims)) * onnx.helper.tensor_dtype_to_np_dtype(t.data_type).itemsize
+        total += n
+        if n > largest["bytes"]:
+            largest = {"name": t.name, "bytes": n, "shape": list(t.dims)}
+    return {"bytes": total, "largest": largest}
+
+
 def save_graph(m: onnx.ModelProto, out: Path, name: str) -> list[str]:
     """Save `name`.onnx (+ `name`.onnx.data when large); returns the files written."""
     path = out / f"{name}.onnx"
+    # onnx appends external data to an existing file: converting into a package folder again would
+    # leave the old weights in front of the new ones (every .data file twice its size)
+    (out / f"{name}.onnx.data").unlink(missing_ok=True)
     if _weight_bytes(m) > EXTERNAL_DATA_BYTES:
         onnx.save_model(m, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
                         location=f"{name}.onnx.data", size_threshold=1024)
@@ -96,6 +113,7 @@ def export_package(model: Harmon, tok_dir: Path, out: Path, dtype: str = "fp32",
     files: dict[str, dict] = {}
     checks: dict[str, float] = {}
     graph_files: dict[str, str] = {}
+    weights: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for spec in specs(model, grid):
             proto = export_graph(spec, Path(tmp))
@@ -104,7 +122,11 @@ def export_package(model: Harmon, tok_dir: Path, out: Path, dtype: str = "fp32",
                 proto, gdtype = to_fp16(proto), "fp16"
             elif dtype == "q4" and spec.name in Q4_GRAPHS:
                 proto, gdtype = to_q4(proto), "q4"
+            weights[spec.name] = weight_sizes(proto)
             written = save_graph(proto, out, spec.name)
+            # the proto (the whole graph's weights) is not needed for the check: at 1.5B the LLM's
+            # are 5.2 GB, which would otherwise stay in memory next to the check's session
+            del proto
             err = spec.check(model, _session_runner(out / written[0]))
             checks[spec.name] = err
             log(f"  {spec.name:12s} {'+'.join(written):40s} rel. error vs reference {err:.2e}")
@@ -145,6 +167,7 @@ def export_package(model: Harmon, tok_dir: Path, out: Path, dtype: str = "fp32",
         "understanding": understanding or understanding_settings(cfg.name, cfg.image_size, None, cfg.image_size),
         "graphs": graph_files,
         "checks": {k: float(v) for k, v in checks.items()},
+        "weights": weights,
         "files": files,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
