@@ -9,14 +9,19 @@ import type { LoadedPackage } from './package';
 
 const webgpu = { kind: 'webgpu', gpu: {} } as unknown as Backend;
 const wasm = { kind: 'wasm' } as unknown as Backend;
-const pkg = (files: string[]) => ({ manifest: { files: Object.fromEntries(files.map((f) => [f, {}])) } }) as unknown as LoadedPackage;
+const pkg = (files: string[], dtype = 'fp32') =>
+  ({ manifest: { dtype, files: Object.fromEntries(files.map((f) => [f, {}])) } }) as unknown as LoadedPackage;
 const withWeights = pkg(['llm.onnx', 'llm.safetensors']);
 const without = pkg(['llm.onnx']);
 
 describe('llmPath', () => {
-  it('auto: the measured choice on webgpu when the package carries the weights, onnx otherwise', () => {
+  it('auto: the measured choice on webgpu when an fp32 package carries the weights, onnx otherwise', () => {
     expect(AUTO_WEBGPU).toBe('kernels');
     expect(llmPath(webgpu, withWeights, 'auto')).toBe('kernels');
+    // fp16 / q4: the kernels would hold the layers as f32, the graph keeps them small
+    expect(llmPath(webgpu, pkg(['llm.onnx', 'llm.safetensors'], 'fp16'), 'auto')).toBe('onnx');
+    expect(llmPath(webgpu, pkg(['llm.onnx', 'llm.safetensors'], 'q4'), 'auto')).toBe('onnx');
+    expect(llmPath(webgpu, pkg(['llm.onnx', 'llm.safetensors'], 'q4'), 'kernels')).toBe('kernels');
     expect(llmPath(webgpu, without, 'auto')).toBe('onnx');
     expect(llmPath(wasm, withWeights, 'auto')).toBe('onnx');
   });

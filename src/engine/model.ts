@@ -88,7 +88,9 @@ export type LlmChoice = 'auto' | LlmPath;
 
 /** Which LLM path a backend runs. `auto`: the faster one measured on that backend (README, `npm
  * run bench`): the onnx graph on wasm (the kernels path needs WebGPU), AUTO_WEBGPU on webgpu when the
- * package carries llm.safetensors. */
+ * package carries llm.safetensors and is fp32. An fp16 or q4 package stays on its graph under `auto`:
+ * the kernels upload the LLM's layers as f32, so they would hold 2× (fp16) to ~6× (q4) the GPU
+ * memory the graph's weights take, and that is what those dtypes are chosen to save. */
 export function llmPath(backend: Backend, pkg: LoadedPackage, choice: LlmChoice): LlmPath {
   const has = 'llm.safetensors' in pkg.manifest.files;
   if (choice === 'onnx') return 'onnx';
@@ -99,7 +101,7 @@ export function llmPath(backend: Backend, pkg: LoadedPackage, choice: LlmChoice)
     return 'kernels';
   }
   if (choice !== 'auto') throw new EngineError(`llm must be 'auto', 'onnx' or 'kernels', got ${String(choice)}`);
-  return backend.gpu && has ? AUTO_WEBGPU : 'onnx';
+  return backend.gpu && has && pkg.manifest.dtype === 'fp32' ? AUTO_WEBGPU : 'onnx';
 }
 
 /** The webgpu backend's LLM path under `auto`, by the bench's measurement (README). */
