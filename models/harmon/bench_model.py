@@ -32,7 +32,7 @@ import torch
 
 from .config import HarmonConfig, preset
 from .export.package import export_package
-from .golden import GENERATION_CONFIG, randomize
+from .golden import GENERATION_CONFIG, init_tensor, randomize
 from .load import TIED
 from .model import Harmon
 from .tokenizer_build import build_tokenizer, save_tokenizer
@@ -72,25 +72,6 @@ def residual_scale(name: str, cfg: HarmonConfig) -> float:
     return 1.0
 
 
-def init_(name: str, t: torch.Tensor, g: torch.Generator, scale: float = 1.0) -> None:
-    """golden.randomize's scales for one tensor, in place: norm gains near 1, biases small,
-    position embeddings / buffer vectors 0.5, token embeddings 0.03, matrices scale/sqrt(fan_in), so
-    that activations stay of order one through every layer (finite in fp16 as well)."""
-    r = torch.randn(t.shape, generator=g)
-    leaf = name.rsplit(".", 1)[-1]
-    is_norm = any(s in name for s in ("norm", "_ln", "in_ln", "layernorm"))
-    if t.dim() == 1 and is_norm and leaf == "weight":
-        t.copy_(1 + 0.1 * r)
-    elif t.dim() == 1:
-        t.copy_(0.05 * r)
-    elif "pos_embed" in name or name.endswith(("fake_latent", "mask_token")):
-        t.copy_(0.5 * r)
-    elif "embed_tokens" in name:
-        t.copy_(0.03 * r)
-    else:
-        t.copy_(r * (scale / math.sqrt(t[0].numel())))
-
-
 def random_state(module: torch.nn.Module, g: torch.Generator, backing: Path | None = None,
                  scale=lambda name: 1.0) -> dict[str, torch.Tensor]:
     """A random state dict with `module`'s keys and shapes (built on the meta device, so nothing of
@@ -108,7 +89,7 @@ def random_state(module: torch.nn.Module, g: torch.Generator, backing: Path | No
         n = math.prod(s)
         state[k] = flat[at:at + n].view(s)
         at += n
-        init_(k, state[k], g, scale(k))
+        init_tensor(k, state[k], g, scale(k))
     return state
 
 

@@ -74,27 +74,35 @@ GENERATION_CONFIG = {"do_sample": True, "repetition_penalty": 1.1, "temperature"
 ASK_SIZE = 128
 
 
+def init_tensor(name: str, t: torch.Tensor, g: torch.Generator, scale: float = 1.0) -> None:
+    """One tensor's random init, in place, by its name: norm gains near 1, biases small, position
+    embeddings / buffer vectors 0.5, token embeddings 0.03, matrices scale/sqrt(fan_in), so that
+    activations stay of order one through every layer (finite in fp16 as well)."""
+    r = torch.randn(t.shape, generator=g)
+    leaf = name.rsplit(".", 1)[-1]
+    is_norm = any(s in name for s in ("norm", "_ln", "in_ln", "layernorm"))
+    if t.dim() == 1 and is_norm and leaf == "weight":
+        t.copy_(1 + 0.1 * r)
+    elif t.dim() == 1:
+        t.copy_(0.05 * r)
+    elif "pos_embed" in name or name.endswith(("fake_latent", "mask_token")):
+        t.copy_(0.5 * r)
+    elif "embed_tokens" in name:
+        # small, so the (tied) logits are not dominated by the input token and greedy decoding
+        # does not just repeat it
+        t.copy_(0.03 * r)
+    else:
+        # sqrt(fan_in) / 1.0 is exact: at scale 1 the golden weights stay the bytes they were
+        t.copy_(r / (math.sqrt(t[0].numel()) / scale))
+
+
 def randomize(model: Harmon, seed: int) -> Harmon:
-    """Random weights at sensible scales (norm gains near 1, matrices ~1/sqrt(fan_in)), so that every
-    stage produces values of order one and errors are visible."""
+    """Random weights at sensible scales (init_tensor), so that every stage produces values of order
+    one and errors are visible."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            r = torch.randn(p.shape, generator=g)
-            leaf = name.rsplit(".", 1)[-1]
-            is_norm = any(s in name for s in ("norm", "_ln", "in_ln", "layernorm"))
-            if p.dim() == 1 and is_norm and leaf == "weight":
-                p.copy_(1 + 0.1 * r)
-            elif p.dim() == 1:
-                p.copy_(0.05 * r)
-            elif "pos_embed" in name or name.endswith(("fake_latent", "mask_token")):
-                p.copy_(0.5 * r)
-            elif "embed_tokens" in name:
-                # small, so the (tied) logits are not dominated by the input token and greedy
-                # decoding does not just repeat it
-                p.copy_(0.03 * r)
-            else:
-                p.copy_(r / math.sqrt(p[0].numel()))
+            init_tensor(name, p, g)
     return model.eval()
 
 
