@@ -47,6 +47,29 @@ export async function withOwner<T>(tally: GpuTally | undefined, owner: GpuOwner,
 
 const tallies = new WeakMap<GPUDevice, GpuTally>();
 
+/** What the tally knows of one buffer (the FinalizationRegistry's record: nothing that reaches it). */
+interface Slot {
+  size: number;
+  owner: GpuOwner;
+  alive: boolean;
+}
+
+/** `buffer.destroy` that counts the buffer out once; made outside tallyBuffers' scope, so the
+ * registry's record of the buffer shares no closure context with it. */
+function destroyCounting(buffer: GPUBuffer, slot: Slot, tally: GpuTally): GPUBuffer['destroy'] {
+  const destroy = buffer.destroy.bind(buffer);
+  return (): undefined => {
+    if (slot.alive) {
+      slot.alive = false;
+      tally.bytes -= slot.size;
+      tally.buffers -= 1;
+      tally.byOwner[slot.owner] -= slot.size;
+    }
+    destroy();
+    return undefined;
+  };
+}
+
 /** Starts counting `device`'s buffers (once per device; later calls return the same tally). */
 export function tallyBuffers(device: GPUDevice): GpuTally {
   const existing = tallies.get(device);
@@ -56,32 +79,25 @@ export function tallyBuffers(device: GPUDevice): GpuTally {
   // a buffer reclaimed without destroy() (onnxruntime-web drops some that way) is freed by the
   // browser: counted as collected, so that a long session's real holding can be told from our leaks
   // (a reclaimed buffer can no longer be destroyed: its owner's share, which counts what is really
-  // held, drops now)
-  const reclaimed = new FinalizationRegistry<{ size: number; owner: GpuOwner; alive: () => boolean }>((b) => {
-    if (!b.alive()) return;
-    tally.collected += b.size;
-    tally.byOwner[b.owner] -= b.size;
+  // held, drops now).
+  // The registry holds each record strongly until its buffer is collected, so a record must not
+  // reach the buffer: a closure made here would share this scope's context, which holds `destroy`
+  // (bound to the buffer), and keep every destroyed GPUBuffer object alive for the whole session
+  // (measured: 37 per generation on the golden model, a JS heap growing 15 kB per generation).
+  const reclaimed = new FinalizationRegistry<Slot>((slot) => {
+    if (!slot.alive) return;
+    tally.collected += slot.size;
+    tally.byOwner[slot.owner] -= slot.size;
   });
   device.createBuffer = (descriptor: GPUBufferDescriptor): GPUBuffer => {
     const buffer = create(descriptor);
-    const size = buffer.size;
-    const owner = tally.owner;
-    tally.bytes += size;
+    const slot: Slot = { size: buffer.size, owner: tally.owner, alive: true };
+    tally.bytes += slot.size;
     tally.buffers += 1;
-    tally.byOwner[owner] += size;
+    tally.byOwner[slot.owner] += slot.size;
     tally.peak = Math.max(tally.peak, tally.bytes - tally.collected);
-    const destroy = buffer.destroy.bind(buffer);
-    let alive = true;
-    reclaimed.register(buffer, { size, owner, alive: () => alive });
-    buffer.destroy = () => {
-      if (alive) {
-        alive = false;
-        tally.bytes -= size;
-        tally.buffers -= 1;
-        tally.byOwner[owner] -= size;
-      }
-      destroy();
-    };
+    reclaimed.register(buffer, slot);
+    buffer.destroy = destroyCounting(buffer, slot, tally);
     return buffer;
   };
   tallies.set(device, tally);
