@@ -7,7 +7,7 @@ import type {
   GeneratedImage, InputImage, LoadHooks, ModelDefaults, ModelInfo, PackageSource,
 } from './api';
 import { type Backend, createBackend, EngineError } from './backend';
-import { HarmonModel } from './model';
+import { checkLlmChoice, HarmonModel } from './model';
 import { configureOrt } from './ort';
 import { wasmMemoryBytes } from './wasm-memory';
 import { fitMessage, type FitTarget, probeArrayBuffer } from './fit';
@@ -40,9 +40,7 @@ export class Engine implements EngineApi {
   /** Picks the backend (`auto`: webgpu on a hardware adapter, wasm on a software one or none). */
   static async create(opts: EngineOptions = {}): Promise<Engine> {
     configureOrt(opts.wasmPaths);
-    if (opts.llm !== undefined && !['auto', 'onnx', 'kernels'].includes(opts.llm)) {
-      throw new EngineError(`llm must be 'auto', 'onnx' or 'kernels', got ${String(opts.llm)}`);
-    }
+    if (opts.llm !== undefined) checkLlmChoice(opts.llm);
     return new Engine(await createBackend(opts.backend, opts.wasmPaths), opts);
   }
 

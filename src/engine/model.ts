@@ -100,8 +100,15 @@ export function llmPath(backend: Backend, pkg: LoadedPackage, choice: LlmChoice)
       '(convert it again, or add it: scripts/py -m harmon.export.llm_weights)');
     return 'kernels';
   }
-  if (choice !== 'auto') throw new EngineError(`llm must be 'auto', 'onnx' or 'kernels', got ${String(choice)}`);
+  checkLlmChoice(choice);
   return backend.gpu && has && pkg.manifest.dtype === 'fp32' ? AUTO_WEBGPU : 'onnx';
+}
+
+/** Refuses anything but an LlmChoice (Engine.create checks the option before any load, llmPath again). */
+export function checkLlmChoice(choice: unknown): asserts choice is LlmChoice {
+  if (!['auto', 'onnx', 'kernels'].includes(choice as string)) {
+    throw new EngineError(`llm must be 'auto', 'onnx' or 'kernels', got ${String(choice)}`);
+  }
 }
 
 /** The webgpu backend's LLM path under `auto`, by the bench's measurement (README). */
