@@ -25,9 +25,8 @@ export interface StepPlan {
   l: number;
   /** decoder gather index per row (B, buffer+N): 0 = mask token, j+1 = encoder row j */
   gather: BigInt64Array;
-  /** LLM attention bias (B, 1, L, P+L) and position ids (B, L) over the prompt cache */
+  /** LLM attention bias (B, 1, L, P+L) over the prompt cache (the positions: text2image's loopRope) */
   attentionBias: Float32Array;
-  positionIds: Int32Array;
   /** diffusion head: decoder-output row for each sampled row (M = Mc or 2·Mc) */
   condRows: Uint32Array;
   /** diffusion head: sampling steps S_k of this step */
@@ -202,13 +201,11 @@ export function planSteps(p: PlanInput): StepPlan[] {
     const keep = new Uint32Array(B * l);
     const gather = new BigInt64Array(B * (p.buffer + N));
     const attentionBias = attentionBiasFor(p.promptValid.slice(0, B), p.promptLen, l);
-    const positionIds = new Int32Array(B * l);
     for (let r = 0; r < B; r++) {
       const img = r % p.n;
       for (let j = 0; j < p.buffer; j++) keep[r * l + j] = j;
       seen[img].forEach((i, j) => (keep[r * l + p.buffer + j] = p.buffer + i));
       for (let j = 0; j < l; j++) gather[r * (p.buffer + N) + keep[r * l + j]] = BigInt(j + 1);
-      for (let j = 0; j < l; j++) positionIds[r * l + j] = p.promptValid[r] + j;
     }
     const mc = predicted.reduce((s, x) => s + x.length, 0);
     const condRows = new Uint32Array(guided ? 2 * mc : mc);
@@ -233,7 +230,7 @@ export function planSteps(p: PlanInput): StepPlan[] {
     used += predicted[0].length * stride;
     if (mc) packed = (row0 + mc) * stride;
     plans.push({ maskLen: lens[k], cfg: cfgAt(p.cfg, p.cfgSchedule, u, lens[k]), predicted, keep, l, gather,
-      attentionBias, positionIds, condRows, samplingSteps: S, noiseRows, noiseOffsets, targets });
+      attentionBias, condRows, samplingSteps: S, noiseRows, noiseOffsets, targets });
     next.forEach((m, b) => masked[b].set(m));
   }
   return plans;
