@@ -71,6 +71,7 @@ class Stage:
     drop: float = 0.1            # share of captions replaced by the unconditional prompt
     ema: float = 0.0
     probe: float = 0.0           # weight of the token probe's loss (train.probe) next to the diffusion loss
+    probe_objects: float = 1.0   # weight of object tokens against background in the probe's loss
 
 
 @dataclass
@@ -180,7 +181,7 @@ def train_stage(model: Harmon, stage: Stage, batcher: Batcher, latents: torch.Te
         gi = batcher.rng.integers(0, n, plan.gen_batch)
         ids, pm = batcher.generation(gi, stage.drop)
         lg, la = generation_loss(model, latents[gi], ids, pm, mask_count(N, low=1 / N), probe,
-                                 labels[gi] if probe else None)
+                                 labels[gi] if probe else None, stage.probe_objects)
         ui = batcher.rng.integers(0, n, plan.und_batch)
         lu = understanding_loss(model, latents[ui], *batcher.understanding(ui))
         loss = lg + plan.und_weight * lu + (stage.probe * la if probe else 0.0)
@@ -259,18 +260,29 @@ def model_config():
     return preset("shapes")
 
 
+# What each stage reads from the plan, besides the seed and the stages before it: a stage's checkpoint
+# is reused only while these settings (and every earlier stage's) are unchanged, so a later stage can
+# be retuned and the run resumed without training the VAE again.
+STAGE_SETTINGS = {
+    "vae": ("samples", "vae_steps", "vae_batch"),
+    "text": ("text_steps", "gen_batch"),
+    "joint": ("gen_batch", "und_batch", "und_weight"),
+    "stage_IV": ("head_steps", "head_pairs", "head_batch"),
+}
+
+
 def fingerprints(seed: int, plan_json: dict) -> dict[str, str]:
-    """Per stage, what its checkpoint depends on: the seed, the plan's shared settings and the
-    stages up to it (so a later stage can be lengthened or shortened and the run resumed)."""
-    head = ("head_steps", "head_pairs", "head_batch")
-    common = {k: v for k, v in plan_json.items() if k not in ("stages",) + head}
+    """Per stage, what its checkpoint depends on: the seed and the settings it and every stage
+    before it read (STAGE_SETTINGS, the joint stages' own entries)."""
     names = [f"stage_{s['name']}" for s in plan_json["stages"]]
-    out = {}
+    out, fp = {}, {"seed": seed}
     for name in STAGES:
-        upto = names.index(name) + 1 if name in names else (len(names) if name == "stage_IV" else 0)
-        fp = {"seed": seed, **common, "stages": plan_json["stages"][:upto]}
-        if name == "stage_IV":
-            fp.update({k: plan_json[k] for k in head})
+        if name in names:
+            keys = STAGE_SETTINGS["joint"]
+            fp = {**fp, f"{name}": plan_json["stages"][names.index(name)]}
+        else:
+            keys = STAGE_SETTINGS.get(name, ())
+        fp = {**fp, **{k: plan_json[k] for k in keys}}
         out[name] = json.dumps(fp, sort_keys=True)
     return out
 

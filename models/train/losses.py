@@ -148,11 +148,11 @@ def conditioning(model: Harmon, latents: torch.Tensor, ids: torch.Tensor, prompt
 
 
 def generation_loss(model: Harmon, latents: torch.Tensor, ids: torch.Tensor, prompt_mask: torch.Tensor,
-                    n_masked: int, probe=None, labels: torch.Tensor | None = None):
+                    n_masked: int, probe=None, labels: torch.Tensor | None = None, object_weight: float = 1.0):
     """Diffusion loss of the masked tokens given the rest and the prompt (gradients reach everything)
     → (diffusion loss, the token probe's loss or None). labels (B, h·w, 2): probe.token_labels."""
     x, z, sel = conditioning(model, latents, ids, prompt_mask, n_masked)
-    aux = probe.loss(z, labels[sel]) if probe is not None else None
+    aux = probe.loss(z, labels[sel], object_weight) if probe is not None else None
     return diffusion_loss(model.mar.diffloss.net, x, z), aux
 
 

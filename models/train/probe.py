@@ -42,9 +42,15 @@ class TokenProbe(nn.Module):
         self.shape = nn.Linear(width, len(SHAPES) + 1)
         self.color = nn.Linear(width, len(COLORS) + 1)
 
-    def loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """z (M, width) conditioning of M tokens, labels (M, 2) → mean CE of shape + colour."""
-        return F.cross_entropy(self.shape(z), labels[:, 0]) + F.cross_entropy(self.color(z), labels[:, 1])
+    def loss(self, z: torch.Tensor, labels: torch.Tensor, object_weight: float = 1.0) -> torch.Tensor:
+        """z (M, width) conditioning of M tokens, labels (M, 2) → CE of shape + colour, averaged with
+        object tokens weighted `object_weight` against background 1. Objects are about a tenth of
+        the tokens and background is learnt first; weighting them asks z for what the prompt names.
+        The probe's own calibration does not matter: the head learns p(token | z) from true pairs."""
+        ce = (F.cross_entropy(self.shape(z), labels[:, 0], reduction="none")
+              + F.cross_entropy(self.color(z), labels[:, 1], reduction="none"))
+        w = torch.where(labels[:, 0] != NONE, object_weight, 1.0)
+        return (ce * w).sum() / w.sum()
 
     @torch.no_grad()
     def accuracy(self, z: torch.Tensor, labels: torch.Tensor) -> float:
