@@ -13,6 +13,8 @@ at that size:
   II.  joint understanding + generation, everything but the VAE trains, 10% of the captions
        dropped to the unconditional prompt (classifier-free guidance), with an EMA
   III. the same at a lower learning rate, with an EMA
+       (I–III: beside the diffusion loss, the token probe's cross-entropy on each masked token's shape
+       and colour, read linearly from its conditioning z: train.probe)
   IV.  the diffusion head alone on (token, z) pairs of the frozen model: sampling starts at
        t = 999, where the first step multiplies an ε error by hundreds, so the head must be precise
        there (see losses.head_timesteps)
@@ -91,15 +93,18 @@ class Plan:
 
 # Every stage trains at 64², the shipped size: the world's objects sit in a 4×4 grid of 16-px cells,
 # one cell per token at 64² (shapes.world.GRID), so a smaller canvas would show a different world.
+# The token probe (train.probe) at weight 1 in every joint stage: from the same VAE and text stages,
+# the plan without it scored 0.27 on ShapesEval and its conditioning z told a masked object token
+# apart 4% of the time; with it 0.39, and 91% (README, "The embedded default").
 FULL = Plan(samples=16000, vae_steps=1800, vae_batch=16, text_steps=600, gen_batch=64, und_batch=48, stages=[
-    Stage("I", 64, 300, 1e-3, freeze_llm=True, drop=0.0),
-    Stage("II", 64, 2500, 1e-3, ema=0.999),
-    Stage("III", 64, 800, 4e-4, ema=0.998),
+    Stage("I", 64, 300, 1e-3, freeze_llm=True, drop=0.0, probe=1.0),
+    Stage("II", 64, 2500, 1e-3, ema=0.999, probe=1.0),
+    Stage("III", 64, 800, 4e-4, ema=0.998, probe=1.0),
 ], head_steps=2500, head_pairs=100)
 QUICK = Plan(samples=48, vae_steps=4, vae_batch=4, text_steps=2, gen_batch=4, und_batch=4, stages=[
-    Stage("I", 64, 2, 1e-3, freeze_llm=True, drop=0.0),
-    Stage("II", 64, 2, 1e-3, ema=0.9),
-    Stage("III", 64, 2, 6e-4, ema=0.9),
+    Stage("I", 64, 2, 1e-3, freeze_llm=True, drop=0.0, probe=1.0),
+    Stage("II", 64, 2, 1e-3, ema=0.9, probe=1.0),
+    Stage("III", 64, 2, 6e-4, ema=0.9, probe=1.0),
 ], head_steps=2, head_pairs=2, head_batch=64)
 
 
