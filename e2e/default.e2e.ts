@@ -72,10 +72,11 @@ describe('the embedded default in the demo page, on first touch', () => {
     const bytes = await img.evaluate(async (e: HTMLImageElement) => Array.from(new Uint8Array(await (await fetch(e.src)).arrayBuffer())));
     expect([stats.width, stats.height]).toEqual([d.size, d.size]);
     expect(stats.colours).toBeGreaterThan(16);
+    expect(stats.std).toBeGreaterThan(0);
     png = Buffer.from(bytes);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     // what the detector sees: clean objects of the world, the asked circle among them
-    const verdict = judge(png, META);
+    const verdict = await judge(png, META);
     expect(verdict.detections.map((d) => d.class), JSON.stringify(verdict)).toContain('circle');
     await page.close();
   });

@@ -1,10 +1,9 @@
 // ShapesEval's detector on one finished image, for the e2e tests that check what a picture shows:
 // `scripts/py -m shapes.score IMG --meta JSON` (models/shapes/score.py) judges it by GenEval's rules.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { root } from './build';
+import { runCommand } from '../src/cli/run-testing';
 
 export interface Verdict {
   correct: boolean;
@@ -13,14 +12,14 @@ export interface Verdict {
 }
 
 /** The detector's verdict on a PNG for GenEval metadata ({tag, include, prompt}). */
-export function judge(png: Buffer, meta: object): Verdict {
+export async function judge(png: Buffer, meta: object): Promise<Verdict> {
   const dir = mkdtempSync(path.join(tmpdir(), 'harmon-judge-'));
   try {
     const file = path.join(dir, 'image.png');
     writeFileSync(file, png);
-    const out = execFileSync(path.join(root, 'scripts/py'), ['-m', 'shapes.score', file, '--meta', JSON.stringify(meta)],
-      { cwd: root, encoding: 'utf8' });
-    return JSON.parse(out.trim().split('\n').pop()!);
+    const run = await runCommand('scripts/py', ['-m', 'shapes.score', file, '--meta', JSON.stringify(meta)]);
+    if (run.code !== 0) throw new Error(`shapes.score exited with ${run.code}:\n${run.stderr.slice(-2000)}`);
+    return JSON.parse(run.stdout.trim().split('\n').pop()!);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

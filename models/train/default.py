@@ -284,7 +284,7 @@ def fingerprints(seed: int, plan_json: dict) -> dict[str, str]:
     for name in STAGES:
         if name in names:
             keys = STAGE_SETTINGS["joint"]
-            fp = {**fp, f"{name}": plan_json["stages"][names.index(name)]}
+            fp = {**fp, name: plan_json["stages"][names.index(name)]}
         else:
             keys = STAGE_SETTINGS.get(name, ())
         fp = {**fp, **{k: plan_json[k] for k in keys}}
