@@ -3,11 +3,11 @@
 // message events in: a Stop pressed meanwhile would be seen only after the whole generation. Each
 // step and each answer token therefore yields one task first, then checks the signal.
 //
-// The yield is a message to ourselves, not a timer: a worker's Stop arrives as a posted message, and
-// posted messages run in the order they were queued, while a timer task has no order relative to
-// them (Chromium may run the timer first, again and again). Through a message, a cancel that arrived
-// before the yield is always handled before the loop goes on — a Stop pressed during the prompt's
-// prefill stops the generation at its first step, on any device speed.
+// The yield is a message to ourselves, not a timer: Chromium may run a timer task ahead of queued
+// messages again and again, while a message lets the ones already queued run. It is not ordered
+// against messages on other ports, though: a worker's Stop that is still in flight may be seen one
+// step later. The guarantee that a Stop sent right after a call wins is the worker's barrier
+// (worker.ts), not this.
 
 let channel: MessageChannel | undefined;
 const waiting: (() => void)[] = [];

@@ -11,6 +11,7 @@ import type {
   PackageSource,
 } from './api';
 import type { EngineOptions } from './api';
+import { BARRIER, BARRIER_ECHO, type BarrierMessage } from './barrier';
 import { EngineError } from './errors';
 import { resolveWasmPaths } from './ort-paths';
 import type { WorkerApi } from './worker';
@@ -67,6 +68,10 @@ export class EngineClient implements EngineApi {
     };
     worker.addEventListener('error', onError);
     worker.addEventListener('messageerror', () => this.die(live, 'a message it could not read'));
+    // a request's barrier (worker.ts): echoed on the port its cancel travels on, after any cancel
+    worker.addEventListener('message', (e: MessageEvent<BarrierMessage>) => {
+      if (e.data?.type === BARRIER) worker.postMessage({ type: BARRIER_ECHO, n: e.data.n } satisfies BarrierMessage);
+    });
     // ORT's runtime folder as an absolute URL: relative to the page, not to the worker's script
     await Promise.race([remote.init({ ...this.opts, wasmPaths: resolveWasmPaths(this.opts.wasmPaths) }), died]);
     return live;

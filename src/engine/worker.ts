@@ -1,9 +1,17 @@
 // The engine in a Web Worker, exposed with Comlink. Callbacks come over as Comlink proxies;
 // AbortSignals cannot cross postMessage, so each request carries an id the client cancels by.
+//
+// A Stop sent right after a call is guaranteed to win: before a request starts work, the worker
+// sends the page a barrier and waits for its echo. The echo comes back on the same port as the
+// request and the cancel, and messages on one port arrive in the order they were sent, so a cancel
+// posted before the echo has been handled by then. The loops' own checkpoints (checkpoint.ts) yield
+// through a channel of their own, which Chromium does not order against this port: they catch a
+// later Stop at the next step or token, not this one.
 
 import * as Comlink from 'comlink';
 import type { AskOptions, GenerateOptions, InputImage, LoadProgress, PackageSource, StepEvent } from './api';
 import { Engine, type EngineOptions } from './engine';
+import { BARRIER, BARRIER_ECHO, type BarrierMessage } from './barrier';
 
 let engine: Engine | undefined;
 const running = new Map<number, AbortController>();
@@ -32,11 +40,30 @@ class Callbacks {
   }
 }
 
+const echoes = new Map<number, () => void>();
+let nextBarrier = 1;
+self.addEventListener('message', (e: MessageEvent<BarrierMessage>) => {
+  if (e.data?.type !== BARRIER_ECHO) return;
+  echoes.get(e.data.n)?.();
+  echoes.delete(e.data.n);
+});
+
+/** Resolves once every message the page sent before it saw our barrier has been handled. */
+function barrier(): Promise<void> {
+  return new Promise((resolve) => {
+    const n = nextBarrier++;
+    echoes.set(n, resolve);
+    self.postMessage({ type: BARRIER, n } satisfies BarrierMessage);
+  });
+}
+
 async function tracked<T>(id: number, job: (signal: AbortSignal, cb: Callbacks) => Promise<T>): Promise<T> {
   const ctl = new AbortController();
   const cb = new Callbacks();
   running.set(id, ctl);
   try {
+    await barrier();
+    if (ctl.signal.aborted) throw ctl.signal.reason;
     return await job(ctl.signal, cb);
   } finally {
     running.delete(id);

@@ -81,9 +81,9 @@ describe('Stop at each stage, on the CPU backend', () => {
     record({ id: 'stop-prefill', surface: 'engine', backend: 'wasm', does: `rejects ("${msg}") before step 1; the next generate succeeds` });
   });
 
-  it('during the prompt prefill (worker: Stop right after the call): no step runs', async () => {
-    // the cancel message is queued behind the request; the loop's first checkpoint yields through a
-    // message, so the worker handles the cancel before step 1 however fast the prefill was
+  it('right after the call (worker: Stop while the request is in flight): no step runs', async () => {
+    // the cancel is posted right behind the request; the worker's barrier (worker.ts) sees it before
+    // any work starts, however fast the prefill would have been
     for (let i = 0; i < 3; i++) {
       const ctl = new AbortController();
       const steps: number[] = [];
