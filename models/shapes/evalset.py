@@ -1,11 +1,12 @@
 """ShapesEval's files and the PyTorch reference's side of it.
 
-    scripts/py -m shapes.evalset prepare DIR [--quick] [--vqa 48] [--size 64]
+    scripts/py -m shapes.evalset prepare DIR [--quick | --seen N] [--vqa 48] [--size 64]
     scripts/py -m shapes.evalset reference DIR --checkpoint models/default/checkpoint [settings]
     scripts/py -m shapes.evalset score DIR [--engine-name ...]
 
 `prepare` writes DIR/prompts.jsonl (GenEval metadata lines: the held-out prompts) and DIR/vqa/
-(held-out scenes as PNG + questions.jsonl). The engine (`npm run eval -- shapes`) or `reference`
+(held-out scenes as PNG + questions.jsonl); with --seen N, the first N seen prompts of training
+stream 1 instead (splits.seen_prompts: the validation set) and no questions. The engine (`npm run eval -- shapes`) or `reference`
 then writes DIR/images/ in GenEval's layout and DIR/answers.jsonl; `score` runs the detector and
 GenEval's rules over the images, exact-match VQA over the answers, prints the table and writes
 DIR/results.json.
@@ -21,7 +22,7 @@ from PIL import Image
 
 from .captions import TAGS
 from .score import report, score_folder, summarize_geneval, summarize_vqa
-from .splits import eval_prompts, heldout_vqa
+from .splits import eval_prompts, heldout_vqa, seen_prompts
 
 
 def quick_prompts() -> list[dict]:
@@ -34,14 +35,15 @@ def quick_prompts() -> list[dict]:
     return out
 
 
-def prepare(out: Path, quick: bool = False, n_vqa: int = 48, size: int = 64) -> None:
+def prepare(out: Path, quick: bool = False, n_vqa: int = 48, size: int = 64, seen: int = 0) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    prompts = quick_prompts() if quick else eval_prompts()
+    prompts = seen_prompts(seen) if seen else quick_prompts() if quick else eval_prompts()
+    n_vqa = 0 if seen else 6 if quick else n_vqa
     (out / "prompts.jsonl").write_text("".join(json.dumps(m) + "\n" for m in prompts))
     vqa_dir = out / "vqa"
     vqa_dir.mkdir(exist_ok=True)
     lines = []
-    for i, item in enumerate(heldout_vqa(6 if quick else n_vqa, size=size)):
+    for i, item in enumerate(heldout_vqa(n_vqa, size=size) if n_vqa else []):
         name = f"{i:04d}.png"
         item["image"].save(vqa_dir / name)
         lines.append({"image": name, "kind": item["kind"], "question": item["question"],
@@ -145,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help=f"one prompt per category ({len(TAGS)}) and 6 questions")
     p.add_argument("--vqa", type=int, default=48)
     p.add_argument("--size", type=int, default=64)
+    p.add_argument("--seen", type=int, default=0, help="N seen prompts of training stream 1 (validation), no questions")
     r = sub.add_parser("reference")
     r.add_argument("dir", type=Path)
     r.add_argument("--checkpoint", type=Path, default=Path("models/default/checkpoint"))
@@ -165,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.cmd == "grid":
         grid(a.dir, a.dest, a.per_tag)
     elif a.cmd == "prepare":
-        prepare(a.dir, a.quick, a.vqa, a.size)
+        prepare(a.dir, a.quick, a.vqa, a.size, a.seen)
     elif a.cmd == "reference":
         reference(a.dir, a.checkpoint, a.steps, a.sampling_steps, a.cfg, a.temperature, a.seed, a.n)
     else:

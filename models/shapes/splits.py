@@ -89,6 +89,22 @@ def training_samples(n: int, seed: int = 0, size: int | None = 128,
         yield training_sample(seed, i, size)
 
 
+SEEN_STREAM = 1  # the shipped default trains on stream 0; stream 1 holds new scenes of seen compositions
+
+
+def seen_prompts(n: int, seed: int = SEEN_STREAM) -> list[dict]:
+    """The first n GenEval-category captions (not "describe") of training stream `seed`: seen
+    compositions in new scenes, the validation set that sampling settings are chosen on (the
+    held-out prompts stay the test)."""
+    out, i = [], 0
+    while len(out) < n:
+        s = training_sample(seed, i, size=None)
+        i += 1
+        if s.tag != "describe":
+            out.append(s.meta)
+    return out
+
+
 def eval_prompts(n_color_attr: int = 24, seed: int = 0) -> list[dict]:
     """ShapesEval's prompts in GenEval's metadata form (one dict per line of an
     evaluation_metadata.jsonl), grouped by tag."""

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import torch
 
-from train.diagnose import asked_objects, nearest_class, one_token_tests, seen_prompts, token_verdicts
+from shapes.splits import seen_prompts
+from train.diagnose import asked_objects, nearest_class, one_token_tests, token_verdicts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,8 +17,10 @@ def test_clean_tokens_are_labelled_as_themselves_and_judged_exact():
     assert torch.equal(got, cls)
     v = token_verdicts(got, cls)
     assert (v["exact_given_object"], v["background_given_object"], v["object_given_background"]) == (1.0, 0.0, 0.0)
+    assert v["object_rate_sampled"] == v["object_rate_true"] == 0.25
     empty = token_verdicts(torch.zeros(40, dtype=torch.long), cls)
     assert (empty["exact_given_object"], empty["background_given_object"]) == (0.0, 1.0)
+    assert (empty["object_rate_sampled"], empty["object_rate_true"]) == (0.0, 0.25)
 
 
 def test_seen_prompts_are_captions_of_seen_compositions_with_their_object_counts():

@@ -7,7 +7,7 @@ from PIL import Image
 
 from shapes.captions import TAGS, scene_for
 from shapes.evalset import grid, prepare, read_jsonl, score
-from shapes.splits import eval_prompts
+from shapes.splits import TRAIN, eval_prompts, seen_prompts
 from shapes.world import render
 
 
@@ -19,6 +19,19 @@ def test_prepare_quick_one_prompt_per_category(tmp_path):
     qs = read_jsonl(tmp_path / "vqa" / "questions.jsonl")
     assert len(qs) == 6 and len({q["kind"] for q in qs}) == 6
     assert Image.open(tmp_path / "vqa" / qs[0]["image"]).size == (64, 64)
+
+
+def test_prepare_seen_writes_the_validation_prompts_and_no_questions(tmp_path):
+    prepare(tmp_path, seen=30, size=64)
+    prompts = read_jsonl(tmp_path / "prompts.jsonl")
+    assert prompts == seen_prompts(30) and {p["tag"] for p in prompts} == set(TAGS)
+    # seen compositions only: every colour-shape pair a prompt names is one training draws
+    pairs = [(o["color"], o["class"]) for p in prompts for o in p["include"] if o.get("color")]
+    assert pairs and all(TRAIN.pair(c, s) for c, s in pairs)
+    # single and two objects cannot be held out (the test set holds them all); the other four can
+    held_tags = [str(p) for p in prompts if p["tag"] not in ("single_object", "two_object")]
+    assert held_tags and not set(held_tags) & set(map(str, eval_prompts()))
+    assert read_jsonl(tmp_path / "vqa" / "questions.jsonl") == []
 
 
 def test_truth_scores_full_marks(tmp_path):

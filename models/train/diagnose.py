@@ -1,7 +1,7 @@
 """Why the embedded default draws the wrong picture: three measurements on a checkpoint.
 
     scripts/py -m train.diagnose [--checkpoint models/default/checkpoint] [--prompts 60] [--n 2]
-                                 [--scenes 512] [--json FILE]
+                                 [--scenes 512] [--masked 1,16] [--json FILE]
 
 1. **Seen prompts.** ShapesEval's rules on prompts of the training distribution (GenEval-style
    captions of seen compositions, from a stream the training never drew: seed 1), through the
@@ -12,7 +12,9 @@
    (or the unconditional prompt): the head samples the masked tokens (CFG 1, temperature 1), and each
    sample is labelled by its nearest clean token latent. P(exact | object) is how often an object
    cell comes back as that object; P(background | object) how often it comes back empty. With m = 1
-   the caption and the 15 seen tokens determine the missing token.
+   the caption and the 15 seen tokens determine the missing token. "objects drawn/true" is the share
+   of masked tokens sampled as an object against the share that hold one: a model that knew how many
+   objects were still missing would keep the two equal at every m.
 3. **What z knows.** A linear probe fitted on the frozen conditioning z of the masked tokens (¾ of
    the rows) predicts their class on the rest: the information the head could use.
 """
@@ -33,24 +35,10 @@ from harmon.sampler import make_schedule, sample_tokens
 from harmon.text import TextCodec
 from shapes import evalset
 from shapes.score import score_folder, summarize_geneval
-from shapes.splits import training_sample
+from shapes.splits import seen_prompts
 
 from .data import Batcher, World, encode_latents
 from .default import DEFAULTS, DEFAULT_SAMPLING_STEPS
-
-SEEN_STREAM = 1      # the shipped default trained on stream 0; stream 1 holds new scenes of seen compositions
-
-
-def seen_prompts(n: int, seed: int = SEEN_STREAM) -> list[dict]:
-    """The first n GenEval-category captions (not "describe") of training stream `seed`."""
-    out, i = [], 0
-    while len(out) < n:
-        s = training_sample(seed, i, size=None)
-        i += 1
-        if s.tag != "describe":
-            out.append(s.meta)
-    return out
-
 
 def asked_objects(meta: dict) -> int:
     return sum(x["count"] for x in meta.get("include", []))
@@ -89,6 +77,8 @@ def token_verdicts(got: torch.Tensor, truth: torch.Tensor) -> dict:
     obj, bg = truth != 0, truth == 0
     rate = lambda hit, of: float(hit[of].float().mean()) if of.any() else float("nan")
     return {"tokens": int(len(truth)), "objects": int(obj.sum()),
+            # the share of masked tokens drawn as objects against the share that are: above 1, over-drawing
+            "object_rate_sampled": float((got != 0).float().mean()), "object_rate_true": float(obj.float().mean()),
             "exact_given_object": rate(got == truth, obj), "background_given_object": rate(got == 0, obj),
             "object_given_background": rate(got != 0, bg)}
 
@@ -162,7 +152,8 @@ def report(seen: dict | None, tokens: list[dict]) -> str:
                  if probe else "")
         lines.append(f"  masked {r['masked']:2d}, {r['prompt']:13s}: P(exact | object) {r['exact_given_object']:.2f}  "
                      f"P(background | object) {r['background_given_object']:.2f}  "
-                     f"P(object | background) {r['object_given_background']:.2f}  ({r['objects']} object tokens){extra}")
+                     f"P(object | background) {r['object_given_background']:.2f}  "
+                     f"objects drawn/true {r['object_rate_sampled']:.2f}/{r['object_rate_true']:.2f}  ({r['objects']} object tokens){extra}")
     return "\n".join(lines)
 
 
@@ -172,11 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--prompts", type=int, default=60, help="seen prompts (0: skip section 1)")
     ap.add_argument("--n", type=int, default=2, help="images per seen prompt")
     ap.add_argument("--scenes", type=int, default=512, help="training scenes for sections 2 and 3")
+    ap.add_argument("--masked", default="1,16", help="masked tokens per scene in sections 2 and 3 (comma-separated)")
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     seen = seen_prompt_eval(a.checkpoint, a.prompts, a.n) if a.prompts else None
-    tokens = one_token_tests(a.checkpoint, a.scenes)
+    tokens = one_token_tests(a.checkpoint, a.scenes, tuple(int(m) for m in a.masked.split(",")))
     print(report(seen, tokens))
     if a.json:
         a.json.write_text(json.dumps({"seen_prompts": seen, "one_token": tokens}, indent=1) + "\n")

@@ -27,6 +27,10 @@ describe('eval arguments', () => {
       checkpoint: path.resolve('ck'),
     });
     expect(parse('inpaint', '--cases', '4', '--phrasing', 'object')).toMatchObject({ cases: 4, phrasing: 'object' });
+    expect(parse('shapes', '--seen', '180', '--temperature', '0.9')).toMatchObject({
+      seen: 180, temperature: 0.9, quick: false, out: path.join(root, 'models/eval/shapes-engine-seen'),
+    });
+    expect(parse('shapes')).toMatchObject({ seen: 0, temperature: undefined });
   });
 
   it('bad arguments: the engine table\'s rules, the benchmark\'s own flags', () => {
@@ -36,6 +40,9 @@ describe('eval arguments', () => {
     expect(usage('shapes', '--n', '0')).toBe('--n must be an integer from 1 to 16 (got "0")');
     expect(usage('shapes', '--cfg', 'x')).toBe('--cfg must be a finite number from 1 to 100 (got "x")');
     expect(usage('shapes', '--vqa', '-1')).toBe('--vqa must be an integer ≥ 0 (got "-1")');
+    expect(usage('shapes', '--seen', '0')).toBe('--seen must be an integer ≥ 1 (got "0")');
+    expect(usage('shapes', '--seen', '6', '--quick')).toBe('--seen N and --quick choose different prompt sets: give one');
+    expect(usage('inpaint', '--seen', '6')).toBe('unknown option --seen for eval inpaint (see --help)');
     expect(usage('inpaint', '--cases', '0')).toBe('--cases must be an integer ≥ 1 (got "0")');
     expect(usage('inpaint', '--phrasing', 'poem')).toBe('--phrasing must be describe or object (got "poem")');
     expect(usage('shapes', '--backend', 'cpu')).toBe('--backend must be auto, webgpu or wasm (got "cpu")');

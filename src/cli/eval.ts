@@ -18,9 +18,9 @@ import { generateOption, presetConflict } from '../engine/options';
 import { DEFAULT_MODEL_DIR, parseBackend, repoRoot, UsageError } from './args';
 import { type FlagSpecs, intFlag, optionFlagSpecs, readOptionFlags, splitFlags, str } from './flags';
 
-const USAGE = `usage: npm run eval -- shapes [--model PKG_DIR] [--out DIR] [--quick] [--n 1] [--steps N]
-                        [--sampling-steps N | --fast] [--cfg C] [--seed 0] [--vqa 48] [--backend auto|webgpu|wasm]
-                        [--reference [--checkpoint DIR]]
+const USAGE = `usage: npm run eval -- shapes [--model PKG_DIR] [--out DIR] [--quick | --seen N] [--n 1] [--steps N]
+                        [--sampling-steps N | --fast] [--cfg C] [--temperature T] [--seed 0] [--vqa 48]
+                        [--backend auto|webgpu|wasm] [--reference [--checkpoint DIR]]
 
 Generates ShapesEval's held-out prompts (GenEval layout under DIR/images) and answers its held-out
 questions (DIR/answers.jsonl) with the engine — or with the PyTorch reference and the training
@@ -29,6 +29,9 @@ by GenEval's rules, overall = mean of the six categories, VQA exact match. Print
 writes DIR/results.json. --quick: one prompt per category and 6 questions. Settings left out take
 the package's defaults; prompt i uses seed + i. --backend: the engine's (npm run harmon --backend).
 --fast: the engine's fast preset (npm run harmon --fast); not with --reference.
+--seen N: instead of the held-out set, the first N GenEval-style captions of seen compositions from
+a training stream the training never drew (shapes.splits.seen_prompts), and no questions: the
+validation set sampling settings are chosen on, so the held-out prompts stay a test.
 
 usage: npm run eval -- inpaint [--model PKG_DIR] [--out DIR] [--quick] [--cases 48] [--n 1] [--steps N]
                          [--sampling-steps N] [--cfg C] [--seed 0] [--phrasing describe|object]
@@ -46,6 +49,8 @@ interface EvalArgs {
   model: string;
   out: string;
   quick: boolean;
+  /** shapes: N seen prompts (the validation set) instead of the held-out ones; 0: the held-out set */
+  seen: number;
   reference: boolean;
   checkpoint?: string;
   n: number;
@@ -54,6 +59,7 @@ interface EvalArgs {
   steps?: number;
   samplingSteps?: number;
   cfg?: number;
+  temperature?: number;
   /** the engine's fast preset (generate's --fast) */
   fast: boolean;
   backend: BackendChoice;
@@ -68,12 +74,12 @@ function fail(msg: string): never {
 }
 
 /** The engine options eval passes on to `npm run harmon` (the table's names, bounds and messages). */
-const SETTINGS = (['n', 'seed', 'steps', 'samplingSteps', 'cfg'] as const).map(generateOption);
+const SETTINGS = (['n', 'seed', 'steps', 'samplingSteps', 'cfg', 'temperature'] as const).map(generateOption);
 const COMMON: FlagSpecs = {
   model: { kind: 'value' }, out: { kind: 'value' }, quick: { kind: 'switch' }, backend: { kind: 'value' }, ...optionFlagSpecs(SETTINGS),
 };
 const FLAGS: Record<EvalArgs['bench'], FlagSpecs> = {
-  shapes: { ...COMMON, vqa: { kind: 'value' }, reference: { kind: 'switch' }, checkpoint: { kind: 'value' }, fast: { kind: 'switch' } },
+  shapes: { ...COMMON, vqa: { kind: 'value' }, seen: { kind: 'value' }, reference: { kind: 'switch' }, checkpoint: { kind: 'value' }, fast: { kind: 'switch' } },
   inpaint: { ...COMMON, cases: { kind: 'value' }, phrasing: { kind: 'value' } },
 };
 const PHRASINGS = ['describe', 'object'];
@@ -85,7 +91,7 @@ export function parseEvalArgs(argv: readonly string[], root: string): EvalArgs |
   const bench = argv[0];
   const flags = splitFlags(argv.slice(1), FLAGS[bench], `eval ${bench}`);
   if (flags === 'help') return 'help';
-  const given: Partial<Record<'n' | 'seed' | 'steps' | 'samplingSteps' | 'cfg', number>> = {};
+  const given: Partial<Record<'n' | 'seed' | 'steps' | 'samplingSteps' | 'cfg' | 'temperature', number>> = {};
   readOptionFlags(flags, SETTINGS, given);
   const folder = (name: string) => {
     const v = str(flags, name);
@@ -95,20 +101,22 @@ export function parseEvalArgs(argv: readonly string[], root: string): EvalArgs |
   const phrasing = str(flags, 'phrasing') ?? 'describe';
   if (!PHRASINGS.includes(phrasing)) throw new UsageError(`--phrasing must be describe or object (got "${phrasing}")`);
   const quick = flags.get('quick') === true;
+  const seen = intFlag(flags, 'seen', (v) => v >= 1, 'an integer ≥ 1') ?? 0;
+  if (seen && quick) throw new UsageError('--seen N and --quick choose different prompt sets: give one');
   const reference = flags.get('reference') === true;
   const fast = flags.get('fast') === true;
   if (fast && reference) throw new UsageError('--fast runs the engine\'s fast preset; the reference evaluation has no preset (leave out --reference)');
   const conflict = presetConflict({ preset: fast ? 'fast' : undefined, samplingSteps: given.samplingSteps }, { fast: '--fast', samplingSteps: '--sampling-steps' });
   if (conflict) throw new UsageError(conflict);
   const a: EvalArgs = {
-    bench, model: folder('model') ?? path.join(root, DEFAULT_MODEL_DIR), out: folder('out') ?? '', quick, reference,
+    bench, model: folder('model') ?? path.join(root, DEFAULT_MODEL_DIR), out: folder('out') ?? '', quick, seen, reference,
     checkpoint: folder('checkpoint'), n: given.n ?? 1, seed: given.seed ?? 0, steps: given.steps, samplingSteps: given.samplingSteps,
-    cfg: given.cfg, fast, backend: parseBackend(str(flags, 'backend')),
+    cfg: given.cfg, temperature: given.temperature, fast, backend: parseBackend(str(flags, 'backend')),
     vqa: intFlag(flags, 'vqa', (v) => v >= 0, 'an integer ≥ 0') ?? 48,
     cases: intFlag(flags, 'cases', (v) => v >= 1, 'an integer ≥ 1') ?? 48, phrasing,
   };
   a.out ||= path.join(root, 'models', 'eval', bench === 'inpaint' ? `inpaint-engine${a.quick ? '-quick' : ''}`
-    : `shapes-${a.reference ? 'reference' : 'engine'}${a.fast ? '-fast' : ''}${a.quick ? '-quick' : ''}`);
+    : `shapes-${a.reference ? 'reference' : 'engine'}${a.fast ? '-fast' : ''}${a.quick ? '-quick' : ''}${a.seen ? '-seen' : ''}`);
   return a;
 }
 
@@ -155,7 +163,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   // The questions' images are rendered at the model's own input size (the engine resizes any other).
   const size = manifest.config?.image_size ?? 64;
-  const given = { '--steps': a.steps, '--sampling-steps': a.samplingSteps, '--cfg': a.cfg };
+  const given = { '--steps': a.steps, '--sampling-steps': a.samplingSteps, '--cfg': a.cfg, '--temperature': a.temperature };
   const py = path.join(root, 'scripts', 'py');
   const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
   const harmon = path.join(root, 'src', 'cli', 'harmon.ts');
@@ -173,13 +181,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`ShapesInpaint took ${((Date.now() - t0) / 60000).toFixed(1)} min; results in ${path.relative(process.cwd(), a.out)}/results.json\n`);
     return 0;
   }
-  await run(py, ['-m', 'shapes.evalset', 'prepare', a.out, '--vqa', String(a.vqa), '--size', String(size), ...(a.quick ? ['--quick'] : [])], root);
+  await run(py, ['-m', 'shapes.evalset', 'prepare', a.out, '--vqa', String(a.vqa), '--size', String(size), ...(a.quick ? ['--quick'] : []),
+    ...(a.seen ? ['--seen', String(a.seen)] : [])], root);
+  const questions = a.seen ? 0 : a.quick ? 6 : a.vqa;
   let settings: string;
   if (a.reference) {
     // the reference has no engine to fill them in: the package's defaults, as the engine reads them
     const d = manifest.defaults ?? {};
     const ref = { '--steps': a.steps ?? d.steps, '--sampling-steps': a.samplingSteps ?? manifest.diffusion?.default_sampling_steps,
-      '--cfg': a.cfg ?? d.cfg, '--temperature': d.temperature };
+      '--cfg': a.cfg ?? d.cfg, '--temperature': a.temperature ?? d.temperature };
     const checkpoint = a.checkpoint ?? path.join(path.dirname(a.model), 'checkpoint');
     await run(py, ['-m', 'shapes.evalset', 'reference', a.out, '--checkpoint', checkpoint, ...flags(ref),
       '--seed', String(a.seed), '--n', String(a.n)], root);
@@ -188,12 +198,14 @@ export async function main(argv: string[]): Promise<number> {
     // only what was given: the engine applies the package's defaults to the rest
     await run(tsx, [harmon, 'generate', '--model', a.model, '--backend', a.backend, '--prompts', path.join(a.out, 'prompts.jsonl'),
       '--out', path.join(a.out, 'images'), ...flags(given), ...(a.fast ? ['--fast'] : []), '--seed', String(a.seed), '--n', String(a.n)], root);
-    await run(tsx, [harmon, 'ask', '--model', a.model, '--backend', a.backend, '--questions', path.join(a.out, 'vqa', 'questions.jsonl'),
-      '--max-new-tokens', '32'], root, path.join(a.out, 'answers.jsonl'));
+    if (questions) {
+      await run(tsx, [harmon, 'ask', '--model', a.model, '--backend', a.backend, '--questions', path.join(a.out, 'vqa', 'questions.jsonl'),
+        '--max-new-tokens', '32'], root, path.join(a.out, 'answers.jsonl'));
+    }
     settings = ['package defaults', ...flags(given), ...(a.fast ? ['--fast'] : [])].join(' ');
   }
   const label = `ShapesEval — ${a.reference ? 'PyTorch reference' : `engine (--backend ${a.backend}, headless Chromium)`}, ` +
-    `${path.relative(root, a.model) || a.model}, ${settings}, seed ${a.seed} + prompt index, n ${a.n}`;
+    `${path.relative(root, a.model) || a.model}, ${a.seen ? `${a.seen} seen prompts (validation), ` : ''}${settings}, seed ${a.seed} + prompt index, n ${a.n}`;
   await run(py, ['-m', 'shapes.evalset', 'score', a.out, '--label', label], root);
   process.stderr.write(`ShapesEval took ${((Date.now() - t0) / 60000).toFixed(1)} min; results in ${path.relative(process.cwd(), a.out)}/results.json\n`);
   return 0;
