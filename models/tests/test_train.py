@@ -199,11 +199,11 @@ def test_quick_training_runs_every_stage_and_exports_a_loadable_package(tmp_path
     report3 = train(tmp_path / "longer", seed=0, log=lines.append, plan=longer, resume=True, work=work)
     assert any(l.startswith("resuming after stage_II ") for l in lines)
     assert len(report3["stage_III"]) == 2 and report3["plan"]["stages"][2]["steps"] == 3
-    # a setting only the joint stages read (the understanding weight) keeps the VAE and text stages
+    # a setting only the joint stages read (the understanding weight) keeps the VAE, text and cells stages
     lines = []
     train(tmp_path / "und", seed=0, log=lines.append, plan=dataclasses.replace(QUICK, und_weight=2.0),
           resume=True, work=work)
-    assert any(l.startswith("resuming after text ") for l in lines)
+    assert any(l.startswith("resuming after cells ") for l in lines)
     assert any(l.startswith("stage_I:") for l in lines)
     lines = []
     train(tmp_path / "other", seed=1, quick=True, log=lines.append, resume=True, work=work)

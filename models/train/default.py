@@ -9,6 +9,8 @@ at that size:
   0b. the VAE (KL-16 architecture, 32 base channels) on 64² renders
   0c. the LLM's own language pretraining on the world's captions and question–answer text
       (Harmon starts from a pretrained Qwen; ours must learn its language somewhere)
+  0d. cells (with `cell_steps` > 0; off in the shipped plan): generation targets each token's cell
+      encoded alone, and the VAE decoder is tuned to draw scenes from such tokens (train.cells)
   I.   alignment: LLM frozen, MAR encoder/decoder, head and projections train
   II.  joint understanding + generation, everything but the VAE trains, 10% of the captions
        dropped to the unconditional prompt (classifier-free guidance), with an EMA
@@ -52,6 +54,7 @@ from .data import Batcher, World, encode_latents
 from .probe import TokenProbe
 from .losses import (conditioning, diffusion_loss, generation_loss, head_timesteps, last_step_error, mask_count,
                      text_loss, understanding_loss)
+from .cells import cell_latents, tune_decoder
 from .vae import latent_scale, lr_at, train_vae
 
 # Sampling settings the shipped package proposes (manifest "defaults"). 8 MAR steps on the 4×4 grid: with
@@ -89,6 +92,7 @@ class Plan:
     head_pairs: int = 0          # forward batches (of gen_batch images) that make stage IV's pairs
     head_batch: int = 4096
     und_weight: float = 1.0      # weight of the understanding loss against the generation loss
+    cell_steps: int = 0          # > 0: generation targets each token's cell alone, decoder tuned this long (train.cells)
 
 
 # Every stage trains at 64², the shipped size: the world's objects sit in a 4×4 grid of 16-px cells,
@@ -105,7 +109,7 @@ QUICK = Plan(samples=48, vae_steps=4, vae_batch=4, text_steps=2, gen_batch=4, un
     Stage("I", 64, 2, 1e-3, freeze_llm=True, drop=0.0, probe=1.0),
     Stage("II", 64, 2, 1e-3, ema=0.9, probe=1.0),
     Stage("III", 64, 2, 6e-4, ema=0.9, probe=1.0),
-], head_steps=2, head_pairs=2, head_batch=64)
+], head_steps=2, head_pairs=2, head_batch=64, cell_steps=2)
 
 
 def init_weights(model: Harmon) -> None:
@@ -172,7 +176,9 @@ def train_text(model: Harmon, batcher: Batcher, n: int, steps: int, batch: int, 
 
 
 def train_stage(model: Harmon, stage: Stage, batcher: Batcher, latents: torch.Tensor, plan: Plan, log,
-                probe: TokenProbe | None = None) -> list[dict]:
+                probe: TokenProbe | None = None, gen_latents: torch.Tensor | None = None) -> list[dict]:
+    """A joint stage: generation on `gen_latents` (default `latents`), understanding on `latents`."""
+    gen_latents = latents if gen_latents is None else gen_latents
     model.llm.requires_grad_(not stage.freeze_llm)
     params = [p for n_, p in model.named_parameters() if p.requires_grad and not n_.startswith("vae.")]
     probe = probe if stage.probe else None
@@ -185,7 +191,7 @@ def train_stage(model: Harmon, stage: Stage, batcher: Batcher, latents: torch.Te
         _set_lr(opt, lr_at(step, stage.steps, stage.lr, max(1, stage.steps // 20)))
         gi = batcher.rng.integers(0, n, plan.gen_batch)
         ids, pm = batcher.generation(gi, stage.drop)
-        lg, la = generation_loss(model, latents[gi], ids, pm, mask_count(N, low=1 / N), probe,
+        lg, la = generation_loss(model, gen_latents[gi], ids, pm, mask_count(N, low=1 / N), probe,
                                  labels[gi] if probe else None, stage.probe_objects)
         ui = batcher.rng.integers(0, n, plan.und_batch)
         lu = understanding_loss(model, latents[ui], *batcher.understanding(ui))
@@ -257,7 +263,7 @@ def train_head(model: Harmon, batcher: Batcher, latents: torch.Tensor, plan: Pla
     return history
 
 
-STAGES = ("vae", "text", "stage_I", "stage_II", "stage_III", "stage_IV")
+STAGES = ("vae", "text", "cells", "stage_I", "stage_II", "stage_III", "stage_IV")
 
 
 def model_config():
@@ -271,6 +277,7 @@ def model_config():
 STAGE_SETTINGS = {
     "vae": ("samples", "vae_steps", "vae_batch"),
     "text": ("text_steps", "gen_batch"),
+    "cells": ("cell_steps",),
     "joint": ("gen_batch", "und_batch", "und_weight"),
     "stage_IV": ("head_steps", "head_pairs", "head_batch"),
 }
@@ -395,9 +402,22 @@ def train(out: Path, seed: int = 0, quick: bool = False, log=print, plan: Plan |
     model.vae.requires_grad_(False)
     model.train()
     stage("text", lambda: train_text(model, batcher, len(world), plan.text_steps, plan.gen_batch, 2e-3, log))
+    cells = store.load("cells")["cells"] if skip > STAGES.index("cells") else None
+
+    def cells_stage():
+        nonlocal cells
+        if not plan.cell_steps:
+            return []
+        cells = cell_latents(model.vae, world.scenes, size)
+        hist = tune_decoder(model.vae, cells, latents, world.images(size), plan.cell_steps, seed, log)
+        model.train()
+        return hist
+
+    stage("cells", cells_stage, extra=lambda: {"cells": cells})
+    gen = latents if cells is None else cells   # what generation trains on (train.cells)
     for st in plan.stages:
-        stage(f"stage_{st.name}", lambda st=st: train_stage(model, st, batcher, latents, plan, log, probe))
-    stage("stage_IV", lambda: train_head(model, batcher, latents, plan, 5e-4, log))
+        stage(f"stage_{st.name}", lambda st=st: train_stage(model, st, batcher, latents, plan, log, probe, gen))
+    stage("stage_IV", lambda: train_head(model, batcher, gen, plan, 5e-4, log))
     model.eval()
 
     t = time.time()
