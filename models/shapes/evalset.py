@@ -43,7 +43,7 @@ def prepare(out: Path, quick: bool = False, n_vqa: int = 48, size: int = 64, see
     vqa_dir = out / "vqa"
     vqa_dir.mkdir(exist_ok=True)
     lines = []
-    for i, item in enumerate(heldout_vqa(n_vqa, size=size) if n_vqa else []):
+    for i, item in enumerate(heldout_vqa(n_vqa, size=size)):
         name = f"{i:04d}.png"
         item["image"].save(vqa_dir / name)
         lines.append({"image": name, "kind": item["kind"], "question": item["question"],

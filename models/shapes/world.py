@@ -170,6 +170,11 @@ def cell_center(k: int) -> tuple[float, float]:
     return ((k % GRID + 0.5) * CELL, (k // GRID + 0.5) * CELL)
 
 
+def cell_of(o: "Obj") -> int:
+    """The cell (row-major, as the VAE's token grid at 64 px) an object sits in."""
+    return int(o.cy * GRID) * GRID + int(o.cx * GRID)
+
+
 def _apart(a: Obj, b: Obj) -> bool:
     need = a.r + b.r + GAP
     return abs(a.cx - b.cx) >= need - 1e-9 or abs(a.cy - b.cy) >= need - 1e-9

@@ -7,15 +7,16 @@ import torch
 
 from harmon.load import load_hf
 from shapes.splits import training_sample
-from shapes.world import Scene, render
-from train.cells import cell_latents, cell_of, tune_decoder
+from shapes.world import Scene, cell_of
+from train.cells import cell_latents, tune_decoder
+from train.data import render_batch
 from train.vae import pixel_weights
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def pixels(scene: Scene) -> torch.Tensor:
-    return torch.from_numpy(np.asarray(render(scene, 64), dtype=np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+    return render_batch([scene], 64)
 
 
 def test_each_token_is_its_cell_alone():

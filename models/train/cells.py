@@ -19,30 +19,22 @@ import time
 import numpy as np
 import torch
 
-from shapes.world import COLORS, GRID, RADIUS, SHAPES, Obj, Scene, cell_center, render
+from shapes.world import COLORS, GRID, RADIUS, SHAPES, Obj, Scene, cell_center, cell_of
 
+from .data import render_batch
 from .vae import lr_at, pixel_weights
-
-
-def _pixels(scenes: list[Scene], size: int) -> torch.Tensor:
-    arr = np.stack([np.asarray(render(s, size), dtype=np.float32) for s in scenes])
-    return torch.from_numpy(arr).permute(0, 3, 1, 2) / 127.5 - 1.0
-
-
-def cell_of(o: Obj) -> int:
-    return int(o.cy * GRID) * GRID + int(o.cx * GRID)
 
 
 @torch.no_grad()
 def cell_latents(vae, scenes: list[Scene], size: int = 64) -> torch.Tensor:
     """(n, GRID, GRID, 16) scaled latents: each token encoded from its cell alone."""
     n_cells = GRID * GRID
-    empty = vae.encode_tokens(_pixels([Scene(())], size))[0].reshape(n_cells, -1)
+    empty = vae.encode_tokens(render_batch([Scene(())], size))[0].reshape(n_cells, -1)
     table = {}
     for shape in SHAPES:
         for color in COLORS:
             alone = [Scene((Obj(shape, color, *cell_center(k), RADIUS),)) for k in range(n_cells)]
-            lat = vae.encode_tokens(_pixels(alone, size)).reshape(n_cells, n_cells, -1)
+            lat = vae.encode_tokens(render_batch(alone, size)).reshape(n_cells, n_cells, -1)
             for k in range(n_cells):
                 table[shape, color, k] = lat[k, k]   # scene k's own cell
     out = empty[None].repeat(len(scenes), 1, 1)

@@ -19,6 +19,12 @@ from shapes.world import render
 from .probe import token_labels
 
 
+def render_batch(scenes: list, size: int) -> torch.Tensor:
+    """Scenes rendered at `size` as the VAE takes them: (n, 3, size, size) in [-1, 1]."""
+    arr = np.stack([np.asarray(render(s, size), dtype=np.uint8) for s in scenes])
+    return torch.from_numpy(arr).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+
+
 @dataclass
 class World:
     captions: list[str]
@@ -35,8 +41,7 @@ class World:
 
     def images(self, size: int) -> torch.Tensor:
         """(n, 3, size, size) in [-1, 1]."""
-        arr = np.stack([np.asarray(render(s, size), dtype=np.uint8) for s in self.scenes])
-        return torch.from_numpy(arr).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        return render_batch(self.scenes, size)
 
     def token_labels(self) -> torch.Tensor:
         """(n, GRID², 2): each token's shape and colour (probe.token_labels)."""

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from shapes.world import COLORS, GRID, SHAPES, Scene
+from shapes.world import COLORS, GRID, SHAPES, Scene, cell_of
 
 NONE = 0  # label of a background token (its shape and its colour)
 
@@ -30,9 +30,8 @@ def token_labels(scene: Scene) -> torch.Tensor:
     out = torch.zeros(GRID * GRID, 2, dtype=torch.long)
     colors = list(COLORS)
     for o in scene.objects:
-        k = int(o.cy * GRID) * GRID + int(o.cx * GRID)
-        out[k, 0] = SHAPES.index(o.shape) + 1
-        out[k, 1] = colors.index(o.color) + 1
+        out[cell_of(o), 0] = SHAPES.index(o.shape) + 1
+        out[cell_of(o), 1] = colors.index(o.color) + 1
     return out
 
 

@@ -183,7 +183,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   await run(py, ['-m', 'shapes.evalset', 'prepare', a.out, '--vqa', String(a.vqa), '--size', String(size), ...(a.quick ? ['--quick'] : []),
     ...(a.seen ? ['--seen', String(a.seen)] : [])], root);
-  const questions = a.seen ? 0 : a.quick ? 6 : a.vqa;
+  // prepare decides how many questions there are (none for --seen or --vqa 0): ask only if it wrote some
+  const questions = readFileSync(path.join(a.out, 'vqa', 'questions.jsonl'), 'utf8').trim() !== '';
   let settings: string;
   if (a.reference) {
     // the reference has no engine to fill them in: the package's defaults, as the engine reads them
