@@ -4,7 +4,7 @@ from pathlib import Path
 import torch
 
 from shapes.splits import seen_prompts
-from train.diagnose import asked_objects, nearest_class, one_token_tests, token_verdicts
+from train.diagnose import asked_objects, first_step_attributes, nearest_class, one_token_tests, token_verdicts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,3 +37,14 @@ def test_one_token_tests_run_on_the_shipped_default():
         for k in ("exact_given_object", "background_given_object", "object_given_background"):
             assert 0.0 <= r[k] <= 1.0
     assert 0.0 <= rows[0]["probe"]["accuracy"] <= 1.0
+
+
+def test_first_step_attributes_run_on_the_shipped_default():
+    out = first_step_attributes(ROOT / "models/default/checkpoint", scenes=300, cfgs=(1.0, 3.0))
+    assert out["scenes"] > 0
+    assert 0.0 <= out["probe_shape"] <= 1.0 and 0.0 <= out["probe_colour"] <= 1.0
+    assert [h["cfg"] for h in out["head"]] == [1.0, 3.0]
+    for h in out["head"]:
+        assert h["tokens"] == out["scenes"] * 16 and 0 <= h["objects_drawn"] <= h["tokens"]
+        if h["objects_drawn"]:
+            assert 0.0 <= h["shape_right"] <= 1.0 and 0.0 <= h["colour_right"] <= 1.0

@@ -17,6 +17,11 @@
    objects were still missing would keep the two equal at every m.
 3. **What z knows.** A linear probe fitted on the frozen conditioning z of the masked tokens (¾ of
    the rows) predicts their class on the rest: the information the head could use.
+4. **What the first step draws of what z knows.** Training scenes of one object whose caption names
+   its colour ("a red star"), every token masked (the first MAR step): linear probes read the
+   object's shape and colour from z, and the head's samples (CFG 1 and the package's CFG) are judged
+   by the same labelling: of the tokens drawn as objects, how many have the caption's shape, its
+   colour. A probe near 1 with samples far below it puts the loss in the head, not in the text path.
 """
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ from harmon.text import TextCodec
 from shapes import evalset
 from shapes.score import score_folder, summarize_geneval
 from shapes.splits import seen_prompts
+from shapes.world import COLORS
 
 from .data import Batcher, World, encode_latents
 from .default import DEFAULTS, DEFAULT_SAMPLING_STEPS
@@ -139,7 +145,43 @@ def one_token_tests(checkpoint: Path, scenes: int, masked=(1, 16), seed: int = 0
     return rows
 
 
-def report(seen: dict | None, tokens: list[dict]) -> str:
+@torch.no_grad()
+def first_step_attributes(checkpoint: Path, scenes: int, cfgs=(1.0, DEFAULTS["cfg"]), seed: int = 0) -> dict:
+    from .losses import conditioning
+
+    model, tok = load_hf(checkpoint)
+    model.eval()
+    codec = TextCodec.from_file(tok / "tokenizer.json")
+    world = World.build(scenes, 0)
+    cls = token_classes(world.token_labels())
+    # one object, and the caption says its colour: the prompt alone fixes what the object should be
+    rows = np.array([i for i, sc in enumerate(world.scenes)
+                     if len(sc.objects) == 1 and sc.objects[0].color in world.captions[i].split()], dtype=int)
+    if len(rows) == 0:
+        raise ValueError(f"none of the first {scenes} training scenes is one object whose caption names its colour")
+    lat = encode_latents(model.vae, world.images(model.cfg.image_size))
+    bank, bank_cls = lat.reshape(-1, 16), cls.reshape(-1)
+    batcher = Batcher(world, codec, np.random.default_rng(seed))
+    N = cls.shape[1]
+    z = conditioning(model, lat[rows], *batcher.generation(rows, 0.0), N)[1]
+    zu = conditioning(model, lat[rows], *batcher.generation(rows, 1.0), N)[1]
+    want = cls[rows].max(1).values.repeat_interleave(N)     # the object's class, on each of its scene's tokens
+    out = {"scenes": int(len(rows)), "probe_shape": linear_probe(z, want // 10)["accuracy"],
+           "probe_colour": linear_probe(z, want % 10)["accuracy"], "head": []}
+    sched = make_schedule(DEFAULT_SAMPLING_STEPS)
+    for cfg in cfgs:
+        torch.manual_seed(seed)
+        noise = torch.randn(z.shape[0], DEFAULT_SAMPLING_STEPS + 1, 16)
+        cond = z if cfg == 1.0 else torch.cat([z, zu])
+        got = nearest_class(sample_tokens(model.mar.diffloss.net, cond, noise, sched, cfg, 1.0)[: z.shape[0]], bank, bank_cls)
+        drawn = got != 0
+        share = lambda hit: float(hit[drawn].float().mean()) if drawn.any() else float("nan")
+        out["head"].append({"cfg": cfg, "objects_drawn": int(drawn.sum()), "tokens": int(len(got)),
+                            "shape_right": share(got // 10 == want // 10), "colour_right": share(got % 10 == want % 10)})
+    return out
+
+
+def report(seen: dict | None, tokens: list[dict], first: dict | None = None) -> str:
     lines = []
     if seen:
         tags = ", ".join(f"{t} {v['correct']}/{v['total']}" for t, v in seen["tags"].items())
@@ -154,6 +196,12 @@ def report(seen: dict | None, tokens: list[dict]) -> str:
                      f"P(background | object) {r['background_given_object']:.2f}  "
                      f"P(object | background) {r['object_given_background']:.2f}  "
                      f"objects drawn/true {r['object_rate_sampled']:.2f}/{r['object_rate_true']:.2f}  ({r['objects']} object tokens){extra}")
+    if first:
+        lines.append(f"first step, one object whose caption names its colour ({first['scenes']} scenes, all 16 tokens masked):")
+        lines.append(f"  linear probe on z: shape {first['probe_shape']:.2f}, colour {first['probe_colour']:.2f}")
+        for h in first["head"]:
+            lines.append(f"  head at CFG {h['cfg']:g}: of {h['objects_drawn']} tokens drawn as objects (of {h['tokens']}), "
+                         f"shape right {h['shape_right']:.2f}, colour right {h['colour_right']:.2f}")
     return "\n".join(lines)
 
 
@@ -164,14 +212,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=2, help="images per seen prompt")
     ap.add_argument("--scenes", type=int, default=512, help="training scenes for sections 2 and 3")
     ap.add_argument("--masked", default="1,16", help="masked tokens per scene in sections 2 and 3 (comma-separated)")
+    ap.add_argument("--first-step", type=int, default=3000, metavar="SCENES",
+                    help="training scenes searched for section 4's one-object captions that name a colour (0: skip)")
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     seen = seen_prompt_eval(a.checkpoint, a.prompts, a.n) if a.prompts else None
     tokens = one_token_tests(a.checkpoint, a.scenes, tuple(int(m) for m in a.masked.split(",")))
-    print(report(seen, tokens))
+    first = first_step_attributes(a.checkpoint, a.first_step) if a.first_step else None
+    print(report(seen, tokens, first))
     if a.json:
-        a.json.write_text(json.dumps({"seen_prompts": seen, "one_token": tokens}, indent=1) + "\n")
+        a.json.write_text(json.dumps({"seen_prompts": seen, "one_token": tokens, "first_step": first}, indent=1) + "\n")
     return 0
 
 
