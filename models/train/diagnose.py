@@ -147,6 +147,7 @@ def one_token_tests(checkpoint: Path, scenes: int, masked=(1, 16), seed: int = 0
 
 @torch.no_grad()
 def first_step_attributes(checkpoint: Path, scenes: int, cfgs=(1.0, DEFAULTS["cfg"]), seed: int = 0) -> dict:
+    """Section 4: linear probes on z for shape and colour, and the head's samples at each CFG in `cfgs`."""
     from .losses import conditioning
 
     model, tok = load_hf(checkpoint)
