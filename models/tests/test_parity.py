@@ -19,5 +19,9 @@ def test_parity_vectors_match_the_shipped_checkpoint_and_settings():
     assert fresh_meta == meta  # the package's settings have not changed since the vectors were made
     assert (fresh["orders"] == committed["orders"]).all()
     assert rel_err(fresh["noise"], committed["noise"]) == 0
-    # 1e-4: torch's thread count changes the summation order (3.5e-5 seen with one thread)
-    assert rel_err(fresh["latents"], committed["latents"]) <= 1e-4
+    # The latents come out of 8 MAR steps × 100 sampling steps, and the first sampling step multiplies
+    # an ε error by ≈ 350 (train.losses.LAST_T): rounding that differs by machine shows up amplified.
+    # On the machine that made the vectors a rerun read 3.5e-5; on another, with the same pinned torch
+    # and any thread count, 5.2e-4. A stale checkpoint or changed settings give an error of O(1), so
+    # the bound is the engine's own parity bound on these vectors (default.browser.test.ts), 2e-3.
+    assert rel_err(fresh["latents"], committed["latents"]) <= 2e-3
