@@ -41,7 +41,6 @@ from harmon.text import TextCodec
 from shapes import evalset
 from shapes.score import score_folder, summarize_geneval
 from shapes.splits import seen_prompts
-from shapes.world import COLORS
 
 from .data import Batcher, World, encode_latents
 from .default import DEFAULTS, DEFAULT_SAMPLING_STEPS
@@ -113,18 +112,26 @@ def linear_probe(z: torch.Tensor, y: torch.Tensor, steps: int = 400, seed: int =
 
 
 @torch.no_grad()
-def one_token_tests(checkpoint: Path, scenes: int, masked=(1, 16), seed: int = 0) -> list[dict]:
-    from .losses import conditioning  # the training loss's own masking, sequence layout and LLM pass
-
+def training_scenes(checkpoint: Path, scenes: int, seed: int):
+    """The checkpoint (eval mode), the training stream's first `scenes` scenes (seen in training),
+    their latents, token classes (scenes, N) and the bank of clean token latents samples are
+    labelled by, and a batcher for their prompts."""
     model, tok = load_hf(checkpoint)
     model.eval()
     codec = TextCodec.from_file(tok / "tokenizer.json")
-    world = World.build(scenes, 0)   # the training stream's first scenes: seen in training
+    world = World.build(scenes, 0)
     lat = encode_latents(model.vae, world.images(model.cfg.image_size))
-    cls = token_classes(world.token_labels())                 # (scenes, N)
-    N = cls.shape[1]
+    cls = token_classes(world.token_labels())
     bank, bank_cls = lat.reshape(-1, 16), cls.reshape(-1)
-    batcher = Batcher(world, codec, np.random.default_rng(seed))
+    return model, world, lat, cls, bank, bank_cls, Batcher(world, codec, np.random.default_rng(seed))
+
+
+@torch.no_grad()
+def one_token_tests(checkpoint: Path, scenes: int, masked=(1, 16), seed: int = 0) -> list[dict]:
+    from .losses import conditioning  # the training loss's own masking, sequence layout and LLM pass
+
+    model, world, lat, cls, bank, bank_cls, batcher = training_scenes(checkpoint, scenes, seed)
+    N = cls.shape[1]
     sched = make_schedule(DEFAULT_SAMPLING_STEPS)
     net = model.mar.diffloss.net
     rows = []
@@ -150,19 +157,12 @@ def first_step_attributes(checkpoint: Path, scenes: int, cfgs=(1.0, DEFAULTS["cf
     """Section 4: linear probes on z for shape and colour, and the head's samples at each CFG in `cfgs`."""
     from .losses import conditioning
 
-    model, tok = load_hf(checkpoint)
-    model.eval()
-    codec = TextCodec.from_file(tok / "tokenizer.json")
-    world = World.build(scenes, 0)
-    cls = token_classes(world.token_labels())
+    model, world, lat, cls, bank, bank_cls, batcher = training_scenes(checkpoint, scenes, seed)
     # one object, and the caption says its colour: the prompt alone fixes what the object should be
     rows = np.array([i for i, sc in enumerate(world.scenes)
                      if len(sc.objects) == 1 and sc.objects[0].color in world.captions[i].split()], dtype=int)
     if len(rows) == 0:
         raise ValueError(f"none of the first {scenes} training scenes is one object whose caption names its colour")
-    lat = encode_latents(model.vae, world.images(model.cfg.image_size))
-    bank, bank_cls = lat.reshape(-1, 16), cls.reshape(-1)
-    batcher = Batcher(world, codec, np.random.default_rng(seed))
     N = cls.shape[1]
     z = conditioning(model, lat[rows], *batcher.generation(rows, 0.0), N)[1]
     zu = conditioning(model, lat[rows], *batcher.generation(rows, 1.0), N)[1]
