@@ -4,7 +4,8 @@ from pathlib import Path
 import torch
 
 from shapes.splits import seen_prompts
-from train.diagnose import asked_objects, first_step_attributes, nearest_class, one_token_tests, token_verdicts
+from train.diagnose import (asked_objects, first_step_attributes, latent_geometry, nearest_class, one_token_tests,
+                            token_verdicts)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,3 +49,11 @@ def test_first_step_attributes_run_on_the_shipped_default():
         assert h["tokens"] == out["scenes"] * 16 and 0 <= h["objects_drawn"] <= h["tokens"]
         if h["objects_drawn"]:
             assert 0.0 <= h["shape_right"] <= 1.0 and 0.0 <= h["colour_right"] <= 1.0
+
+
+def test_latent_geometry_runs_on_the_shipped_default():
+    g = latent_geometry(ROOT / "models/default/checkpoint", scenes=200)
+    assert g["tokens"] == 200 * 16 and 0 < g["classes"] <= 30
+    assert 0.0 < g["spread_objects"] and 0.0 < g["nearest_other_min"] <= g["nearest_other"]
+    assert g["nearest_other_min"] <= g["colour_min"] <= g["colour_mean"]
+    assert 0.0 <= g["nearest_centroid_objects"] <= 1.0

@@ -232,3 +232,45 @@ def test_token_labels_name_what_each_token_shows():
                 want = COLORS[list(COLORS)[lab[k, 1] - 1]]
                 assert (np.abs(cell.astype(int) - want).sum(1) == 0).sum() > 30, (i, k)
                 assert SHAPES[lab[k, 0] - 1] in [o.shape for o in s.scene.objects]
+
+
+def test_flipped_labels_are_the_labels_of_the_mirrored_scene():
+    from shapes.splits import training_sample
+    from shapes.world import Obj, Scene
+    from train.vae import flip_labels
+    for i in range(8):
+        sc = training_sample(0, i, size=None).scene
+        mirrored = Scene(tuple(Obj(o.shape, o.color, 1.0 - o.cx, o.cy, o.r) for o in sc.objects), sc.background)
+        assert torch.equal(flip_labels(token_labels(sc)[None])[0], token_labels(mirrored))
+
+
+def test_latent_code_pulls_each_token_to_its_class_point_and_knows_no_half_labels():
+    from shapes.world import GRID
+    from train.vae import LatentCode
+    torch.manual_seed(0)
+    code = LatentCode(16)
+    labels = torch.stack([token_labels(s) for s in World.build(32, seed=1).scenes])        # (32, 16, 2)
+    target = labels[..., 0] * 7 + labels[..., 1]
+    with torch.no_grad():  # rescale the points so that latents sitting on them have the batch std 1
+        s = code.points()[target].std()
+        code.shape /= s
+        code.color /= s
+    mean = code.points().detach()[target].reshape(32, GRID, GRID, 16).permute(0, 3, 1, 2)
+    on = code.loss(mean, labels)
+    shuffled = code.loss(mean, labels[torch.randperm(32)])
+    assert torch.isfinite(on) and torch.isfinite(shuffled) and on < 0.05 * shuffled
+    # the loss does not depend on the latents' overall scale (the encoder cannot buy margin by growing)
+    assert torch.allclose(code.loss(mean * 7.0, labels), code.loss(mean, labels), rtol=1e-4)
+    # a background token has no colour and an object both: those half labels are never a class
+    assert code.valid.sum() == 31 and not code.valid.reshape(6, 7)[0, 1:].any() and not code.valid.reshape(6, 7)[1:, 0].any()
+
+
+def test_vae_training_with_the_latent_code_lowers_it_and_keeps_reconstructing(small):
+    from train.vae import train_vae
+    world, _ = small
+    torch.manual_seed(0)
+    vae = Harmon(preset("shapes")).vae
+    hist = train_vae(vae, {64: world.images(64)}, 40, 8, 2e-3, log=lambda s: None,
+                     labels=world.token_labels(), code_weight=0.1)
+    assert all(np.isfinite(h["code"]) and np.isfinite(h["l1"]) for h in hist)
+    assert hist[-1]["code"] < 0.5 * hist[0]["code"] and hist[-1]["l1"] < hist[0]["l1"]

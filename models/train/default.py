@@ -93,6 +93,7 @@ class Plan:
     head_batch: int = 4096
     und_weight: float = 1.0      # weight of the understanding loss against the generation loss
     cell_steps: int = 0          # > 0: generation targets each token's cell alone, decoder tuned this long (train.cells)
+    vae_code: float = 0.0        # weight of the VAE's latent code loss (train.vae.LatentCode)
 
 
 # Every stage trains at 64², the shipped size: the world's objects sit in a 4×4 grid of 16-px cells,
@@ -109,7 +110,7 @@ QUICK = Plan(samples=48, vae_steps=4, vae_batch=4, text_steps=2, gen_batch=4, un
     Stage("I", 64, 2, 1e-3, freeze_llm=True, drop=0.0, probe=1.0),
     Stage("II", 64, 2, 1e-3, ema=0.9, probe=1.0),
     Stage("III", 64, 2, 6e-4, ema=0.9, probe=1.0),
-], head_steps=2, head_pairs=2, head_batch=64, cell_steps=2)
+], head_steps=2, head_pairs=2, head_batch=64, cell_steps=2, vae_code=0.1)
 
 
 def init_weights(model: Harmon) -> None:
@@ -275,7 +276,7 @@ def model_config():
 # is reused only while these settings (and every earlier stage's) are unchanged, so a later stage can
 # be retuned and the run resumed without training the VAE again.
 STAGE_SETTINGS = {
-    "vae": ("samples", "vae_steps", "vae_batch"),
+    "vae": ("samples", "vae_steps", "vae_batch", "vae_code"),
     "text": ("text_steps", "gen_batch"),
     "cells": ("cell_steps",),
     "joint": ("gen_batch", "und_batch", "und_weight"),
@@ -392,7 +393,8 @@ def train(out: Path, seed: int = 0, quick: bool = False, log=print, plan: Plan |
         t = time.time()
         images = world.images(size)
         times["render"] = round(time.time() - t, 1)
-        hist = train_vae(model.vae, {size: images}, plan.vae_steps, plan.vae_batch, 2e-3, log)
+        hist = train_vae(model.vae, {size: images}, plan.vae_steps, plan.vae_batch, 2e-3, log,
+                         world.token_labels(), plan.vae_code)
         model.cfg.vae.scale = cfg.vae.scale = round(latent_scale(model.vae, images[:2048]), 4)
         log(f"vae_scale = {cfg.vae.scale}")
         latents = encode_latents(model.vae, images)

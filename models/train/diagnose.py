@@ -1,7 +1,8 @@
-"""Why the embedded default draws the wrong picture: three measurements on a checkpoint.
+"""Why the embedded default draws the wrong picture: five measurements on a checkpoint.
 
     scripts/py -m train.diagnose [--checkpoint models/default/checkpoint] [--prompts 60] [--n 2]
-                                 [--scenes 512] [--masked 1,16] [--json FILE]
+                                 [--scenes 512] [--masked 1,16] [--first-step 3000] [--geometry 2000]
+                                 [--json FILE]
 
 1. **Seen prompts.** ShapesEval's rules on prompts of the training distribution (GenEval-style
    captions of seen compositions, from a stream the training never drew: seed 1), through the
@@ -22,6 +23,11 @@
    object's shape and colour from z, and the head's samples (CFG 1 and the package's CFG) are judged
    by the same labelling: of the tokens drawn as objects, how many have the caption's shape, its
    colour. A probe near 1 with samples far below it puts the loss in the head, not in the text path.
+5. **Where the VAE puts each class.** The training scenes' token latents, scaled as the head sees
+   them, grouped by class (30 shape–colour pairs and background): the mean distance of a latent to
+   its class's centroid (spread), the distance from each object class's centroid to the nearest
+   other one, the same for two colours of one shape, and how often a token's nearest centroid is its
+   own class. A head must land each sample in its class; closer classes forgive less.
 """
 from __future__ import annotations
 
@@ -182,13 +188,33 @@ def first_step_attributes(checkpoint: Path, scenes: int, cfgs=(1.0, DEFAULTS["cf
     return out
 
 
-def report(seen: dict | None, tokens: list[dict], first: dict | None = None) -> str:
+@torch.no_grad()
+def latent_geometry(checkpoint: Path, scenes: int) -> dict:
+    """Section 5 on the first `scenes` training scenes."""
+    _, _, lat, cls, bank, bank_cls, _ = training_scenes(checkpoint, scenes, 0)
+    ks = bank_cls.unique()
+    cents = torch.stack([bank[bank_cls == k].mean(0) for k in ks])
+    spread = torch.stack([(bank[bank_cls == k] - c).norm(dim=1).mean() for k, c in zip(ks, cents)])
+    d = torch.cdist(cents, cents).fill_diagonal_(float("inf"))
+    obj = ks != 0
+    same_shape = (ks[:, None] // 10 == ks[None] // 10) & obj[:, None] & obj[None]
+    colour = d[same_shape & (d < float("inf"))]
+    own = ks[torch.cdist(bank, cents).argmin(1)] == bank_cls
+    return {"classes": int(obj.sum()), "tokens": int(len(bank)), "spread_objects": float(spread[obj].mean()),
+            "spread_background": float(spread[~obj].mean()) if (~obj).any() else float("nan"),
+            "nearest_other": float(d[obj].min(1).values.mean()), "nearest_other_min": float(d[obj].min(1).values.min()),
+            "colour_mean": float(colour.mean()), "colour_min": float(colour.min()),
+            "nearest_centroid_objects": float(own[bank_cls != 0].float().mean())}
+
+
+def report(seen: dict | None, tokens: list[dict], first: dict | None = None, geometry: dict | None = None) -> str:
     lines = []
     if seen:
         tags = ", ".join(f"{t} {v['correct']}/{v['total']}" for t, v in seen["tags"].items())
         lines += [f"seen prompts ({seen['images']} images): overall {seen['overall']:.2f} ({tags})",
                   f"  objects per image: asked {seen['objects_asked']:.2f}, drawn {seen['objects_drawn']:.2f}"]
-    lines.append("one token (training scenes, the rest clean and seen; head at CFG 1, temperature 1):")
+    if tokens:
+        lines.append("one token (training scenes, the rest clean and seen; head at CFG 1, temperature 1):")
     for r in tokens:
         probe = r.get("probe")
         extra = (f"; linear probe on z: {probe['accuracy_on_objects']:.2f} of {probe['test_objects']} held-out object tokens"
@@ -203,6 +229,13 @@ def report(seen: dict | None, tokens: list[dict], first: dict | None = None) -> 
         for h in first["head"]:
             lines.append(f"  head at CFG {h['cfg']:g}: of {h['objects_drawn']} tokens drawn as objects (of {h['tokens']}), "
                          f"shape right {h['shape_right']:.2f}, colour right {h['colour_right']:.2f}")
+    if geometry:
+        g = geometry
+        lines.append(f"token latents ({g['classes']} object classes, {g['tokens']} tokens; scaled, as the head sees them):")
+        lines.append(f"  spread around the class centroid: objects {g['spread_objects']:.2f}, background {g['spread_background']:.2f}")
+        lines.append(f"  nearest other centroid: mean {g['nearest_other']:.2f}, min {g['nearest_other_min']:.2f}; "
+                     f"two colours of one shape: mean {g['colour_mean']:.2f}, min {g['colour_min']:.2f}")
+        lines.append(f"  object tokens nearest their own centroid: {g['nearest_centroid_objects']:.3f}")
     return "\n".join(lines)
 
 
@@ -215,15 +248,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--masked", default="1,16", help="masked tokens per scene in sections 2 and 3 (comma-separated)")
     ap.add_argument("--first-step", type=int, default=3000, metavar="SCENES",
                     help="training scenes searched for section 4's one-object captions that name a colour (0: skip)")
+    ap.add_argument("--geometry", type=int, default=2000, metavar="SCENES",
+                    help="training scenes whose token latents section 5 measures (0: skip)")
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     seen = seen_prompt_eval(a.checkpoint, a.prompts, a.n) if a.prompts else None
     tokens = one_token_tests(a.checkpoint, a.scenes, tuple(int(m) for m in a.masked.split(",")))
     first = first_step_attributes(a.checkpoint, a.first_step) if a.first_step else None
-    print(report(seen, tokens, first))
+    geometry = latent_geometry(a.checkpoint, a.geometry) if a.geometry else None
+    print(report(seen, tokens, first, geometry))
     if a.json:
-        a.json.write_text(json.dumps({"seen_prompts": seen, "one_token": tokens, "first_step": first}, indent=1) + "\n")
+        a.json.write_text(json.dumps({"seen_prompts": seen, "one_token": tokens, "first_step": first,
+                                      "latent_geometry": geometry}, indent=1) + "\n")
     return 0
 
 

@@ -6,6 +6,15 @@ plain background, where pixel losses already give sharp edges. Shape pixels weig
 times the background's: they are a small share of each image, and unweighted the autoencoder learns
 the background first and for long renders shapes as blobs in two or three averaged colours. `vae_scale` is then set so that the
 scaled latents have unit standard deviation (LDM's scale factor).
+
+Optionally (`code_weight` > 0, train.default's `vae_code`) a **latent code** loss shapes where the
+latents lie (LatentCode below). Reconstruction alone puts them wherever it is cheapest: on the
+shipped VAE red, orange, yellow and green sit 1.8–2.3 apart along one line, against a spread of 0.9
+within one class, and the diffusion head, which must land a sample in the right one, draws the
+caption's colour 0.45 of the time at CFG 1 though its conditioning holds it perfectly (train.diagnose,
+section 4). In this world a token's 16-px patch is exactly its cell, so its pixels are a function of
+its label (one of 30 shape–colour pairs or background) and a code of tight, far-apart points loses
+nothing that the reconstruction needs.
 """
 from __future__ import annotations
 
@@ -14,8 +23,10 @@ import time
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from harmon.vae import AutoencoderKL
+from shapes.world import COLORS, GRID, SHAPES
 
 KL_WEIGHT = 1e-6
 FOREGROUND_WEIGHT = 10.0
@@ -33,7 +44,48 @@ def pixel_weights(x: torch.Tensor) -> torch.Tensor:
     return 1.0 + (FOREGROUND_WEIGHT - 1.0) * fg
 
 
-def vae_loss(vae: AutoencoderKL, x: torch.Tensor) -> tuple[torch.Tensor, dict]:
+class LatentCode(nn.Module):
+    """Where each token's latent should lie: shape vector + colour vector (index 0 of each: none), so
+    that every pair, the held-out ones included, has its own point, and a held-out pair is a sum of two
+    trained vectors rather than a class nobody taught. The loss is a softmax over the 31 valid points
+    of −‖u − point‖² / CODE_TEMPERATURE, with u the posterior mean divided by the batch's standard
+    deviation: in the units of the scaled latents the diffusion head sees, it pulls each class tight
+    and pushes the classes apart until the nearest other point is ≈ 3 away; dividing by the
+    batch's own spread keeps the encoder from buying margin by growing. Training-only: not part of
+    the VAE, the checkpoint or the package."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        g = torch.Generator().manual_seed(0)
+        self.shape = nn.Parameter(torch.randn(len(SHAPES) + 1, channels, generator=g))
+        self.color = nn.Parameter(torch.randn(len(COLORS) + 1, channels, generator=g))
+        pairs = torch.zeros(len(SHAPES) + 1, len(COLORS) + 1, dtype=torch.bool)
+        pairs[0, 0] = True
+        pairs[1:, 1:] = True  # a background token has no shape and no colour; an object has both
+        self.register_buffer("valid", pairs.flatten(), persistent=False)
+
+    def points(self) -> torch.Tensor:
+        return (self.shape[:, None] + self.color[None]).flatten(0, 1)  # ((S+1)(C+1), channels)
+
+    def loss(self, mean: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """mean (n, channels, GRID, GRID) posterior means; labels (n, GRID², 2) from probe.token_labels."""
+        u = mean.permute(0, 2, 3, 1).flatten(0, 2) / mean.std()
+        logits = -torch.cdist(u, self.points()).square() / CODE_TEMPERATURE
+        logits = logits.masked_fill(~self.valid, float("-inf"))
+        target = labels[..., 0].flatten() * (len(COLORS) + 1) + labels[..., 1].flatten()
+        return F.cross_entropy(logits, target)
+
+
+CODE_TEMPERATURE = 1.0
+
+
+def flip_labels(labels: torch.Tensor) -> torch.Tensor:
+    """The token labels of images mirrored left–right (every shape of the world is symmetric so)."""
+    return labels.reshape(-1, GRID, GRID, 2).flip(2).reshape(labels.shape)
+
+
+def vae_loss(vae: AutoencoderKL, x: torch.Tensor, code: LatentCode | None = None,
+             labels: torch.Tensor | None = None, code_weight: float = 1.0) -> tuple[torch.Tensor, dict]:
     moments = vae.quant_conv(vae.encoder(x))
     mean, logvar = moments.chunk(2, dim=1)
     logvar = logvar.clamp(-30.0, 20.0)
@@ -44,7 +96,13 @@ def vae_loss(vae: AutoencoderKL, x: torch.Tensor) -> tuple[torch.Tensor, dict]:
     err = rec - x
     l1, mse = (err.abs() * w).mean(), (err ** 2 * w).mean()
     kl = 0.5 * (mean ** 2 + logvar.exp() - 1.0 - logvar).sum(dim=(1, 2, 3)).mean()
-    return l1 + mse + KL_WEIGHT * kl, {"l1": l1.item(), "mse": (err ** 2).mean().item(), "kl": kl.item()}
+    parts = {"l1": l1.item(), "mse": (err ** 2).mean().item(), "kl": kl.item()}
+    loss = l1 + mse + KL_WEIGHT * kl
+    if code is not None:
+        lc = code.loss(mean, labels)
+        parts["code"] = lc.item()
+        loss = loss + code_weight * lc
+    return loss, parts
 
 
 def lr_at(step: int, steps: int, peak: float, warmup: int, floor: float = 0.1) -> float:
@@ -56,11 +114,15 @@ def lr_at(step: int, steps: int, peak: float, warmup: int, floor: float = 0.1) -
 
 
 def train_vae(vae: AutoencoderKL, images: dict[int, torch.Tensor], steps: int, batch: int, lr: float,
-              log=print) -> list[dict]:
-    """images: size → (n,3,S,S) in [-1,1]. Every fourth step uses the smaller size (stage II's)."""
+              log=print, labels: torch.Tensor | None = None, code_weight: float = 0.0) -> list[dict]:
+    """images: size → (n,3,S,S) in [-1,1]. Every fourth step uses the smaller size (stage II's).
+    code_weight > 0: the latent code loss (LatentCode) at that weight, on the size whose latents are
+    the GRID × GRID token grid; labels (n, GRID², 2) are its images' token labels."""
     with torch.no_grad():  # start near-deterministic (σ ≈ 0.02): the KL loosens it only as far as it pays
         vae.quant_conv.bias[vae.cfg.z_channels:] = -8.0
-    opt = torch.optim.AdamW(vae.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.0)
+    code = LatentCode(vae.cfg.z_channels) if code_weight else None
+    params = list(vae.parameters()) + (list(code.parameters()) if code else [])
+    opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.95), weight_decay=0.0)
     sizes = sorted(images)
     history, t0 = [], time.time()
     vae.train()
@@ -69,11 +131,13 @@ def train_vae(vae: AutoencoderKL, images: dict[int, torch.Tensor], steps: int, b
         data = images[size]
         idx = torch.randint(0, len(data), (batch,))
         x = data[idx]
+        lab = labels[idx] if code is not None and size == GRID * 16 else None
         if torch.rand(()) < 0.5:  # the world is mirror-symmetric in distribution
             x = x.flip(3)
+            lab = None if lab is None else flip_labels(lab)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, steps, lr, max(1, steps // 20))
-        loss, parts = vae_loss(vae, x)
+        loss, parts = vae_loss(vae, x, code if lab is not None else None, lab, code_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
@@ -82,7 +146,8 @@ def train_vae(vae: AutoencoderKL, images: dict[int, torch.Tensor], steps: int, b
             psnr = -10 * math.log10(max(parts["mse"] / 4.0, 1e-12))  # pixels span 2 in [-1, 1]
             rec = {"step": step, "size": size, **parts, "psnr": psnr, "s": round(time.time() - t0, 1)}
             history.append(rec)
-            log(f"  vae {step:5d}/{steps} {size}px  l1 {parts['l1']:.4f}  psnr {psnr:5.1f} dB  kl {parts['kl']:.0f}  {rec['s']:.0f}s")
+            extra = f"  code {parts['code']:.4f}" if "code" in parts else ""
+            log(f"  vae {step:5d}/{steps} {size}px  l1 {parts['l1']:.4f}  psnr {psnr:5.1f} dB  kl {parts['kl']:.0f}{extra}  {rec['s']:.0f}s")
     vae.eval()
     return history
 
