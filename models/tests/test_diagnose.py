@@ -4,7 +4,7 @@ from pathlib import Path
 import torch
 
 from shapes.splits import seen_prompts
-from train.diagnose import (asked_objects, first_step_attributes, latent_geometry, nearest_class, one_token_tests,
+from train.diagnose import (asked_objects, class_geometry, first_step_attributes, latent_geometry, nearest_class, one_token_tests,
                             token_verdicts)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,3 +57,21 @@ def test_latent_geometry_runs_on_the_shipped_default():
     assert 0.0 < g["spread_objects"] and 0.0 < g["nearest_other_min"] <= g["nearest_other"]
     assert g["nearest_other_min"] <= g["colour_min"] <= g["colour_mean"]
     assert 0.0 <= g["nearest_centroid_objects"] <= 1.0
+
+
+def test_class_geometry_measures_spread_and_distances():
+    torch.manual_seed(0)
+    # background at 0, red and orange circles (classes 11, 12) 3 apart, a blue star (43) 10 away
+    cents = {0: torch.zeros(16), 11: torch.full((16,), 2.5), 12: torch.full((16,), 2.5), 43: torch.zeros(16)}
+    cents[12][0] += 3.0
+    cents[43][1] = 10.0
+    cls = torch.tensor([k for k in cents for _ in range(50)])
+    noise = torch.randn(len(cls), 16)
+    noise = noise / noise.norm(dim=1, keepdim=True) * 0.5     # every latent 0.5 from its point
+    bank = torch.stack([cents[int(k)] for k in cls]) + noise
+    g = class_geometry(bank, cls)
+    assert g["classes"] == 3 and g["tokens"] == 200
+    assert abs(g["spread_objects"] - 0.5) < 0.05 and abs(g["spread_background"] - 0.5) < 0.05
+    assert abs(g["colour_min"] - 3.0) < 0.2 and abs(g["colour_mean"] - 3.0) < 0.2   # the one same-shape pair
+    assert abs(g["nearest_other_min"] - 3.0) < 0.2 and g["nearest_other"] > 3.0
+    assert g["nearest_centroid_objects"] == 1.0

@@ -191,7 +191,12 @@ def first_step_attributes(checkpoint: Path, scenes: int, cfgs=(1.0, DEFAULTS["cf
 @torch.no_grad()
 def latent_geometry(checkpoint: Path, scenes: int) -> dict:
     """Section 5 on the first `scenes` training scenes."""
-    _, _, lat, cls, bank, bank_cls, _ = training_scenes(checkpoint, scenes, 0)
+    _, _, _, _, bank, bank_cls, _ = training_scenes(checkpoint, scenes, 0)
+    return class_geometry(bank, bank_cls)
+
+
+def class_geometry(bank: torch.Tensor, bank_cls: torch.Tensor) -> dict:
+    """Token latents (M, 16) and their classes (token_classes, 0 = background) → section 5's numbers."""
     ks = bank_cls.unique()
     cents = torch.stack([bank[bank_cls == k].mean(0) for k in ks])
     spread = torch.stack([(bank[bank_cls == k] - c).norm(dim=1).mean() for k, c in zip(ks, cents)])
