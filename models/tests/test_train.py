@@ -250,7 +250,7 @@ def test_latent_code_pulls_each_token_to_its_class_point_and_knows_no_half_label
     torch.manual_seed(0)
     code = LatentCode(16)
     labels = torch.stack([token_labels(s) for s in World.build(32, seed=1).scenes])        # (32, 16, 2)
-    target = labels[..., 0] * 7 + labels[..., 1]
+    target = LatentCode.classes(labels)
     with torch.no_grad():  # rescale the points so that latents sitting on them have the batch std 1
         s = code.points()[target].std()
         code.shape /= s

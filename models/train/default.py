@@ -394,7 +394,7 @@ def train(out: Path, seed: int = 0, quick: bool = False, log=print, plan: Plan |
         images = world.images(size)
         times["render"] = round(time.time() - t, 1)
         hist = train_vae(model.vae, {size: images}, plan.vae_steps, plan.vae_batch, 2e-3, log,
-                         world.token_labels(), plan.vae_code)
+                         world.token_labels() if plan.vae_code else None, plan.vae_code)
         model.cfg.vae.scale = cfg.vae.scale = round(latent_scale(model.vae, images[:2048]), 4)
         log(f"vae_scale = {cfg.vae.scale}")
         latents = encode_latents(model.vae, images)
