@@ -244,25 +244,32 @@ def test_flipped_labels_are_the_labels_of_the_mirrored_scene():
         assert torch.equal(flip_labels(token_labels(sc)[None])[0], token_labels(mirrored))
 
 
-def test_latent_code_pulls_each_token_to_its_class_point_and_knows_no_half_labels():
+def test_latent_code_pulls_each_half_to_its_factor_and_does_not_depend_on_scale():
     from shapes.world import GRID
     from train.vae import LatentCode
     torch.manual_seed(0)
     code = LatentCode(16)
     labels = torch.stack([token_labels(s) for s in World.build(32, seed=1).scenes])        # (32, 16, 2)
-    target = LatentCode.classes(labels)
-    with torch.no_grad():  # rescale the points so that latents sitting on them have the batch std 1
-        s = code.points()[target].std()
-        code.shape /= s
-        code.color /= s
-    mean = code.points().detach()[target].reshape(32, GRID, GRID, 16).permute(0, 3, 1, 2)
+    lab = labels.reshape(-1, 2)
+    with torch.no_grad():  # each token on its colour's point and its shape's, rescaled to the batch std 1
+        u = torch.cat([code.color[lab[:, 1]], code.shape[lab[:, 0]]], dim=1)
+        code.color /= u.std()
+        code.shape /= u.std()
+        u = u / u.std()
+    mean = u.reshape(32, GRID, GRID, 16).permute(0, 3, 1, 2)
     on = code.loss(mean, labels)
     shuffled = code.loss(mean, labels[torch.randperm(32)])
     assert torch.isfinite(on) and torch.isfinite(shuffled) and on < 0.05 * shuffled
     # the loss does not depend on the latents' overall scale (the encoder cannot buy margin by growing)
     assert torch.allclose(code.loss(mean * 7.0, labels), code.loss(mean, labels), rtol=1e-4)
-    # a background token has no colour and an object both: those half labels are never a class
-    assert code.valid.sum() == 31 and not code.valid.reshape(6, 7)[0, 1:].any() and not code.valid.reshape(6, 7)[1:, 0].any()
+    # each half answers for its factor alone: a wrong colour leaves the shape half's loss as it was
+    wrong = labels.clone()
+    wrong[..., 1] = torch.where(wrong[..., 1] > 0, wrong[..., 1] % 6 + 1, wrong[..., 1])
+    noisy = mean.clone()
+    noisy[:, 8:] = mean[torch.randperm(32), 8:]  # other tokens' shape halves: the batch std stays as it was
+    assert code.loss(mean, wrong) > on
+    assert torch.allclose(code.loss(noisy, wrong) - code.loss(noisy, labels),
+                          code.loss(mean, wrong) - code.loss(mean, labels), rtol=1e-3, atol=1e-4)
 
 
 def test_vae_training_with_the_latent_code_lowers_it_and_keeps_reconstructing(small):

@@ -1,7 +1,8 @@
-"""Why the embedded default draws the wrong picture: five measurements on a checkpoint.
+"""Why the embedded default draws the wrong picture: six measurements on a checkpoint.
 
     scripts/py -m train.diagnose [--checkpoint models/default/checkpoint] [--prompts 60] [--n 2]
                                  [--scenes 512] [--masked 1,16] [--first-step 3000] [--geometry 2000]
+                                 [--held-out 2000]
                                  [--json FILE]
 
 1. **Seen prompts.** ShapesEval's rules on prompts of the training distribution (GenEval-style
@@ -28,6 +29,12 @@
    its class's centroid (spread), the distance from each object class's centroid to the nearest
    other one, the same for two colours of one shape, and how often a token's nearest centroid is its
    own class. A head must land each sample in its class; closer classes forgive less.
+6. **Where the VAE puts the held-out pairs.** Each held-out colour–shape pair (never drawn in
+   training, shapes.splits.HELD_PAIRS) drawn alone in each of the 16 cells and encoded: how often
+   its token is nearer its own colour's centroid than any other colour's (centroids of all the
+   training scenes' tokens of one colour, any shape) and nearer its own shape's, and how often the
+   VAE's decoder draws it back as that pair (the detector). Understanding a scene with a purple star
+   starts here: a token that lands on a seen neighbour reads as that neighbour.
 """
 from __future__ import annotations
 
@@ -212,7 +219,40 @@ def class_geometry(bank: torch.Tensor, bank_cls: torch.Tensor) -> dict:
             "nearest_centroid_objects": float(own[bank_cls != 0].float().mean())}
 
 
-def report(seen: dict | None, tokens: list[dict], first: dict | None = None, geometry: dict | None = None) -> str:
+@torch.no_grad()
+def held_out_pairs(checkpoint: Path, scenes: int) -> dict:
+    """Section 6: the held-out pairs' token latents against the colour and shape centroids of the
+    first `scenes` training scenes, and the decoder's read-back of each pair."""
+    from PIL import Image
+    from shapes.detect import detect
+    from shapes.splits import HELD_PAIRS
+    from shapes.world import COLORS, RADIUS, SHAPES, Obj, Scene, cell_center
+    from .data import render_batch
+    model, _, _, _, bank, bank_cls, _ = training_scenes(checkpoint, scenes, 0)
+    colours = torch.stack([bank[bank_cls % 10 == c + 1].mean(0) for c in range(len(COLORS))])
+    shapes = torch.stack([bank[bank_cls // 10 == s + 1].mean(0) for s in range(len(SHAPES))])
+    n = model.cfg.image_size // 16
+    pairs = {}
+    for colour, shape in sorted(HELD_PAIRS):
+        cells = range(n * n)
+        lat = encode_latents(model.vae, render_batch([Scene((Obj(shape, colour, *cell_center(k), RADIUS),))
+                                                      for k in cells], model.cfg.image_size))
+        z = torch.stack([lat[k].reshape(-1, 16)[k] for k in cells])
+        rec = model.vae.decode_tokens(lat)
+        back = 0
+        for r in rec:
+            arr = ((r.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+            back += [(d.shape, d.color) for d in detect(Image.fromarray(arr))] == [(shape, colour)]
+        pairs[f"{colour} {shape}"] = {
+            "cells": len(cells), "decoded": back,
+            "colour": int((torch.cdist(z, colours).argmin(1) == list(COLORS).index(colour)).sum()),
+            "shape": int((torch.cdist(z, shapes).argmin(1) == SHAPES.index(shape)).sum())}
+    total = sum(p["cells"] for p in pairs.values())
+    return {"pairs": pairs, **{k: sum(p[k] for p in pairs.values()) / total for k in ("colour", "shape", "decoded")}}
+
+
+def report(seen: dict | None, tokens: list[dict], first: dict | None = None, geometry: dict | None = None,
+           held: dict | None = None) -> str:
     lines = []
     if seen:
         tags = ", ".join(f"{t} {v['correct']}/{v['total']}" for t, v in seen["tags"].items())
@@ -241,6 +281,11 @@ def report(seen: dict | None, tokens: list[dict], first: dict | None = None, geo
         lines.append(f"  nearest other centroid: mean {g['nearest_other']:.2f}, min {g['nearest_other_min']:.2f}; "
                      f"two colours of one shape: mean {g['colour_mean']:.2f}, min {g['colour_min']:.2f}")
         lines.append(f"  object tokens nearest their own centroid: {g['nearest_centroid_objects']:.3f}")
+    if held:
+        lines.append(f"held-out pairs, one object per cell: nearest its colour {held['colour']:.2f}, its shape "
+                     f"{held['shape']:.2f}; decoded back {held['decoded']:.2f}")
+        lines.append("  " + "; ".join(f"{k} {p['colour']}/{p['shape']}/{p['decoded']}" for k, p in held["pairs"].items())
+                     + " (colour/shape/decoded of 16)")
     return "\n".join(lines)
 
 
@@ -255,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="training scenes searched for section 4's one-object captions that name a colour (0: skip)")
     ap.add_argument("--geometry", type=int, default=2000, metavar="SCENES",
                     help="training scenes whose token latents section 5 measures (0: skip)")
+    ap.add_argument("--held-out", type=int, default=2000, metavar="SCENES",
+                    help="training scenes whose colour and shape centroids section 6 measures against (0: skip)")
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -262,10 +309,11 @@ def main(argv: list[str] | None = None) -> int:
     tokens = one_token_tests(a.checkpoint, a.scenes, tuple(int(m) for m in a.masked.split(",")))
     first = first_step_attributes(a.checkpoint, a.first_step) if a.first_step else None
     geometry = latent_geometry(a.checkpoint, a.geometry) if a.geometry else None
-    print(report(seen, tokens, first, geometry))
+    held = held_out_pairs(a.checkpoint, a.held_out) if a.held_out else None
+    print(report(seen, tokens, first, geometry, held))
     if a.json:
         a.json.write_text(json.dumps({"seen_prompts": seen, "one_token": tokens, "first_step": first,
-                                      "latent_geometry": geometry}, indent=1) + "\n")
+                                      "latent_geometry": geometry, "held_out_pairs": held}, indent=1) + "\n")
     return 0
 
 
