@@ -31,9 +31,9 @@
    own class. A head must land each sample in its class; closer classes forgive less.
 6. **Where the VAE puts the held-out pairs.** Each held-out colour–shape pair (never drawn in
    training, shapes.splits.HELD_PAIRS) drawn alone in each of the 16 cells and encoded: how often
-   its token is nearer its own colour's centroid than any other colour's (centroids of all the
-   training scenes' tokens of one colour, any shape) and nearer its own shape's, and how often the
-   VAE's decoder draws it back as that pair (the detector). Understanding a scene with a purple star
+   linear read-outs of colour and of shape, fitted on the training scenes' object tokens (seen
+   pairs only), read its token as its own colour and its own shape, and how often the VAE's decoder
+   draws it back as that pair (the detector). Understanding a scene with a purple star
    starts here: a token that lands on a seen neighbour reads as that neighbour.
 """
 from __future__ import annotations
@@ -102,23 +102,28 @@ def token_verdicts(got: torch.Tensor, truth: torch.Tensor) -> dict:
 
 
 @torch.enable_grad()
+def fit_linear(z: torch.Tensor, y: torch.Tensor, classes: int, steps: int = 400):
+    """A linear read-out of class indices y from rows z (standardised on z): z' → predicted index."""
+    mu, sd = z.mean(0), z.std(0) + 1e-6
+    lin = torch.nn.Linear(z.shape[1], classes)
+    opt = torch.optim.Adam(lin.parameters(), 1e-2, weight_decay=1e-4)
+    for _ in range(steps):
+        loss = F.cross_entropy(lin((z - mu) / sd), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return lambda x: lin((x - mu) / sd).argmax(1)
+
+
 def linear_probe(z: torch.Tensor, y: torch.Tensor, steps: int = 400, seed: int = 0) -> dict:
     """Fit a linear read-out of class y from z on ¾ of the rows; accuracy on the rest (all, objects)."""
     torch.manual_seed(seed)
     classes = sorted(set(y.tolist()))
     yi = torch.tensor([classes.index(v) for v in y.tolist()])
     train = torch.randperm(len(z)) < int(len(z) * 0.75)
-    mu, sd = z[train].mean(0), z[train].std(0) + 1e-6
-    zz = (z - mu) / sd
-    lin = torch.nn.Linear(z.shape[1], len(classes))
-    opt = torch.optim.Adam(lin.parameters(), 1e-2, weight_decay=1e-4)
-    for _ in range(steps):
-        loss = F.cross_entropy(lin(zz[train]), yi[train])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    read = fit_linear(z[train], yi[train], len(classes), steps)
     with torch.no_grad():
-        hit = lin(zz[~train]).argmax(1) == yi[~train]
+        hit = read(z[~train]) == yi[~train]
     obj = y[~train] != 0
     return {"accuracy": float(hit.float().mean()), "accuracy_on_objects": float(hit[obj].float().mean()) if obj.any() else float("nan"),
             "test_objects": int(obj.sum()), "classes": len(classes)}
@@ -229,8 +234,11 @@ def held_out_pairs(checkpoint: Path, scenes: int) -> dict:
     from shapes.world import COLORS, RADIUS, SHAPES, Obj, Scene, cell_center
     from .data import render_batch
     model, _, _, _, bank, bank_cls, _ = training_scenes(checkpoint, scenes, 0)
-    colours = torch.stack([bank[bank_cls % 10 == c + 1].mean(0) for c in range(len(COLORS))])
-    shapes = torch.stack([bank[bank_cls // 10 == s + 1].mean(0) for s in range(len(SHAPES))])
+    obj = bank_cls != 0
+    torch.manual_seed(0)
+    with torch.enable_grad():
+        read_colour = fit_linear(bank[obj], bank_cls[obj] % 10 - 1, len(COLORS))
+        read_shape = fit_linear(bank[obj], bank_cls[obj] // 10 - 1, len(SHAPES))
     n = model.cfg.image_size // 16
     pairs = {}
     for colour, shape in sorted(HELD_PAIRS):
@@ -245,8 +253,8 @@ def held_out_pairs(checkpoint: Path, scenes: int) -> dict:
             back += [(d.shape, d.color) for d in detect(Image.fromarray(arr))] == [(shape, colour)]
         pairs[f"{colour} {shape}"] = {
             "cells": len(cells), "decoded": back,
-            "colour": int((torch.cdist(z, colours).argmin(1) == list(COLORS).index(colour)).sum()),
-            "shape": int((torch.cdist(z, shapes).argmin(1) == SHAPES.index(shape)).sum())}
+            "colour": int((read_colour(z) == list(COLORS).index(colour)).sum()),
+            "shape": int((read_shape(z) == SHAPES.index(shape)).sum())}
     total = sum(p["cells"] for p in pairs.values())
     return {"pairs": pairs, **{k: sum(p[k] for p in pairs.values()) / total for k in ("colour", "shape", "decoded")}}
 
@@ -282,7 +290,7 @@ def report(seen: dict | None, tokens: list[dict], first: dict | None = None, geo
                      f"two colours of one shape: mean {g['colour_mean']:.2f}, min {g['colour_min']:.2f}")
         lines.append(f"  object tokens nearest their own centroid: {g['nearest_centroid_objects']:.3f}")
     if held:
-        lines.append(f"held-out pairs, one object per cell: nearest its colour {held['colour']:.2f}, its shape "
+        lines.append(f"held-out pairs, one object per cell: read as its colour {held['colour']:.2f}, its shape "
                      f"{held['shape']:.2f}; decoded back {held['decoded']:.2f}")
         lines.append("  " + "; ".join(f"{k} {p['colour']}/{p['shape']}/{p['decoded']}" for k, p in held["pairs"].items())
                      + " (colour/shape/decoded of 16)")
@@ -301,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--geometry", type=int, default=2000, metavar="SCENES",
                     help="training scenes whose token latents section 5 measures (0: skip)")
     ap.add_argument("--held-out", type=int, default=2000, metavar="SCENES",
-                    help="training scenes whose colour and shape centroids section 6 measures against (0: skip)")
+                    help="training scenes whose object tokens section 6's read-outs are fitted on (0: skip)")
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
