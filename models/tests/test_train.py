@@ -253,16 +253,17 @@ def test_latent_code_pulls_each_half_to_its_factor_and_does_not_depend_on_scale(
     lab = labels.reshape(-1, 2)
     with torch.no_grad():  # each token on its colour's point and its shape's, rescaled to the batch std 1
         u = torch.cat([code.color[lab[:, 1]], code.shape[lab[:, 0]]], dim=1)
-        code.color /= u.std()
-        code.shape /= u.std()
-        u = u / u.std()
+        s = u.std()
+        code.color /= s
+        code.shape /= s
+        u = u / s
     mean = u.reshape(32, GRID, GRID, 16).permute(0, 3, 1, 2)
     on = code.loss(mean, labels)
     shuffled = code.loss(mean, labels[torch.randperm(32)])
     assert torch.isfinite(on) and torch.isfinite(shuffled) and on < 0.05 * shuffled
     # the loss does not depend on the latents' overall scale (the encoder cannot buy margin by growing)
     assert torch.allclose(code.loss(mean * 7.0, labels), code.loss(mean, labels), rtol=1e-4)
-    # each half answers for its factor alone: a wrong colour leaves the shape half's loss as it was
+    # each half answers for its factor alone: what a wrong colour costs does not depend on the shape half
     wrong = labels.clone()
     wrong[..., 1] = torch.where(wrong[..., 1] > 0, wrong[..., 1] % 6 + 1, wrong[..., 1])
     noisy = mean.clone()

@@ -226,9 +226,11 @@ def class_geometry(bank: torch.Tensor, bank_cls: torch.Tensor) -> dict:
 
 @torch.no_grad()
 def held_out_pairs(checkpoint: Path, scenes: int) -> dict:
-    """Section 6: the held-out pairs' token latents against the colour and shape centroids of the
-    first `scenes` training scenes, and the decoder's read-back of each pair."""
+    """Section 6: linear read-outs of colour and shape fitted on the object tokens of the first
+    `scenes` training scenes, applied to each held-out pair drawn alone in every cell, and the
+    detector's verdict on the decoder's image of each."""
     from PIL import Image
+    from harmon.generate import to_bytes
     from shapes.detect import detect
     from shapes.splits import HELD_PAIRS
     from shapes.world import COLORS, RADIUS, SHAPES, Obj, Scene, cell_center
@@ -239,18 +241,15 @@ def held_out_pairs(checkpoint: Path, scenes: int) -> dict:
     with torch.enable_grad():
         read_colour = fit_linear(bank[obj], bank_cls[obj] % 10 - 1, len(COLORS))
         read_shape = fit_linear(bank[obj], bank_cls[obj] // 10 - 1, len(SHAPES))
-    n = model.cfg.image_size // 16
+    size = model.cfg.image_size
+    cells = range((size // 16) ** 2)
     pairs = {}
     for colour, shape in sorted(HELD_PAIRS):
-        cells = range(n * n)
         lat = encode_latents(model.vae, render_batch([Scene((Obj(shape, colour, *cell_center(k), RADIUS),))
-                                                      for k in cells], model.cfg.image_size))
-        z = torch.stack([lat[k].reshape(-1, 16)[k] for k in cells])
-        rec = model.vae.decode_tokens(lat)
-        back = 0
-        for r in rec:
-            arr = ((r.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
-            back += [(d.shape, d.color) for d in detect(Image.fromarray(arr))] == [(shape, colour)]
+                                                      for k in cells], size))
+        z = torch.stack([lat[k].reshape(-1, 16)[k] for k in cells])  # each image's token at its object's cell
+        back = sum([(d.shape, d.color) for d in detect(Image.fromarray(arr))] == [(shape, colour)]
+                   for arr in to_bytes(model.vae.decode_tokens(lat)))
         pairs[f"{colour} {shape}"] = {
             "cells": len(cells), "decoded": back,
             "colour": int((read_colour(z) == list(COLORS).index(colour)).sum()),
