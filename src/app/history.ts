@@ -81,6 +81,9 @@ export function setupHistory(actions: HistoryActions): History {
         el('img', { src: await pngUrl(s.image), alt: '', width: s.image.width, height: s.image.height, class: small(s.image) }),
         el('figcaption', { text: `From ${s.label} (${s.image.width}×${s.image.height})` }));
     }
+    // a result appears finished: its pictures decoded first, so no <img> answers to its prompt
+    // before it can be shown (a PNG that fails to decode still appears, as a broken image)
+    await Promise.all([...figures, source].map((f) => f?.querySelector('img')?.decode().catch(() => undefined)));
     list.prepend(el('li', { class: 'result', 'data-result': no },
       el('p', { class: 'result-prompt' }, el('span', { class: 'label', text: `#${no} ` }), item.prompt),
       el('p', { class: 'result-meta', text: meta }),
