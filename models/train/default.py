@@ -300,6 +300,17 @@ def fingerprints(seed: int, plan_json: dict) -> dict[str, str]:
     return out
 
 
+def _numpy_state() -> dict:
+    """NumPy's global random state with its key as a list, so that a stage file loads with
+    torch.load(weights_only=True) (which refuses arrays)."""
+    state = np.random.get_state(legacy=False)
+    return {**state, "state": {**state["state"], "key": state["state"]["key"].tolist()}}
+
+
+def _set_numpy_state(state: dict) -> None:
+    np.random.set_state({**state, "state": {**state["state"], "key": np.array(state["state"]["key"], dtype=np.uint32)}})
+
+
 class StageStore:
     """Checkpoints after each stage (`WORK/<stage>.pt`: weights, the report so far, every random
     stream), so a run can stop anywhere and `--resume` continue after the last finished stage,
@@ -325,13 +336,14 @@ class StageStore:
         self.work.mkdir(parents=True, exist_ok=True)
         state = {"fingerprint": self.fingerprints[name], "model": model.state_dict(), "vae_scale": model.cfg.vae.scale,
                  "report": report, "rng": {"batcher": batcher.rng.bit_generator.state, "torch": torch.get_rng_state(),
-                                           "numpy": np.random.get_state()}, **(extra or {})}
+                                           "numpy": _numpy_state()}, **(extra or {})}
         tmp = self.path(name).with_suffix(".tmp")
         torch.save(state, tmp)
         tmp.replace(self.path(name))
 
     def load(self, name: str, check: bool = True) -> dict:
-        state = torch.load(self.path(name), weights_only=False)
+        # weights_only like every other load here: a stage file holds tensors, numbers, strings and lists only
+        state = torch.load(self.path(name), map_location="cpu", weights_only=True)
         if check and state["fingerprint"] != self.fingerprints[name]:
             raise ValueError(f"{self.path(name)} was written by another plan or seed")
         return state
@@ -374,7 +386,7 @@ def train(out: Path, seed: int = 0, quick: bool = False, log=print, plan: Plan |
         report = {**state["report"], "plan": plan_json}
         batcher.rng.bit_generator.state = state["rng"]["batcher"]
         torch.set_rng_state(state["rng"]["torch"])
-        np.random.set_state(state["rng"]["numpy"])
+        _set_numpy_state(state["rng"]["numpy"])
         latents = store.load("vae")["latents"]
         log(f"resuming after {done} ({store.path(done)})")
     times = report["times"]
