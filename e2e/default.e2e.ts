@@ -4,9 +4,9 @@
 // then, on another fresh page, a question about that picture asked with no model loaded either.
 //
 // The picture is read by ShapesEval's detector (models/shapes): it must hold the shape the prompt
-// names. The prompt is the first of the examples a new user tried ("a red circle"); at seed 0 this
-// default draws it as an orange circle, so the colour is not asserted (colours are its weak point:
-// README, "The embedded default"), the detected shape is.
+// names in the colour it names, by GenEval's rule for a "colors" prompt. The prompt is the first of
+// the examples a new user tried ("a red circle"); the previous default drew it as an orange circle
+// at seed 0, this one (the factorised latent code, README "The factorised code") as a red one.
 //
 //   HARMON_E2E_SITE=dir   test an existing build instead of building into a temporary folder
 
@@ -75,9 +75,10 @@ describe('the embedded default in the demo page, on first touch', () => {
     expect(stats.std).toBeGreaterThan(0);
     png = Buffer.from(bytes);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
-    // what the detector sees: clean objects of the world, the asked circle among them
+    // what the detector sees: clean objects of the world, the asked red circle among them
     const verdict = await judge(png, META);
     expect(verdict.detections.map((d) => d.class), JSON.stringify(verdict)).toContain('circle');
+    expect(verdict.correct, JSON.stringify(verdict)).toBe(true);
     await page.close();
   });
 

@@ -16,12 +16,13 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'harmon-eval-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const TAGS = ['single_object', 'two_object', 'counting', 'colors', 'position', 'color_attr'];
-// The shipped default's quick run: 4 of 6 images right (single object, two objects, counting,
-// colours) and 2 of 6 answers (shape, existence); the last default scored 1 and 2 on the same prompts
-// and questions. Images one below, for float-level differences between machines (a sampled image can
-// flip); answers are greedy and held at what the model scores.
-const IMAGE_FLOOR = 3;
-const ANSWER_FLOOR = 2;
+// The shipped default's quick run: 2 of 6 images right (single object, two objects) and 1 of 6
+// answers (shape); the last default scored 4 and 2 on the same prompts and questions, and lower on
+// the 360-image validation set (README, "The factorised code": six prompts and six questions are too
+// few to choose a model by). Images one below, for float-level differences between machines (a sampled
+// image can flip); answers are greedy and held at what the model scores.
+const IMAGE_FLOOR = 1;
+const ANSWER_FLOOR = 1;
 
 it('ShapesEval --quick on the embedded default: all six categories, six questions, scored', async () => {
   const out = path.join(tmp, 'quick');
