@@ -1,12 +1,13 @@
 """ShapesEval's files and the PyTorch reference's side of it.
 
-    scripts/py -m shapes.evalset prepare DIR [--quick | --seen N] [--vqa 48] [--size 64]
+    scripts/py -m shapes.evalset prepare DIR [--quick | --seen N] [--vqa M] [--size 64]
     scripts/py -m shapes.evalset reference DIR --checkpoint models/default/checkpoint [settings]
     scripts/py -m shapes.evalset score DIR [--engine-name ...]
 
 `prepare` writes DIR/prompts.jsonl (GenEval metadata lines: the held-out prompts) and DIR/vqa/
-(held-out scenes as PNG + questions.jsonl); with --seen N, the first N seen prompts of training
-stream 1 instead (splits.seen_prompts: the validation set) and no questions. The engine (`npm run eval -- shapes`) or `reference`
+(held-out scenes as PNG + questions.jsonl, 48 unless --vqa M); with --seen N, the first N seen
+prompts of training stream 1 instead (splits.seen_prompts: the validation set) and M questions about
+that stream's scenes (splits.seen_vqa; none unless --vqa M). The engine (`npm run eval -- shapes`) or `reference`
 then writes DIR/images/ in GenEval's layout and DIR/answers.jsonl; `score` runs the detector and
 GenEval's rules over the images, exact-match VQA over the answers, prints the table and writes
 DIR/results.json.
@@ -22,7 +23,7 @@ from PIL import Image
 
 from .captions import TAGS
 from .score import report, score_folder, summarize_geneval, summarize_vqa
-from .splits import eval_prompts, heldout_vqa, seen_prompts
+from .splits import eval_prompts, heldout_vqa, seen_prompts, seen_vqa
 
 
 def quick_prompts() -> list[dict]:
@@ -35,15 +36,17 @@ def quick_prompts() -> list[dict]:
     return out
 
 
-def prepare(out: Path, quick: bool = False, n_vqa: int = 48, size: int = 64, seen: int = 0) -> None:
+def prepare(out: Path, quick: bool = False, n_vqa: int | None = None, size: int = 64, seen: int = 0) -> None:
+    """n_vqa None: 48 held-out questions, or none with `seen` (6 with `quick`, whatever n_vqa says)."""
     out.mkdir(parents=True, exist_ok=True)
     prompts = seen_prompts(seen) if seen else quick_prompts() if quick else eval_prompts()
-    n_vqa = 0 if seen else 6 if quick else n_vqa
+    n_vqa = 6 if quick else (0 if seen else 48) if n_vqa is None else n_vqa
+    items = seen_vqa(n_vqa, size=size) if seen else heldout_vqa(n_vqa, size=size)
     (out / "prompts.jsonl").write_text("".join(json.dumps(m) + "\n" for m in prompts))
     vqa_dir = out / "vqa"
     vqa_dir.mkdir(exist_ok=True)
     lines = []
-    for i, item in enumerate(heldout_vqa(n_vqa, size=size)):
+    for i, item in enumerate(items):
         name = f"{i:04d}.png"
         item["image"].save(vqa_dir / name)
         lines.append({"image": name, "kind": item["kind"], "question": item["question"],
@@ -145,9 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("prepare")
     p.add_argument("dir", type=Path)
     p.add_argument("--quick", action="store_true", help=f"one prompt per category ({len(TAGS)}) and 6 questions")
-    p.add_argument("--vqa", type=int, default=48)
+    p.add_argument("--vqa", type=int, default=None, help="questions (default 48 held-out; with --seen, none)")
     p.add_argument("--size", type=int, default=64)
-    p.add_argument("--seen", type=int, default=0, help="N seen prompts of training stream 1 (validation), no questions")
+    p.add_argument("--seen", type=int, default=0,
+                   help="N seen prompts of training stream 1 (validation); --vqa M questions about its scenes")
     r = sub.add_parser("reference")
     r.add_argument("dir", type=Path)
     r.add_argument("--checkpoint", type=Path, default=Path("models/default/checkpoint"))

@@ -188,3 +188,22 @@ def heldout_vqa_item(seed: int, index: int, size: int | None = 128) -> dict:
 def heldout_vqa(n: int = 120, seed: int = 0, size: int | None = 128) -> list[dict]:
     """The held-out VQA set: dicts with kind, question, answer, scene and image."""
     return [heldout_vqa_item(seed, i, size) for i in range(n)]
+
+
+def seen_vqa(n: int, seed: int = SEEN_STREAM, size: int | None = 128) -> list[dict]:
+    """n questions about scenes of training stream `seed` (seen compositions in new scenes; the
+    validation set's questions, as seen_prompts is its prompts), in the held-out set's form. Kinds
+    cycle through VQA_KINDS, existence alternating yes and no: the next scene that has a question of
+    the kind due gives it, one question per scene."""
+    out, i = [], 0
+    while len(out) < n:
+        s = training_sample(seed, i, size=None)
+        i += 1
+        kind = VQA_KINDS[len(out) % len(VQA_KINDS)]
+        qs = [q for q in s.qa if q["kind"] == kind]
+        if kind == "exist":
+            yes = (len(out) // len(VQA_KINDS)) % 2 == 0
+            qs = [q for q in qs if (q["answer"] == "yes") == yes]
+        if qs:
+            out.append({**qs[0], "scene": s.scene, "image": render(s.scene, size) if size else None})
+    return out

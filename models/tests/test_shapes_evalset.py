@@ -7,7 +7,7 @@ from PIL import Image
 
 from shapes.captions import TAGS, scene_for
 from shapes.evalset import grid, prepare, read_jsonl, score
-from shapes.splits import TRAIN, eval_prompts, seen_prompts
+from shapes.splits import TRAIN, eval_prompts, seen_prompts, seen_vqa
 from shapes.world import render
 
 
@@ -32,6 +32,14 @@ def test_prepare_seen_writes_the_validation_prompts_and_no_questions(tmp_path):
     held_tags = [str(p) for p in prompts if p["tag"] not in ("single_object", "two_object")]
     assert held_tags and not set(held_tags) & set(map(str, eval_prompts()))
     assert read_jsonl(tmp_path / "vqa" / "questions.jsonl") == []
+
+
+def test_prepare_seen_with_vqa_writes_questions_about_seen_scenes(tmp_path):
+    prepare(tmp_path, seen=6, n_vqa=12, size=64)
+    qs = read_jsonl(tmp_path / "vqa" / "questions.jsonl")
+    want = seen_vqa(12, size=64)
+    assert [(q["kind"], q["question"], q["answer"]) for q in qs] == [(w["kind"], w["question"], w["answer"]) for w in want]
+    assert Image.open(tmp_path / "vqa" / qs[0]["image"]).tobytes() == want[0]["image"].tobytes()
 
 
 def test_truth_scores_full_marks(tmp_path):

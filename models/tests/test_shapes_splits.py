@@ -5,7 +5,7 @@ from collections import Counter
 
 from shapes import captions as C
 from shapes.splits import (HELD_COUNTS, HELD_PAIRS, HELD_RELATIONS, TRAIN, VQA_KINDS, canonical,
-                           eval_prompts, heldout_vqa, training_sample, training_samples)
+                           eval_prompts, heldout_vqa, seen_vqa, training_sample, training_samples)
 from shapes.world import COLORS, PLURALS, SHAPES
 
 SHAPE_RE = "|".join(SHAPES)
@@ -119,3 +119,18 @@ def test_heldout_vqa():
             assert canonical(m[1], rel, m[2]) in HELD_RELATIONS
         else:
             assert a == C.describe(it["scene"]) and pairs & HELD_PAIRS
+
+
+def test_seen_vqa_asks_every_kind_about_seen_compositions_of_stream_1():
+    items = seen_vqa(60, size=None)
+    assert [i["kind"] for i in items] == list(VQA_KINDS) * 10
+    assert Counter(i["answer"] for i in items if i["kind"] == "exist") == {"yes": 5, "no": 5}
+    scenes = [str(training_sample(1, i, size=None).scene) for i in range(400)]
+    for it in items:
+        # the question is the scene's own (its answer right), and the scene is one of stream 1's
+        assert str(it["scene"]) in scenes
+        assert all(TRAIN.pair(o.color, o.shape) for o in it["scene"].objects)
+        if it["kind"] == "describe":
+            assert it["answer"] == C.describe(it["scene"])
+    assert seen_vqa(6, size=64)[0]["image"].size == (64, 64)
+    assert [q["question"] for q in seen_vqa(6, size=None)] == [q["question"] for q in items[:6]]

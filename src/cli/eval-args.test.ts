@@ -31,6 +31,9 @@ describe('eval arguments', () => {
       seen: 180, temperature: 0.9, quick: false, out: path.join(root, 'models/eval/shapes-engine-seen'),
     });
     expect(parse('shapes')).toMatchObject({ seen: 0, temperature: undefined });
+    // the validation set has no questions unless asked for: its own scenes' (shapes.splits.seen_vqa)
+    expect(parse('shapes', '--seen', '30')).toMatchObject({ seen: 30, vqa: 0 });
+    expect(parse('shapes', '--seen', '30', '--vqa', '12')).toMatchObject({ seen: 30, vqa: 12 });
   });
 
   it('bad arguments: the engine table\'s rules, the benchmark\'s own flags', () => {

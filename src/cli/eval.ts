@@ -19,7 +19,7 @@ import { DEFAULT_MODEL_DIR, parseBackend, repoRoot, UsageError } from './args';
 import { type FlagSpecs, intFlag, optionFlagSpecs, readOptionFlags, splitFlags, str } from './flags';
 
 const USAGE = `usage: npm run eval -- shapes [--model PKG_DIR] [--out DIR] [--quick | --seen N] [--n 1] [--steps N]
-                        [--sampling-steps N | --fast] [--cfg C] [--temperature T] [--seed 0] [--vqa 48]
+                        [--sampling-steps N | --fast] [--cfg C] [--temperature T] [--seed 0] [--vqa M]
                         [--backend auto|webgpu|wasm] [--reference [--checkpoint DIR]]
 
 Generates ShapesEval's held-out prompts (GenEval layout under DIR/images) and answers its held-out
@@ -29,9 +29,11 @@ by GenEval's rules, overall = mean of the six categories, VQA exact match. Print
 writes DIR/results.json. --quick: one prompt per category and 6 questions. Settings left out take
 the package's defaults; prompt i uses seed + i. --backend: the engine's (npm run harmon --backend).
 --fast: the engine's fast preset (npm run harmon --fast); not with --reference.
---seen N: instead of the held-out set, the first N GenEval-style captions of seen compositions from
-a training stream the training never drew (shapes.splits.seen_prompts), and no questions: the
-validation set sampling settings are chosen on, so the held-out prompts stay a test.
+--vqa M: the number of questions (default 48). --seen N: instead of the held-out set, the first N
+GenEval-style captions of seen compositions from a training stream the training never drew
+(shapes.splits.seen_prompts), and M questions about that stream's scenes (shapes.splits.seen_vqa;
+none unless --vqa M): the validation set sampling settings are chosen on, so the held-out prompts
+and questions stay a test.
 
 usage: npm run eval -- inpaint [--model PKG_DIR] [--out DIR] [--quick] [--cases 48] [--n 1] [--steps N]
                          [--sampling-steps N] [--cfg C] [--seed 0] [--phrasing describe|object]
@@ -49,7 +51,7 @@ interface EvalArgs {
   model: string;
   out: string;
   quick: boolean;
-  /** shapes: N seen prompts (the validation set) instead of the held-out ones; 0: the held-out set */
+  /** shapes: N seen prompts and `vqa` seen questions (the validation set) instead of the held-out ones; 0: the held-out set */
   seen: number;
   reference: boolean;
   checkpoint?: string;
@@ -112,7 +114,7 @@ export function parseEvalArgs(argv: readonly string[], root: string): EvalArgs |
     bench, model: folder('model') ?? path.join(root, DEFAULT_MODEL_DIR), out: folder('out') ?? '', quick, seen, reference,
     checkpoint: folder('checkpoint'), n: given.n ?? 1, seed: given.seed ?? 0, steps: given.steps, samplingSteps: given.samplingSteps,
     cfg: given.cfg, temperature: given.temperature, fast, backend: parseBackend(str(flags, 'backend')),
-    vqa: intFlag(flags, 'vqa', (v) => v >= 0, 'an integer ≥ 0') ?? 48,
+    vqa: intFlag(flags, 'vqa', (v) => v >= 0, 'an integer ≥ 0') ?? (seen ? 0 : 48),
     cases: intFlag(flags, 'cases', (v) => v >= 1, 'an integer ≥ 1') ?? 48, phrasing,
   };
   a.out ||= path.join(root, 'models', 'eval', bench === 'inpaint' ? `inpaint-engine${a.quick ? '-quick' : ''}`
@@ -183,7 +185,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   await run(py, ['-m', 'shapes.evalset', 'prepare', a.out, '--vqa', String(a.vqa), '--size', String(size), ...(a.quick ? ['--quick'] : []),
     ...(a.seen ? ['--seen', String(a.seen)] : [])], root);
-  // prepare decides how many questions there are (none for --seen or --vqa 0): ask only if it wrote some
+  // prepare decides how many questions there are (six with --quick, none with --vqa 0): ask only if it wrote some
   const questions = readFileSync(path.join(a.out, 'vqa', 'questions.jsonl'), 'utf8').trim() !== '';
   let settings: string;
   if (a.reference) {
@@ -206,7 +208,7 @@ export async function main(argv: string[]): Promise<number> {
     settings = ['package defaults', ...flags(given), ...(a.fast ? ['--fast'] : [])].join(' ');
   }
   const label = `ShapesEval — ${a.reference ? 'PyTorch reference' : `engine (--backend ${a.backend}, headless Chromium)`}, ` +
-    `${path.relative(root, a.model) || a.model}, ${a.seen ? `${a.seen} seen prompts (validation), ` : ''}${settings}, seed ${a.seed} + prompt index, n ${a.n}`;
+    `${path.relative(root, a.model) || a.model}, ${a.seen ? `${a.seen} seen prompts and ${a.vqa} seen questions (validation), ` : ''}${settings}, seed ${a.seed} + prompt index, n ${a.n}`;
   await run(py, ['-m', 'shapes.evalset', 'score', a.out, '--label', label], root);
   process.stderr.write(`ShapesEval took ${((Date.now() - t0) / 60000).toFixed(1)} min; results in ${path.relative(process.cwd(), a.out)}/results.json\n`);
   return 0;
