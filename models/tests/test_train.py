@@ -140,6 +140,28 @@ def test_losses_are_finite_and_reach_every_trained_part(small, tmp_path):
         assert codec.decode(trained[:-1]) in {q["answer"] for q in world.qa[idx[r]]}
 
 
+def test_balanced_questions_ask_every_kind_alike(small, tmp_path):
+    # kind first, then a question of that kind: position (a third of scenes have one) as often as existence
+    world, tok = small
+    save_tokenizer(tok, tmp_path)
+    codec = TextCodec.from_file(tmp_path / "tokenizer.json")
+    kinds = sorted({q["kind"] for qs in world.qa for q in qs})
+    for balance in (False, True):
+        b = Batcher(world, codec, np.random.default_rng(0))
+        idx, qs = b.questions(3000, balance)
+        assert all(any(q is w for w in world.qa[i]) for i, q in zip(idx, qs))  # each the sample's own
+        share = {k: sum(q["kind"] == k for q in qs) / len(qs) for k in kinds}
+        if balance:
+            assert all(abs(v - 1 / len(kinds)) < 0.03 for v in share.values()), share
+        else:
+            assert share["exist"] > 3 * share["position"], share
+    # plain draws are the stream understanding(idx) itself draws: the recipe's bytes are unchanged
+    a, b = Batcher(world, codec, np.random.default_rng(5)), Batcher(world, codec, np.random.default_rng(5))
+    idx, qs = a.questions(8)
+    ref = b.understanding(b.rng.integers(0, len(world), 8))
+    assert all(torch.equal(x, y) for x, y in zip(a.understanding(idx, qs), ref))
+
+
 def test_understanding_loss_averages_per_answer(small, tmp_path):
     # a ten-token answer weighs as much as a one-token one: the mean of the per-answer means
     world, tok = small

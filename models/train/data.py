@@ -82,6 +82,7 @@ class Batcher:
         self.im_end = codec.special_id("<|im_end|>")
         self.before = torch.tensor([codec.encode(PROMPT_TEMPLATE.split("{input}")[0])])
         self._prompt_cache: dict[str, list[int]] = {}
+        self._by_kind: list[np.ndarray] | None = None   # per question kind: (sample, question) pairs
 
     def _enc(self, text: str) -> list[int]:
         ids = self._prompt_cache.get(text)
@@ -97,12 +98,32 @@ class Batcher:
             rows.append(self._enc(PROMPT_TEMPLATE.format(input=text)))
         return pad_rows(rows, self.codec.pad_id)
 
-    def understanding(self, idx: np.ndarray):
-        """One random question per sample: (before, after, after_mask, labels)."""
+    def questions(self, n: int, balance: bool = False) -> tuple[np.ndarray, list[dict]]:
+        """n (sample index, question) draws for the understanding loss. Plain: n random samples, one
+        random question of each. `balance`: the question's kind first, uniformly over the kinds, then
+        a random question of that kind from any sample. A scene has one question of each kind it can
+        answer (two of existence), and only a third of them a clear pair for a position question, so
+        plain draws ask position 5% of the time and existence 30%."""
+        if not balance:
+            idx = self.rng.integers(0, len(self.world), n)
+            return idx, [self.world.qa[i][self.rng.integers(len(self.world.qa[i]))] for i in idx]
+        if self._by_kind is None:
+            by: dict[str, list[tuple[int, int]]] = {}
+            for i, qs in enumerate(self.world.qa):
+                for j, q in enumerate(qs):
+                    by.setdefault(q["kind"], []).append((i, j))
+            self._by_kind = [np.array(by[k]) for k in sorted(by)]
+        picks = [self._by_kind[k][self.rng.integers(len(self._by_kind[k]))] for k in self.rng.integers(0, len(self._by_kind), n)]
+        idx = np.array([i for i, _ in picks])
+        return idx, [self.world.qa[i][j] for i, j in picks]
+
+    def understanding(self, idx: np.ndarray, questions: list[dict] | None = None):
+        """One question per sample (`questions`, or a random one of each sample's): (before, after,
+        after_mask, labels)."""
         rows, labels = [], []
-        for i in idx:
+        for k, i in enumerate(idx):
             qs = self.world.qa[i]
-            q = qs[self.rng.integers(len(qs))]
+            q = questions[k] if questions is not None else qs[self.rng.integers(len(qs))]
             tail = PROMPT_TEMPLATE.split("{input}")[1]
             prefix = self._enc("\n" + q["question"] + tail)
             answer = self._enc(q["answer"]) + [self.im_end]

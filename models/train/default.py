@@ -92,6 +92,7 @@ class Plan:
     head_pairs: int = 0          # forward batches (of gen_batch images) that make stage IV's pairs
     head_batch: int = 4096
     und_weight: float = 1.0      # weight of the understanding loss against the generation loss
+    und_balance: bool = False    # understanding questions drawn kind first (data.Batcher.questions)
     cell_steps: int = 0          # > 0: generation targets each token's cell alone, decoder tuned this long (train.cells)
     vae_code: float = 0.0        # weight of the VAE's latent code loss (train.vae.LatentCode)
 
@@ -114,7 +115,7 @@ QUICK = Plan(samples=48, vae_steps=4, vae_batch=4, text_steps=2, gen_batch=4, un
     Stage("I", 64, 2, 1e-3, freeze_llm=True, drop=0.0, probe=1.0),
     Stage("II", 64, 2, 1e-3, ema=0.9, probe=1.0),
     Stage("III", 64, 2, 6e-4, ema=0.9, probe=1.0),
-], head_steps=2, head_pairs=2, head_batch=64, cell_steps=2, vae_code=0.1)
+], head_steps=2, head_pairs=2, head_batch=64, cell_steps=2, vae_code=0.1, und_balance=True)
 
 
 def init_weights(model: Harmon) -> None:
@@ -198,8 +199,8 @@ def train_stage(model: Harmon, stage: Stage, batcher: Batcher, latents: torch.Te
         ids, pm = batcher.generation(gi, stage.drop)
         lg, la = generation_loss(model, gen_latents[gi], ids, pm, mask_count(N, low=1 / N), probe,
                                  labels[gi] if probe else None, stage.probe_objects)
-        ui = batcher.rng.integers(0, n, plan.und_batch)
-        lu = understanding_loss(model, latents[ui], *batcher.understanding(ui))
+        ui, qs = batcher.questions(plan.und_batch, plan.und_balance)
+        lu = understanding_loss(model, latents[ui], *batcher.understanding(ui, qs))
         loss = lg + plan.und_weight * lu + (stage.probe * la if probe else 0.0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -283,7 +284,7 @@ STAGE_SETTINGS = {
     "vae": ("samples", "vae_steps", "vae_batch", "vae_code"),
     "text": ("text_steps", "gen_batch"),
     "cells": ("cell_steps",),
-    "joint": ("gen_batch", "und_batch", "und_weight"),
+    "joint": ("gen_batch", "und_batch", "und_weight", "und_balance"),
     "stage_IV": ("head_steps", "head_pairs", "head_batch"),
 }
 
