@@ -103,7 +103,7 @@ class Batcher:
         random question of each. `balance`: the question's kind first, uniformly over the kinds, then
         a random question of that kind from any sample. A scene has one question of each kind it can
         answer (two of existence), and only a third of them a clear pair for a position question, so
-        plain draws ask position 5% of the time and existence 30%."""
+        plain draws ask position 4% of the time and existence 35%."""
         if not balance:
             idx = self.rng.integers(0, len(self.world), n)
             return idx, [self.world.qa[i][self.rng.integers(len(self.world.qa[i]))] for i in idx]

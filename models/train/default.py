@@ -106,6 +106,11 @@ class Plan:
 # (engine, seeds 0 / 1000) 0.601 / 0.562 against 0.398 / 0.468 without it, its first step draws the
 # caption's colour 0.98 of the time at CFG 3 against 0.71; held-out answers 301/960 against 329/960
 # (README, "The factorised code").
+# Neither the cells stage nor balanced questions (und_balance), measured on that VAE and text stage: the
+# cells stage drew better (validation 0.664 / 0.621) but broke inpainting (the rest kept 40% against
+# 94%) and answered held-out questions worse (131/480 against 145/480); balanced questions lifted seen
+# position answers from chance (20 → 28/40) and lowered held-out ones (README, "The cells stage on
+# the coded VAE, and balanced questions").
 FULL = Plan(samples=16000, vae_steps=1800, vae_batch=16, text_steps=600, gen_batch=64, und_batch=48, stages=[
     Stage("I", 64, 300, 1e-3, freeze_llm=True, drop=0.0, probe=1.0),
     Stage("II", 64, 2500, 1e-3, ema=0.999, probe=1.0),
