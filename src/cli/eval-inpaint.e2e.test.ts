@@ -3,28 +3,19 @@
 // "mask", with --keep-pixels — scored by the detector. It checks the pipeline, not the model's
 // quality (no accuracy floor here): every case was inpainted from its own scene and mask, the
 // source came back exactly from a token away from the mask, and every image got a verdict.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { evalRun } from './run-testing';
 import { decodePng } from './output';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const tmp = mkdtempSync(path.join(tmpdir(), 'harmon-eval-inpaint-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 it('ShapesInpaint --quick on the embedded default: four cases inpainted, pixels kept outside, scored', async () => {
   const out = path.join(tmp, 'quick');
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'eval', '--', 'inpaint', '--quick', '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    child.stdout.on('data', (d) => (log += d));
-    child.stderr.on('data', (d) => (log += d));
-    child.on('error', reject);
-    child.on('close', (c) => (c === 0 ? resolve() : reject(new Error(`eval exited with ${c}:\n${log.slice(-4000)}`))));
-  });
+  await evalRun('inpaint', '--quick', '--out', out);
   const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
   expect(Object.keys(results.tags)).toEqual(['inpaint_heldout', 'inpaint_seen']);
   expect(results.images).toBe(4);

@@ -7,14 +7,12 @@
 //   default"). Held-out prompts are what the model fails at, so six of them say little; seen ones
 //   are what it draws and answers well, so a drop below these floors is a regression of the model,
 //   the engine's sampling or its answers. The run is seeded (prompt i with seed + i), answers greedy.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { evalRun } from './run-testing';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const tmp = mkdtempSync(path.join(tmpdir(), 'harmon-eval-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -29,14 +27,7 @@ const ANSWER_FLOOR = 20;
 /** `npm run eval -- shapes ARGS --out DIR`; resolves with DIR/results.json. */
 async function evalShapes(name: string, ...args: string[]) {
   const out = path.join(tmp, name);
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'eval', '--', 'shapes', ...args, '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    child.stdout.on('data', (d) => (log += d));
-    child.stderr.on('data', (d) => (log += d));
-    child.on('error', reject);
-    child.on('close', (c) => (c === 0 ? resolve() : reject(new Error(`eval exited with ${c}:\n${log.slice(-4000)}`))));
-  });
+  await evalRun('shapes', ...args, '--out', out);
   return { out, results: JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) };
 }
 

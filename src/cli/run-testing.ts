@@ -25,3 +25,10 @@ export function runCommand(cmd: string, args: string[]): Promise<Run> {
 
 /** `npm run harmon -- args…` */
 export const harmon = (...args: string[]): Promise<Run> => runCommand('npm', ['run', '--silent', 'harmon', '--', ...args]);
+
+/** `npm run eval -- args…`; rejects with the end of its output unless it exits 0. */
+export async function evalRun(...args: string[]): Promise<Run> {
+  const r = await runCommand('npm', ['run', '--silent', 'eval', '--', ...args]);
+  if (r.code !== 0) throw new Error(`eval exited with ${r.code}:\n${(r.stdout + r.stderr).slice(-4000)}`);
+  return r;
+}
