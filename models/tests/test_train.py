@@ -162,6 +162,24 @@ def test_balanced_questions_ask_every_kind_alike(small, tmp_path):
     assert all(torch.equal(x, y) for x, y in zip(a.understanding(idx, qs), ref))
 
 
+def test_without_fixed_answers_drops_questions_the_wording_answers():
+    # a question whose answer never varies goes (wherever it is asked); one whose answer varies stays
+    world = World.build(400, seed=0)
+    answers = {}
+    for qs in world.qa:
+        for q in qs:
+            answers.setdefault(q["question"], set()).add(q["answer"])
+    fixed = {k for k, v in answers.items() if len(v) == 1}
+    assert fixed and any(len(v) > 1 for k, v in answers.items() if "above or below" in k)
+    kept = world.without_fixed_answers()
+    assert kept.captions == world.captions and kept.scenes == world.scenes
+    for before, after in zip(world.qa, kept.qa):
+        assert after == [q for q in before if q["question"] not in fixed] and after
+    assert World.build(400, seed=0).qa == world.qa      # the world itself is left as it was
+    with pytest.raises(ValueError, match="too small"):
+        World.build(1, seed=0).without_fixed_answers()  # one scene: every answer is fixed
+
+
 def test_understanding_loss_averages_per_answer(small, tmp_path):
     # a ten-token answer weighs as much as a one-token one: the mean of the per-answer means
     world, tok = small

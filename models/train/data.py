@@ -39,6 +39,21 @@ class World:
     def __len__(self) -> int:
         return len(self.captions)
 
+    def without_fixed_answers(self) -> "World":
+        """The same world with every question dropped whose answer is the same wherever the world asks
+        it. Such a question teaches its answer from the wording alone, and no training image can
+        contradict it: in the shipped split they are the 16 position questions about a held-out
+        relation's two shapes, each asked ~80 times with one answer, while the held-out set asks
+        them only where the other answer holds."""
+        answers: dict[str, set[str]] = {}
+        for qs in self.qa:
+            for q in qs:
+                answers.setdefault(q["question"], set()).add(q["answer"])
+        qa = [[q for q in qs if len(answers[q["question"]]) > 1] for qs in self.qa]
+        if not all(qa):
+            raise ValueError("a sample has no question left whose answer varies: the world is too small")
+        return World(self.captions, qa, self.scenes)
+
     def images(self, size: int) -> torch.Tensor:
         """(n, 3, size, size) in [-1, 1]."""
         return render_batch(self.scenes, size)

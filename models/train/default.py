@@ -93,6 +93,7 @@ class Plan:
     head_batch: int = 4096
     und_weight: float = 1.0      # weight of the understanding loss against the generation loss
     und_balance: bool = False    # understanding questions drawn kind first (data.Batcher.questions)
+    drop_fixed: bool = False     # no question whose answer never varies in training (data.World.without_fixed_answers)
     cell_steps: int = 0          # > 0: generation targets each token's cell alone, decoder tuned this long (train.cells)
     vae_code: float = 0.0        # weight of the VAE's latent code loss (train.vae.LatentCode)
 
@@ -120,7 +121,8 @@ QUICK = Plan(samples=48, vae_steps=4, vae_batch=4, text_steps=2, gen_batch=4, un
     Stage("I", 64, 2, 1e-3, freeze_llm=True, drop=0.0, probe=1.0),
     Stage("II", 64, 2, 1e-3, ema=0.9, probe=1.0),
     Stage("III", 64, 2, 6e-4, ema=0.9, probe=1.0),
-], head_steps=2, head_pairs=2, head_batch=64, cell_steps=2, vae_code=0.1, und_balance=True)
+], head_steps=2, head_pairs=2, head_batch=64, cell_steps=2, vae_code=0.1,
+   und_balance=True, drop_fixed=True)
 
 
 def init_weights(model: Harmon) -> None:
@@ -287,7 +289,7 @@ def model_config():
 # be retuned and the run resumed without training the VAE again.
 STAGE_SETTINGS = {
     "vae": ("samples", "vae_steps", "vae_batch", "vae_code"),
-    "text": ("text_steps", "gen_batch"),
+    "text": ("text_steps", "gen_batch", "drop_fixed"),
     "cells": ("cell_steps",),
     "joint": ("gen_batch", "und_batch", "und_weight", "und_balance"),
     "stage_IV": ("head_steps", "head_pairs", "head_batch"),
@@ -379,6 +381,8 @@ def train(out: Path, seed: int = 0, quick: bool = False, log=print, plan: Plan |
         tok = build_tokenizer(cfg.llm.vocab_size, world.corpus())
         save_tokenizer(tok, tok_dir, model_max_length=cfg.llm.max_position_embeddings)
     codec = TextCodec.from_file(tok_dir / "tokenizer.json")
+    if plan.drop_fixed:     # after the tokenizer, which learns the world's whole language either way
+        world = world.without_fixed_answers()
     batcher = Batcher(world, codec, np.random.default_rng(seed))
     model = Harmon(cfg)
     init_weights(model)

@@ -13,7 +13,7 @@ describe('eval arguments', () => {
   it('defaults per benchmark', () => {
     expect(parse('shapes')).toMatchObject({
       bench: 'shapes', model: path.join(root, 'models/default/package'), out: path.join(root, 'models/eval/shapes-engine'), quick: false,
-      reference: false, n: 1, seed: 0, vqa: 48, backend: 'auto', steps: undefined, samplingSteps: undefined, cfg: undefined, fast: false,
+      reference: false, n: 1, seed: 0, vqa: undefined, backend: 'auto', steps: undefined, samplingSteps: undefined, cfg: undefined, fast: false,
     });
     expect(parse('shapes', '--fast')).toMatchObject({ fast: true, out: path.join(root, 'models/eval/shapes-engine-fast') });
     expect(parse('shapes', '--reference', '--quick')).toMatchObject({ out: path.join(root, 'models/eval/shapes-reference-quick') });
@@ -31,8 +31,8 @@ describe('eval arguments', () => {
       seen: 180, temperature: 0.9, quick: false, out: path.join(root, 'models/eval/shapes-engine-seen'),
     });
     expect(parse('shapes')).toMatchObject({ seen: 0, temperature: undefined });
-    // the validation set has no questions unless asked for: its own scenes' (shapes.splits.seen_vqa)
-    expect(parse('shapes', '--seen', '30')).toMatchObject({ seen: 30, vqa: 0 });
+    // the number of questions left out is shapes.evalset's to choose (none for the validation set; its test)
+    expect(parse('shapes', '--seen', '30')).toMatchObject({ seen: 30, vqa: undefined });
     expect(parse('shapes', '--seen', '30', '--vqa', '12')).toMatchObject({ seen: 30, vqa: 12 });
   });
 

@@ -57,7 +57,8 @@ interface EvalArgs {
   checkpoint?: string;
   n: number;
   seed: number;
-  vqa: number;
+  /** questions; left out: shapes.evalset's own default (48 held-out ones, none with --seen, six with --quick) */
+  vqa?: number;
   steps?: number;
   samplingSteps?: number;
   cfg?: number;
@@ -114,7 +115,7 @@ export function parseEvalArgs(argv: readonly string[], root: string): EvalArgs |
     bench, model: folder('model') ?? path.join(root, DEFAULT_MODEL_DIR), out: folder('out') ?? '', quick, seen, reference,
     checkpoint: folder('checkpoint'), n: given.n ?? 1, seed: given.seed ?? 0, steps: given.steps, samplingSteps: given.samplingSteps,
     cfg: given.cfg, temperature: given.temperature, fast, backend: parseBackend(str(flags, 'backend')),
-    vqa: intFlag(flags, 'vqa', (v) => v >= 0, 'an integer ≥ 0') ?? (seen ? 0 : 48),
+    vqa: intFlag(flags, 'vqa', (v) => v >= 0, 'an integer ≥ 0'),
     cases: intFlag(flags, 'cases', (v) => v >= 1, 'an integer ≥ 1') ?? 48, phrasing,
   };
   a.out ||= path.join(root, 'models', 'eval', bench === 'inpaint' ? `inpaint-engine${a.quick ? '-quick' : ''}`
@@ -183,10 +184,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`ShapesInpaint took ${((Date.now() - t0) / 60000).toFixed(1)} min; results in ${path.relative(process.cwd(), a.out)}/results.json\n`);
     return 0;
   }
-  await run(py, ['-m', 'shapes.evalset', 'prepare', a.out, '--vqa', String(a.vqa), '--size', String(size), ...(a.quick ? ['--quick'] : []),
-    ...(a.seen ? ['--seen', String(a.seen)] : [])], root);
-  // prepare decides how many questions there are (six with --quick, none with --vqa 0): ask only if it wrote some
-  const questions = readFileSync(path.join(a.out, 'vqa', 'questions.jsonl'), 'utf8').trim() !== '';
+  await run(py, ['-m', 'shapes.evalset', 'prepare', a.out, ...(a.vqa === undefined ? [] : ['--vqa', String(a.vqa)]), '--size', String(size),
+    ...(a.quick ? ['--quick'] : []), ...(a.seen ? ['--seen', String(a.seen)] : [])], root);
+  // prepare decides how many questions there are (its default, six with --quick, none with --vqa 0): ask only if it wrote some
+  const nQuestions = readFileSync(path.join(a.out, 'vqa', 'questions.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).length;
+  const questions = nQuestions > 0;
   let settings: string;
   if (a.reference) {
     // the reference has no engine to fill them in: the package's defaults, as the engine reads them
@@ -208,7 +210,7 @@ export async function main(argv: string[]): Promise<number> {
     settings = ['package defaults', ...flags(given), ...(a.fast ? ['--fast'] : [])].join(' ');
   }
   const label = `ShapesEval — ${a.reference ? 'PyTorch reference' : `engine (--backend ${a.backend}, headless Chromium)`}, ` +
-    `${path.relative(root, a.model) || a.model}, ${a.seen ? `${a.seen} seen prompts and ${a.vqa} seen questions (validation), ` : ''}${settings}, seed ${a.seed} + prompt index, n ${a.n}`;
+    `${path.relative(root, a.model) || a.model}, ${a.seen ? `${a.seen} seen prompts and ${nQuestions} seen questions (validation), ` : ''}${settings}, seed ${a.seed} + prompt index, n ${a.n}`;
   await run(py, ['-m', 'shapes.evalset', 'score', a.out, '--label', label], root);
   process.stderr.write(`ShapesEval took ${((Date.now() - t0) / 60000).toFixed(1)} min; results in ${path.relative(process.cwd(), a.out)}/results.json\n`);
   return 0;
