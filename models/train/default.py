@@ -111,7 +111,10 @@ class Plan:
 # cells stage drew better (validation 0.664 / 0.621) but broke inpainting (the rest kept 40% against
 # 94%) and answered held-out questions worse (131/480 against 145/480); balanced questions lifted seen
 # position answers from chance (20 → 28/40) and lowered held-out ones (README, "The cells stage on
-# the coded VAE, and balanced questions").
+# the coded VAE, and balanced questions"). Nor drop_fixed, measured on that VAE: held-out position
+# answers rose to chance (29 → 42/80) and held-out answers to 177/480, but the validation set read
+# the same within noise (0.562 / 214 answers against 0.582 / 216), inpainting lost its 3/48, and one
+# run cannot tell the rise from run-to-run noise (README, "Questions whose answer never varies").
 FULL = Plan(samples=16000, vae_steps=1800, vae_batch=16, text_steps=600, gen_batch=64, und_batch=48, stages=[
     Stage("I", 64, 300, 1e-3, freeze_llm=True, drop=0.0, probe=1.0),
     Stage("II", 64, 2500, 1e-3, ema=0.999, probe=1.0),
