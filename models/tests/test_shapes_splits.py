@@ -121,7 +121,6 @@ def test_heldout_vqa():
             assert a == C.describe(it["scene"]) and pairs & HELD_PAIRS
 
 
-
 def test_no_heldout_answer_follows_its_question_in_training():
     # the held-out set asks only for answers that training never gives after the same question
     # (README, "Questions whose answer never varies"): what its VQA measures is generalisation alone
@@ -132,6 +131,7 @@ def test_no_heldout_answer_follows_its_question_in_training():
     items = heldout_vqa(240, seed=0, size=None)
     assert {i["kind"] for i in items if i["question"] in said} >= {"color", "shape", "count", "position", "describe"}
     assert not [i for i in items if i["answer"] in said.get(i["question"], ())]
+
 
 def test_seen_vqa_asks_every_kind_about_seen_compositions_of_stream_1():
     items = seen_vqa(60, size=None)

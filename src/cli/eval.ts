@@ -188,7 +188,6 @@ export async function main(argv: string[]): Promise<number> {
     ...(a.quick ? ['--quick'] : []), ...(a.seen ? ['--seen', String(a.seen)] : [])], root);
   // prepare decides how many questions there are (its default, six with --quick, none with --vqa 0): ask only if it wrote some
   const nQuestions = readFileSync(path.join(a.out, 'vqa', 'questions.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).length;
-  const questions = nQuestions > 0;
   let settings: string;
   if (a.reference) {
     // the reference has no engine to fill them in: the package's defaults, as the engine reads them
@@ -203,7 +202,7 @@ export async function main(argv: string[]): Promise<number> {
     // only what was given: the engine applies the package's defaults to the rest
     await run(tsx, [harmon, 'generate', '--model', a.model, '--backend', a.backend, '--prompts', path.join(a.out, 'prompts.jsonl'),
       '--out', path.join(a.out, 'images'), ...flags(given), ...(a.fast ? ['--fast'] : []), '--seed', String(a.seed), '--n', String(a.n)], root);
-    if (questions) {
+    if (nQuestions > 0) {
       await run(tsx, [harmon, 'ask', '--model', a.model, '--backend', a.backend, '--questions', path.join(a.out, 'vqa', 'questions.jsonl'),
         '--max-new-tokens', '32'], root, path.join(a.out, 'answers.jsonl'));
     }
